@@ -1,0 +1,30 @@
+/*  client.h - a blocking request/reply client for the CLI, the simulator and
+    tests: a DEALER socket, request ids, a reply timeout.
+
+    Queries are idempotent and are retried after a timeout on a fresh socket
+    (Lazy Pirate). Submissions are sent once: a submission whose reply did not
+    arrive is reported as unknown, never resent blindly (idempotent producer
+    numbering comes with the intake issue).
+*/
+#ifndef CCHC_CLIENT_H
+#define CCHC_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "codec.h"
+
+typedef struct cchc_client cchc_client_t;
+
+//  Connect to endpoint. Caller owns the client. NULL on failure.
+cchc_client_t *cchc_client_new(void *zctx, const char *endpoint);
+void cchc_client_destroy(cchc_client_t **self_p);
+
+//  Send req (request_id is set by the client) and wait up to timeout_ms for
+//  the matching reply; retries retries more times on a fresh socket when
+//  idempotent is true. Returns 0 with *reply owned by the caller, or -1 on
+//  timeout / transport error (errno ETIMEDOUT).
+int cchc_client_call(cchc_client_t *self, Cchc__Envelope *req, int timeout_ms, bool idempotent,
+                     cchc_decoded_t **reply);
+
+#endif

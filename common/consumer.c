@@ -1,0 +1,1 @@
+/* consumer.c - placeholder, being written */

@@ -1,0 +1,57 @@
+/*  consumer.h - following intake's log by pull with credit.
+
+    A consumer sends Fetch(from_seq = next_seq, credit) on a DEALER socket to
+    intake's ROUTER and hands each non-empty EventBatch to its owner. It does
+    not fetch again until the owner calls cchc_consumer_resume, which the owner
+    does once the batch's effects and the new last_seq are committed together.
+    So at most one batch is in flight and a crash at any point replays from
+    the last committed seq: nothing is lost and nothing is applied twice.
+
+    Intake's PUB "new seq" hint only wakes the consumer early; without it the
+    consumer still polls every poll_ms. A reply that does not come within
+    timeout_ms is abandoned: the socket is recreated and the fetch resent
+    (fetch is idempotent). Events must arrive gapless from next_seq; a gap is
+    logged and the consumer refetches from next_seq.
+*/
+#ifndef CCHC_CONSUMER_H
+#define CCHC_CONSUMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "events.pb-c.h"
+
+typedef struct cchc_consumer cchc_consumer_t;
+
+//  A batch of events with consecutive seqs starting at the consumer's
+//  next_seq. The events are borrowed: valid only during the call.
+typedef void(cchc_consumer_fn)(cchc_consumer_t *self, Cchc__Event **events, size_t n, void *arg);
+
+typedef struct {
+    const char *fetch_endpoint; //  intake ROUTER, e.g. "tcp://127.0.0.1:5570"
+    const char *hint_endpoint;  //  intake PUB, or NULL
+    uint64_t next_seq;          //  first seq wanted (last committed + 1)
+    unsigned credit;            //  max events per batch
+    unsigned poll_ms;           //  poll interval when idle
+    unsigned timeout_ms;        //  reply timeout before reconnecting
+    size_t max_msg_bytes;       //  cap for replies
+} cchc_consumer_opts_t;
+
+//  Create and start a consumer. Returns NULL on failure (logged).
+cchc_consumer_t *cchc_consumer_new(uv_loop_t *loop, void *zctx, const cchc_consumer_opts_t *opts,
+                                   cchc_consumer_fn *fn, void *arg);
+
+//  The owner has committed the last batch: fetch the next one. A full batch
+//  is followed at once; otherwise the consumer waits for a hint or poll_ms.
+void cchc_consumer_resume(cchc_consumer_t *self);
+
+//  Next seq wanted, and the highest seq intake reported (lag = head - next + 1).
+uint64_t cchc_consumer_next_seq(const cchc_consumer_t *self);
+uint64_t cchc_consumer_head_seq(const cchc_consumer_t *self);
+
+//  Stop and release everything; on_closed (may be NULL) runs on the loop once
+//  all handles are closed, after self is freed.
+void cchc_consumer_close(cchc_consumer_t *self, void (*on_closed)(void *arg), void *arg);
+
+#endif

@@ -1,0 +1,214 @@
+/*  model.h - the ward model: wards, units, officials, areas and tasks folded
+    from the event log.
+
+    Intake uses it to validate a submission before accepting it; scoring and
+    notify fold the same events into the same model and derive scores and
+    alerts from it. One folding function for everyone means the services can
+    never disagree about what an event did.
+
+    Task status is never stored as truth: a record holds what happened (phase,
+    failed reviews, deadlines missed), and whether it is overdue follows from
+    the due date in force and the current log time (cchc_task_overdue).
+
+    Deadlines. `due_in_force` is the date lateness is judged by. A
+    DeadlineChanged approved before the end of due_in_force for an objective
+    reason replaces it (an excused extension). One approved after the task was
+    already overdue counts the missed date as a delay and then replaces it. One
+    approved in time but without an objective reason only moves `due_target`,
+    the date reminders aim at; lateness is still judged by due_in_force.
+
+    Completion. A task is done when a verification passes; it is done as of
+    its submission time (the unit is not penalised for the reviewer's pace).
+
+    Ownership: the model owns every record; records are returned as borrowed
+    pointers valid until the model is destroyed or the record removed.
+*/
+#ifndef CCHC_MODEL_H
+#define CCHC_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "errors.h"
+#include "events.pb-c.h"
+#include "state.pb-c.h"
+#include "strmap.h"
+
+typedef struct cchc_ward cchc_ward_t;
+
+typedef struct {
+    cchc_ward_t *ward;
+    Cchc__OfficialRegistered *def; //  owned copy of the registration
+} cchc_official_t;
+
+typedef struct {
+    cchc_ward_t *ward;
+    Cchc__AreaDefined *def; //  owned copy
+    int index;              //  position in ward->areas
+} cchc_area_t;
+
+typedef struct {
+    cchc_ward_t *ward;
+    Cchc__UnitRecord *rec; //  owned: rec->def is the registration
+    int index;             //  position in ward->units
+} cchc_unit_t;
+
+typedef struct {
+    cchc_ward_t *ward;
+    cchc_unit_t *unit; //  lead unit
+    cchc_area_t *area;
+    Cchc__TaskRecord *rec; //  owned: rec->def is the assignment
+    int index;             //  position in ward->tasks
+    void *user;            //  free for the consumer (scoring, notify)
+} cchc_task_t;
+
+struct cchc_ward {
+    char *code;
+    Cchc__WardRegistered *def;        //  owned copy, NULL until registered
+    cchc_strmap_t *units_by_code;     //  code -> cchc_unit_t *
+    cchc_strmap_t *officials_by_code; //  code -> cchc_official_t *
+    cchc_strmap_t *areas_by_code;     //  code -> cchc_area_t *
+    cchc_strmap_t *tasks_by_code;     //  code -> cchc_task_t *
+    cchc_unit_t **units;              //  in registration order
+    size_t nunits, units_cap;
+    cchc_area_t **areas;
+    size_t nareas, areas_cap;
+    cchc_task_t **tasks;
+    size_t ntasks, tasks_cap;
+    cchc_official_t **officials;
+    size_t nofficials, officials_cap;
+    char *chairman; //  official code of the Chairman, or NULL
+    void *user;     //  free for the consumer
+};
+
+typedef struct cchc_model cchc_model_t;
+
+//  What an applied event touched, for incremental consumers.
+typedef struct {
+    cchc_ward_t *ward; //  NULL for clock events
+    cchc_unit_t *unit; //  unit whose score may change, or NULL
+    cchc_task_t *task; //  task changed, or NULL
+    bool clock;        //  the log time moved (every event moves it)
+} cchc_touch_t;
+
+//  Create an empty model. Caller owns it.
+cchc_model_t *cchc_model_new(void);
+
+//  Destroy the model and every record; sets *self_p to NULL.
+void cchc_model_destroy(cchc_model_t **self_p);
+
+//  Check that ev may be appended at log time now_ms, given everything
+//  already applied. Returns 0, or -1 with err set (index left as given by the
+//  caller via err->index). Does not change the model. The caller checks the
+//  envelope-level fields (version, size) before.
+int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t now_ms, cchc_err_t *err);
+
+//  Fold a committed event (seq and log_time_ms set) into the model. The event
+//  must have passed cchc_model_check; an event that does not apply (which can
+//  only come from a damaged log) is logged and ignored. Fills touch if not
+//  NULL. Returns 0, or -1 if the event was ignored.
+int cchc_model_apply(cchc_model_t *self, const Cchc__Event *ev, cchc_touch_t *touch);
+
+//  Log time of the last applied event, and its seq.
+int64_t cchc_model_now(const cchc_model_t *self);
+uint64_t cchc_model_last_seq(const cchc_model_t *self);
+
+//  Lookups: NULL when absent.
+cchc_ward_t *cchc_model_ward(const cchc_model_t *self, const char *code);
+cchc_unit_t *cchc_ward_unit(const cchc_ward_t *ward, const char *code);
+cchc_task_t *cchc_ward_task(const cchc_ward_t *ward, const char *code);
+cchc_area_t *cchc_ward_area(const cchc_ward_t *ward, const char *code);
+cchc_official_t *cchc_ward_official(const cchc_ward_t *ward, const char *code);
+
+//  Wards in registration order (index 0 .. count-1).
+size_t cchc_model_ward_count(const cchc_model_t *self);
+cchc_ward_t *cchc_model_ward_at(const cchc_model_t *self, size_t index);
+
+// ---------------------------------------------------------------------------
+//  Derived task status at log time now_ms
+
+//  The official classification of a task (Văn phòng Chính phủ usage) plus the
+//  states that take a task out of evaluation.
+typedef enum {
+    CCHC_STATUS_NOT_DUE = 0,      //  Chưa hoàn thành trong hạn
+    CCHC_STATUS_OVERDUE = 1,      //  Chưa hoàn thành quá hạn
+    CCHC_STATUS_DONE_ON_TIME = 2, //  Đã hoàn thành đúng hạn
+    CCHC_STATUS_DONE_LATE = 3,    //  Đã hoàn thành quá hạn
+    CCHC_STATUS_PAUSED = 4,       //  Tạm dừng
+    CCHC_STATUS_CANCELLED = 5,    //  Hủy
+} cchc_status_t;
+
+cchc_status_t cchc_task_status(const cchc_task_t *task, int64_t now_ms);
+
+//  True when the task is done (a verification passed).
+bool cchc_task_done(const cchc_task_t *task);
+
+//  True when the due date in force has passed at now_ms and the task is not done.
+bool cchc_task_overdue(const cchc_task_t *task, int64_t now_ms);
+
+//  Delays counted against the task at now_ms (or at completion if done):
+//  deadlines missed before a late change, plus one if the task was completed
+//  (or is still open) after the end of its due date in force.
+int cchc_task_delays(const cchc_task_t *task, int64_t now_ms);
+
+//  "Chưa đạt yêu cầu": overdue and not done, or failed verification and not
+//  yet resubmitted. Paused and cancelled tasks are never unmet.
+bool cchc_task_unmet(const cchc_task_t *task, int64_t now_ms);
+
+//  Vietnamese label of a status ("Đã hoàn thành đúng hạn") and of the
+//  workflow phase ("Chờ xác nhận").
+const char *cchc_status_label_vi(cchc_status_t status);
+const char *cchc_phase_label_vi(Cchc__TaskPhase phase);
+
+// ---------------------------------------------------------------------------
+//  Persistence for consumers (scoring, notify)
+//
+//  The model keeps a list of records changed since the last take. Consumers
+//  serialise them on the loop thread and write the blobs, with their last_seq,
+//  in one transaction on their writer thread.
+
+typedef struct {
+    int kind; //  CCHC_REC_WARD, _UNIT, _OFFICIAL, _AREA, _TASK, _CLOCK
+    char *ward;
+    char *code;
+    uint8_t *blob;
+    size_t len;
+} cchc_record_blob_t;
+
+enum {
+    CCHC_REC_CLOCK = 0,
+    CCHC_REC_WARD = 1,
+    CCHC_REC_UNIT = 2,
+    CCHC_REC_OFFICIAL = 3,
+    CCHC_REC_AREA = 4,
+    CCHC_REC_TASK = 5
+};
+
+typedef struct {
+    cchc_record_blob_t *items;
+    size_t count, cap;
+} cchc_record_set_t;
+
+//  Serialise every record changed since the last call into out (appending),
+//  including a CLOCK record holding now and last_seq; clears the dirty list.
+void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out);
+
+//  Free the blobs of a set and reset it to empty.
+void cchc_record_set_clear(cchc_record_set_t *set);
+
+//  SQL for the table the records live in (a migration step).
+#define CCHC_MODEL_MIGRATION                                                                                 \
+    "CREATE TABLE model_record (kind INTEGER NOT NULL, ward TEXT NOT NULL, code TEXT NOT NULL,"              \
+    " blob BLOB NOT NULL, PRIMARY KEY (kind, ward, code)) WITHOUT ROWID;"
+
+//  Write a record set into model_record (INSERT OR REPLACE); call inside the
+//  writer's transaction, on the writer thread. Returns 0 or -1.
+int cchc_record_set_save(const cchc_record_set_t *set, sqlite3 *db);
+
+//  Load every record of model_record into an empty model (at start-up,
+//  before consuming). Returns 0 or -1 (a damaged record is an error).
+int cchc_model_load(cchc_model_t *self, sqlite3 *db);
+
+#endif

@@ -1,0 +1,1 @@
+/* zwatch.c - placeholder, being written */
