@@ -21,8 +21,8 @@ cchc_client_t *cchc_client_new(void *zctx, const char *endpoint);
 void cchc_client_destroy(cchc_client_t **self_p);
 
 //  Send req (request_id is set by the client) and wait up to timeout_ms for
-//  the matching reply; retries retries more times on a fresh socket when
-//  idempotent is true. Returns 0 with *reply owned by the caller, or -1 on
+//  the matching reply; when idempotent is true, retries up to two more times
+//  on a fresh socket. Returns 0 with *reply owned by the caller, or -1 on
 //  timeout / transport error (errno ETIMEDOUT).
 int cchc_client_call(cchc_client_t *self, Cchc__Envelope *req, int timeout_ms, bool idempotent,
                      cchc_decoded_t **reply);

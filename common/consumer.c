@@ -1,1 +1,309 @@
-/* consumer.c - placeholder, being written */
+/*  consumer.c - following intake's log by pull with credit.
+
+    State machine: IDLE -> (hint | poll timer | resume of a full batch) ->
+    FETCHING -> (reply) -> OWNER (the owner commits the batch) -> resume ->
+    IDLE or FETCHING. One uv_timer serves as the poll timer while idle and as
+    the reply timeout while fetching. On a timeout the DEALER is thrown away
+    and a new one connected (Lazy Pirate); request ids discard late replies.
+*/
+#include "consumer.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "log.h"
+#include "service.h"
+#include "zwatch.h"
+
+typedef enum { STATE_IDLE, STATE_FETCHING, STATE_OWNER } consumer_state_t;
+
+struct cchc_consumer {
+    uv_loop_t *loop;
+    void *zctx;
+    char *fetch_endpoint;
+    char *hint_endpoint;
+    unsigned credit, poll_ms, timeout_ms;
+    size_t max_msg_bytes;
+    cchc_consumer_fn *fn;
+    void *arg;
+    cchc_zwatch_t *dealer; //  owned; replaced on timeout
+    cchc_zwatch_t *hint;   //  owned SUB socket, or NULL
+    uv_timer_t timer;      //  poll while idle, timeout while fetching
+    consumer_state_t state;
+    uint64_t next_seq;   //  first seq not yet handed to the owner
+    uint64_t head_seq;   //  highest committed seq intake reported
+    uint64_t request_id; //  id of the fetch in flight
+    bool last_full;      //  last batch filled the credit: more waiting
+    bool hinted;         //  a hint came while busy
+    bool closing;
+    int pending_closes;
+    void (*on_closed)(void *arg);
+    void *closed_arg;
+};
+
+static void fetch_send(cchc_consumer_t *self);
+
+// ---------------------------------------------------------------------------
+//  Sockets
+
+static void close_done(cchc_consumer_t *self)
+{
+    if (--self->pending_closes > 0)
+        return;
+    void (*cb)(void *) = self->on_closed;
+    void *arg = self->closed_arg;
+    free(self->fetch_endpoint);
+    free(self->hint_endpoint);
+    free(self);
+    if (cb)
+        cb(arg);
+}
+
+static void watch_closed(cchc_zwatch_t *watch, void *arg)
+{
+    free(watch);
+    if (arg)
+        close_done(arg);
+}
+
+static void on_reply(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg);
+static void on_hint(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg);
+
+static cchc_zwatch_t *watch_open(cchc_consumer_t *self, int type, const char *endpoint, cchc_zwatch_fn *fn)
+{
+    void *sock = cchc_socket(self->zctx, type, endpoint, false, 1000, (long)self->max_msg_bytes);
+    if (!sock)
+        return NULL;
+    if (type == ZMQ_SUB)
+        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, "", 0);
+    cchc_zwatch_t *watch = calloc(1, sizeof(*watch));
+    if (!watch || cchc_zwatch_init(self->loop, watch, sock, fn, self) != 0 || cchc_zwatch_start(watch) != 0) {
+        cchc_log(CCHC_ERROR, "consumer_socket", "endpoint=%s", endpoint);
+        free(watch);
+        zmq_close(sock);
+        return NULL;
+    }
+    return watch;
+}
+
+//  Throw the DEALER away and connect a new one (after a timeout).
+static int dealer_reconnect(cchc_consumer_t *self)
+{
+    if (self->dealer)
+        cchc_zwatch_close(self->dealer, watch_closed, NULL);
+    self->dealer = watch_open(self, ZMQ_DEALER, self->fetch_endpoint, on_reply);
+    return self->dealer ? 0 : -1;
+}
+
+// ---------------------------------------------------------------------------
+//  Timer
+
+static void timer_arm(cchc_consumer_t *self, unsigned ms);
+
+static void on_timer(uv_timer_t *timer)
+{
+    cchc_consumer_t *self = timer->data;
+    if (self->state == STATE_FETCHING) {
+        cchc_log(CCHC_WARN, "fetch_timeout", "endpoint=%s next_seq=%llu timeout_ms=%u", self->fetch_endpoint,
+                 (unsigned long long)self->next_seq, self->timeout_ms);
+        self->state = STATE_IDLE;
+        if (dealer_reconnect(self) != 0) {
+            timer_arm(self, self->poll_ms);
+            return;
+        }
+    }
+    if (self->state == STATE_IDLE)
+        fetch_send(self);
+}
+
+static void timer_arm(cchc_consumer_t *self, unsigned ms)
+{
+    uv_timer_start(&self->timer, on_timer, ms, 0);
+}
+
+// ---------------------------------------------------------------------------
+//  Fetch and reply
+
+static void fetch_send(cchc_consumer_t *self)
+{
+    assert(self->state == STATE_IDLE);
+    if (self->closing)
+        return;
+    Cchc__Fetch fetch = CCHC__FETCH__INIT;
+    fetch.has_from_seq = fetch.has_credit = true;
+    fetch.from_seq = self->next_seq;
+    fetch.credit = self->credit;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = ++self->request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_FETCH;
+    env.fetch = &fetch;
+    zmq_msg_t msg;
+    self->hinted = false;
+    if (cchc_encode(&env, &msg) != 0 || cchc_zwatch_send(self->dealer, &msg, 1) != 0) {
+        //  EAGAIN: intake is not connected yet (ZMQ_IMMEDIATE); try again later.
+        timer_arm(self, self->poll_ms);
+        return;
+    }
+    self->state = STATE_FETCHING;
+    timer_arm(self, self->timeout_ms);
+}
+
+//  Check that the batch continues the log without a gap.
+static bool batch_gapless(const cchc_consumer_t *self, Cchc__Event **events, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (events[i]->seq != self->next_seq + i)
+            return false;
+    return true;
+}
+
+static void on_reply(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg)
+{
+    cchc_consumer_t *self = arg;
+    if (watch != self->dealer || nframes != 1 || self->state != STATE_FETCHING)
+        return; //  a late reply on a socket being replaced, or unexpected
+    cchc_decoded_t *dec = NULL;
+    uint64_t request_id = 0;
+    cchc_err_t err;
+    if (cchc_decode(zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), self->max_msg_bytes, &dec,
+                    &request_id, &err) != 0) {
+        cchc_log(CCHC_ERROR, "fetch_reply_bad", "error=%s detail=%s", cchc_err_name(err.code), err.en);
+        return; //  the timeout recovers
+    }
+    const Cchc__Envelope *env = cchc_decoded_env(dec);
+    if (request_id != self->request_id) {
+        cchc_decoded_destroy(&dec);
+        return;
+    }
+    uv_timer_stop(&self->timer);
+    self->state = STATE_IDLE;
+    if (env->body_case == CCHC__ENVELOPE__BODY_ERROR) {
+        cchc_log(CCHC_ERROR, "fetch_refused", "code=%s message=%s", cchc_err_name(env->error->code),
+                 env->error->message_en ? env->error->message_en : "");
+        timer_arm(self, self->poll_ms);
+    } else if (env->body_case != CCHC__ENVELOPE__BODY_EVENT_BATCH) {
+        cchc_log(CCHC_ERROR, "fetch_reply_unexpected", "type=%d", (int)env->body_case);
+        timer_arm(self, self->poll_ms);
+    } else {
+        const Cchc__EventBatch *batch = env->event_batch;
+        if (batch->head_seq > self->head_seq)
+            self->head_seq = batch->head_seq;
+        if (batch->n_events == 0) {
+            self->last_full = false;
+            if (self->hinted || self->head_seq >= self->next_seq)
+                fetch_send(self);
+            else
+                timer_arm(self, self->poll_ms);
+        } else if (!batch_gapless(self, batch->events, batch->n_events)) {
+            cchc_log(CCHC_ERROR, "fetch_gap", "expected=%llu got=%llu", (unsigned long long)self->next_seq,
+                     (unsigned long long)batch->events[0]->seq);
+            timer_arm(self, self->poll_ms);
+        } else {
+            self->state = STATE_OWNER;
+            self->last_full = batch->n_events >= self->credit;
+            self->next_seq += batch->n_events;
+            self->fn(self, batch->events, batch->n_events, self->arg);
+        }
+    }
+    cchc_decoded_destroy(&dec);
+}
+
+static void on_hint(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg)
+{
+    (void)watch, (void)frames, (void)nframes;
+    cchc_consumer_t *self = arg;
+    if (self->state == STATE_IDLE) {
+        uv_timer_stop(&self->timer);
+        fetch_send(self);
+    } else {
+        self->hinted = true;
+    }
+}
+
+// ---------------------------------------------------------------------------
+//  Public API
+
+cchc_consumer_t *cchc_consumer_new(uv_loop_t *loop, void *zctx, const cchc_consumer_opts_t *opts,
+                                   cchc_consumer_fn *fn, void *arg)
+{
+    assert(loop && zctx && opts && opts->fetch_endpoint && fn);
+    cchc_consumer_t *self = calloc(1, sizeof(*self));
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->zctx = zctx;
+    self->fetch_endpoint = strdup(opts->fetch_endpoint);
+    self->hint_endpoint = opts->hint_endpoint && *opts->hint_endpoint ? strdup(opts->hint_endpoint) : NULL;
+    self->credit = opts->credit ? opts->credit : 1000;
+    self->poll_ms = opts->poll_ms ? opts->poll_ms : 1000;
+    self->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 5000;
+    self->max_msg_bytes = opts->max_msg_bytes ? opts->max_msg_bytes : 16 * 1024 * 1024;
+    self->next_seq = opts->next_seq ? opts->next_seq : 1;
+    self->fn = fn;
+    self->arg = arg;
+    uv_timer_init(loop, &self->timer);
+    self->timer.data = self;
+    self->dealer = watch_open(self, ZMQ_DEALER, self->fetch_endpoint, on_reply);
+    if (self->dealer && self->hint_endpoint)
+        self->hint = watch_open(self, ZMQ_SUB, self->hint_endpoint, on_hint);
+    if (!self->dealer || (self->hint_endpoint && !self->hint)) {
+        cchc_consumer_close(self, NULL, NULL);
+        return NULL;
+    }
+    cchc_log(CCHC_INFO, "consumer_started", "endpoint=%s next_seq=%llu credit=%u", self->fetch_endpoint,
+             (unsigned long long)self->next_seq, self->credit);
+    fetch_send(self);
+    return self;
+}
+
+void cchc_consumer_resume(cchc_consumer_t *self)
+{
+    assert(self->state == STATE_OWNER);
+    self->state = STATE_IDLE;
+    if (self->closing)
+        return;
+    if (self->last_full || self->hinted || self->head_seq >= self->next_seq)
+        fetch_send(self);
+    else
+        timer_arm(self, self->poll_ms);
+}
+
+uint64_t cchc_consumer_next_seq(const cchc_consumer_t *self)
+{
+    return self->next_seq;
+}
+
+uint64_t cchc_consumer_head_seq(const cchc_consumer_t *self)
+{
+    return self->head_seq;
+}
+
+static void timer_closed(uv_handle_t *handle)
+{
+    close_done(handle->data);
+}
+
+void cchc_consumer_close(cchc_consumer_t *self, void (*on_closed)(void *arg), void *arg)
+{
+    assert(!self->closing);
+    self->closing = true;
+    self->on_closed = on_closed;
+    self->closed_arg = arg;
+    self->pending_closes = 1;
+    uv_timer_stop(&self->timer);
+    if (self->dealer) {
+        self->pending_closes++;
+        cchc_zwatch_close(self->dealer, watch_closed, self);
+        self->dealer = NULL;
+    }
+    if (self->hint) {
+        self->pending_closes++;
+        cchc_zwatch_close(self->hint, watch_closed, self);
+        self->hint = NULL;
+    }
+    uv_close((uv_handle_t *)&self->timer, timer_closed);
+}

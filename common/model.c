@@ -1,1 +1,1057 @@
-/* model.c - placeholder, being written */
+/*  model.c - the ward model folded from the event log.
+
+    One struct per ward holds hash maps by code and arrays in registration
+    order. Records are protobuf-c messages (state.proto) so that a consumer can
+    persist them as blobs without a schema of its own: a record changed by an
+    event is put on the dirty list, serialised by cchc_model_take_dirty and
+    written by the consumer in the same transaction as its last_seq.
+
+    cchc_model_check and cchc_model_apply are kept side by side per event type
+    so that what is accepted and what it does are read together.
+*/
+#include "model.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+
+#define PPM          1000000
+#define MAX_CODE_LEN 64
+
+typedef struct {
+    int kind;
+    cchc_ward_t *ward;
+    const char *code; //  borrowed from the record
+} dirty_t;
+
+struct cchc_model {
+    cchc_strmap_t *wards_by_code; //  code -> cchc_ward_t *
+    cchc_ward_t **wards;          //  registration order
+    size_t nwards, wards_cap;
+    int64_t now_ms; //  log time of the last applied event
+    uint64_t last_seq;
+    cchc_strmap_t *dirty_keys; //  "kind/ward/code" -> dirty_t *, dedupes the list
+    dirty_t **dirty;
+    size_t ndirty, dirty_cap;
+    bool clock_dirty;
+};
+
+// ---------------------------------------------------------------------------
+//  Small helpers
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p)
+        abort();
+    return p;
+}
+
+//  Append item to a growable pointer array.
+static void push_ptr(void ***items, size_t *count, size_t *cap, void *item)
+{
+    if (*count == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        void **grown = realloc(*items, *cap * sizeof(void *));
+        if (!grown)
+            abort();
+        *items = grown;
+    }
+    (*items)[(*count)++] = item;
+}
+
+//  Deep copy of a protobuf-c message by packing and unpacking it. Caller owns
+//  the result (free with protobuf_c_message_free_unpacked).
+static void *message_dup(const ProtobufCMessage *msg)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        abort();
+    protobuf_c_message_pack(msg, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(msg->descriptor, NULL, len, buf);
+    free(buf);
+    if (!copy)
+        abort();
+    return copy;
+}
+
+static bool empty(const char *s)
+{
+    return !s || !*s;
+}
+
+static bool code_ok(const char *s)
+{
+    return !empty(s) && strlen(s) <= MAX_CODE_LEN;
+}
+
+// ---------------------------------------------------------------------------
+//  Model lifecycle and lookups
+
+cchc_model_t *cchc_model_new(void)
+{
+    cchc_model_t *self = xcalloc(1, sizeof(*self));
+    self->wards_by_code = cchc_strmap_new();
+    self->dirty_keys = cchc_strmap_new();
+    return self;
+}
+
+static void ward_destroy(cchc_ward_t *ward)
+{
+    for (size_t i = 0; i < ward->ntasks; i++) {
+        protobuf_c_message_free_unpacked(&ward->tasks[i]->rec->base, NULL);
+        free(ward->tasks[i]);
+    }
+    for (size_t i = 0; i < ward->nunits; i++) {
+        protobuf_c_message_free_unpacked(&ward->units[i]->rec->base, NULL);
+        free(ward->units[i]);
+    }
+    for (size_t i = 0; i < ward->nareas; i++) {
+        protobuf_c_message_free_unpacked(&ward->areas[i]->def->base, NULL);
+        free(ward->areas[i]);
+    }
+    for (size_t i = 0; i < ward->nofficials; i++) {
+        protobuf_c_message_free_unpacked(&ward->officials[i]->def->base, NULL);
+        free(ward->officials[i]);
+    }
+    free(ward->tasks);
+    free(ward->units);
+    free(ward->areas);
+    free(ward->officials);
+    cchc_strmap_destroy(&ward->units_by_code);
+    cchc_strmap_destroy(&ward->officials_by_code);
+    cchc_strmap_destroy(&ward->areas_by_code);
+    cchc_strmap_destroy(&ward->tasks_by_code);
+    if (ward->def)
+        protobuf_c_message_free_unpacked(&ward->def->base, NULL);
+    free(ward->chairman);
+    free(ward->code);
+    free(ward);
+}
+
+static void dirty_clear(cchc_model_t *self)
+{
+    for (size_t i = 0; i < self->ndirty; i++)
+        free(self->dirty[i]);
+    self->ndirty = 0;
+    cchc_strmap_destroy(&self->dirty_keys);
+    self->dirty_keys = cchc_strmap_new();
+    self->clock_dirty = false;
+}
+
+void cchc_model_destroy(cchc_model_t **self_p)
+{
+    assert(self_p);
+    cchc_model_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->nwards; i++)
+        ward_destroy(self->wards[i]);
+    free(self->wards);
+    cchc_strmap_destroy(&self->wards_by_code);
+    dirty_clear(self);
+    cchc_strmap_destroy(&self->dirty_keys);
+    free(self->dirty);
+    free(self);
+    *self_p = NULL;
+}
+
+cchc_ward_t *cchc_model_ward(const cchc_model_t *self, const char *code)
+{
+    return code ? cchc_strmap_get(self->wards_by_code, code) : NULL;
+}
+
+cchc_unit_t *cchc_ward_unit(const cchc_ward_t *ward, const char *code)
+{
+    return ward && code ? cchc_strmap_get(ward->units_by_code, code) : NULL;
+}
+
+cchc_task_t *cchc_ward_task(const cchc_ward_t *ward, const char *code)
+{
+    return ward && code ? cchc_strmap_get(ward->tasks_by_code, code) : NULL;
+}
+
+cchc_area_t *cchc_ward_area(const cchc_ward_t *ward, const char *code)
+{
+    return ward && code ? cchc_strmap_get(ward->areas_by_code, code) : NULL;
+}
+
+cchc_official_t *cchc_ward_official(const cchc_ward_t *ward, const char *code)
+{
+    return ward && code ? cchc_strmap_get(ward->officials_by_code, code) : NULL;
+}
+
+size_t cchc_model_ward_count(const cchc_model_t *self)
+{
+    return self->nwards;
+}
+
+cchc_ward_t *cchc_model_ward_at(const cchc_model_t *self, size_t index)
+{
+    return index < self->nwards ? self->wards[index] : NULL;
+}
+
+int64_t cchc_model_now(const cchc_model_t *self)
+{
+    return self->now_ms;
+}
+
+uint64_t cchc_model_last_seq(const cchc_model_t *self)
+{
+    return self->last_seq;
+}
+
+// ---------------------------------------------------------------------------
+//  Derived task status
+
+bool cchc_task_done(const cchc_task_t *task)
+{
+    return task->rec->phase == CCHC__TASK_PHASE__PHASE_DONE;
+}
+
+bool cchc_task_overdue(const cchc_task_t *task, int64_t now_ms)
+{
+    const Cchc__TaskRecord *rec = task->rec;
+    return !rec->cancelled && !rec->paused && !cchc_task_done(task) &&
+           now_ms >= cchc_date_end_ms(rec->due_in_force);
+}
+
+int cchc_task_delays(const cchc_task_t *task, int64_t now_ms)
+{
+    const Cchc__TaskRecord *rec = task->rec;
+    int64_t at = cchc_task_done(task) ? rec->done_ms : now_ms;
+    return rec->missed_deadlines + (at >= cchc_date_end_ms(rec->due_in_force) ? 1 : 0);
+}
+
+bool cchc_task_unmet(const cchc_task_t *task, int64_t now_ms)
+{
+    const Cchc__TaskRecord *rec = task->rec;
+    if (rec->cancelled || rec->paused || cchc_task_done(task))
+        return false;
+    return cchc_task_overdue(task, now_ms) || rec->phase == CCHC__TASK_PHASE__PHASE_REWORK;
+}
+
+cchc_status_t cchc_task_status(const cchc_task_t *task, int64_t now_ms)
+{
+    const Cchc__TaskRecord *rec = task->rec;
+    if (rec->cancelled)
+        return CCHC_STATUS_CANCELLED;
+    if (cchc_task_done(task))
+        return cchc_task_delays(task, now_ms) == 0 ? CCHC_STATUS_DONE_ON_TIME : CCHC_STATUS_DONE_LATE;
+    if (rec->paused)
+        return CCHC_STATUS_PAUSED;
+    return cchc_task_overdue(task, now_ms) ? CCHC_STATUS_OVERDUE : CCHC_STATUS_NOT_DUE;
+}
+
+const char *cchc_status_label_vi(cchc_status_t status)
+{
+    switch (status) {
+    case CCHC_STATUS_NOT_DUE:
+        return "Chưa hoàn thành trong hạn";
+    case CCHC_STATUS_OVERDUE:
+        return "Chưa hoàn thành quá hạn";
+    case CCHC_STATUS_DONE_ON_TIME:
+        return "Đã hoàn thành đúng hạn";
+    case CCHC_STATUS_DONE_LATE:
+        return "Đã hoàn thành quá hạn";
+    case CCHC_STATUS_PAUSED:
+        return "Tạm dừng";
+    case CCHC_STATUS_CANCELLED:
+        return "Hủy";
+    }
+    return "?";
+}
+
+const char *cchc_phase_label_vi(Cchc__TaskPhase phase)
+{
+    switch (phase) {
+    case CCHC__TASK_PHASE__PHASE_NOT_STARTED:
+        return "Chưa thực hiện";
+    case CCHC__TASK_PHASE__PHASE_IN_PROGRESS:
+        return "Đang thực hiện";
+    case CCHC__TASK_PHASE__PHASE_SUBMITTED:
+        return "Chờ xác nhận";
+    case CCHC__TASK_PHASE__PHASE_DONE:
+        return "Đã hoàn thành";
+    case CCHC__TASK_PHASE__PHASE_REWORK:
+        return "Thực hiện lại";
+    default:
+        return "?";
+    }
+}
+
+// ---------------------------------------------------------------------------
+//  Dirty tracking
+
+static void mark_dirty(cchc_model_t *self, int kind, cchc_ward_t *ward, const char *code)
+{
+    char key[3 * MAX_CODE_LEN + 16];
+    snprintf(key, sizeof(key), "%d\x1f%s\x1f%s", kind, ward ? ward->code : "", code ? code : "");
+    if (cchc_strmap_get(self->dirty_keys, key))
+        return;
+    dirty_t *d = xcalloc(1, sizeof(*d));
+    d->kind = kind;
+    d->ward = ward;
+    d->code = code;
+    cchc_strmap_put(self->dirty_keys, key, d);
+    push_ptr((void ***)&self->dirty, &self->ndirty, &self->dirty_cap, d);
+}
+
+// ---------------------------------------------------------------------------
+//  Record constructors shared by apply and load
+
+static cchc_ward_t *ward_add(cchc_model_t *self, const char *code, Cchc__WardRegistered *def)
+{
+    cchc_ward_t *ward = xcalloc(1, sizeof(*ward));
+    ward->code = xstrdup(code);
+    ward->def = def;
+    ward->units_by_code = cchc_strmap_new();
+    ward->officials_by_code = cchc_strmap_new();
+    ward->areas_by_code = cchc_strmap_new();
+    ward->tasks_by_code = cchc_strmap_new();
+    cchc_strmap_put(self->wards_by_code, ward->code, ward);
+    push_ptr((void ***)&self->wards, &self->nwards, &self->wards_cap, ward);
+    return ward;
+}
+
+static cchc_official_t *official_add(cchc_ward_t *ward, Cchc__OfficialRegistered *def)
+{
+    cchc_official_t *o = xcalloc(1, sizeof(*o));
+    o->ward = ward;
+    o->def = def;
+    cchc_strmap_put(ward->officials_by_code, def->code, o);
+    push_ptr((void ***)&ward->officials, &ward->nofficials, &ward->officials_cap, o);
+    if (def->role == CCHC__OFFICIAL_ROLE__ROLE_CHAIRMAN) {
+        free(ward->chairman);
+        ward->chairman = xstrdup(def->code);
+    }
+    return o;
+}
+
+static cchc_area_t *area_add(cchc_ward_t *ward, Cchc__AreaDefined *def)
+{
+    cchc_area_t *a = xcalloc(1, sizeof(*a));
+    a->ward = ward;
+    a->def = def;
+    a->index = (int)ward->nareas;
+    cchc_strmap_put(ward->areas_by_code, def->code, a);
+    push_ptr((void ***)&ward->areas, &ward->nareas, &ward->areas_cap, a);
+    return a;
+}
+
+static cchc_unit_t *unit_add(cchc_ward_t *ward, Cchc__UnitRecord *rec)
+{
+    cchc_unit_t *u = xcalloc(1, sizeof(*u));
+    u->ward = ward;
+    u->rec = rec;
+    u->index = (int)ward->nunits;
+    cchc_strmap_put(ward->units_by_code, rec->def->code, u);
+    push_ptr((void ***)&ward->units, &ward->nunits, &ward->units_cap, u);
+    return u;
+}
+
+//  Returns NULL if the record references a unit or area the ward lacks.
+static cchc_task_t *task_add(cchc_ward_t *ward, Cchc__TaskRecord *rec)
+{
+    cchc_unit_t *unit = cchc_ward_unit(ward, rec->def->unit);
+    cchc_area_t *area = cchc_ward_area(ward, rec->def->area);
+    if (!unit || !area)
+        return NULL;
+    cchc_task_t *t = xcalloc(1, sizeof(*t));
+    t->ward = ward;
+    t->unit = unit;
+    t->area = area;
+    t->rec = rec;
+    t->index = (int)ward->ntasks;
+    cchc_strmap_put(ward->tasks_by_code, rec->def->code, t);
+    push_ptr((void ***)&ward->tasks, &ward->ntasks, &ward->tasks_cap, t);
+    return t;
+}
+
+// ---------------------------------------------------------------------------
+//  Validation
+
+#define FAIL(code, detail) return cchc_err_set(err, CCHC__ERROR_CODE__##code, err->index, (detail))
+
+//  The code of the task an event is about, or NULL for non-task events.
+static const char *event_task_code(const Cchc__Event *ev)
+{
+    switch (ev->payload_case) {
+    case CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED:
+        return ev->progress_reported->task;
+    case CCHC__EVENT__PAYLOAD_SUBMITTED:
+        return ev->submitted->task;
+    case CCHC__EVENT__PAYLOAD_VERIFIED:
+        return ev->verified->task;
+    case CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED:
+        return ev->deadline_changed->task;
+    case CCHC__EVENT__PAYLOAD_PAUSED:
+        return ev->paused->task;
+    case CCHC__EVENT__PAYLOAD_RESUMED:
+        return ev->resumed->task;
+    case CCHC__EVENT__PAYLOAD_CANCELLED:
+        return ev->cancelled->task;
+    default:
+        return NULL;
+    }
+}
+
+//  Events a unit may send about its own tasks; everything else is the ward
+//  office's (actor "ward").
+static bool unit_may_send(Cchc__Event__PayloadCase c)
+{
+    return c == CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED || c == CCHC__EVENT__PAYLOAD_SUBMITTED;
+}
+
+static int check_official_ref(const cchc_ward_t *ward, const char *code, cchc_err_t *err)
+{
+    if (!empty(code) && !cchc_ward_official(ward, code))
+        FAIL(ERR_UNKNOWN_OFFICIAL, code);
+    return 0;
+}
+
+static int check_task_assigned(const cchc_ward_t *ward, const Cchc__TaskAssigned *t, cchc_err_t *err)
+{
+    if (!code_ok(t->code))
+        FAIL(ERR_MISSING_FIELD, "task.code");
+    if (cchc_ward_task(ward, t->code))
+        FAIL(ERR_DUPLICATE, t->code);
+    if (empty(t->title))
+        FAIL(ERR_MISSING_FIELD, "task.title");
+    if (empty(t->unit))
+        FAIL(ERR_MISSING_FIELD, "task.unit");
+    if (!cchc_ward_unit(ward, t->unit))
+        FAIL(ERR_UNKNOWN_UNIT, t->unit);
+    if (empty(t->area))
+        FAIL(ERR_MISSING_FIELD, "task.area");
+    if (!cchc_ward_area(ward, t->area))
+        FAIL(ERR_UNKNOWN_AREA, t->area);
+    for (size_t i = 0; i < t->n_co_units; i++)
+        if (!cchc_ward_unit(ward, t->co_units[i]))
+            FAIL(ERR_UNKNOWN_UNIT, t->co_units[i]);
+    if (!t->has_due_date || !cchc_date_valid(t->due_date))
+        FAIL(ERR_OUT_OF_RANGE, "due_date");
+    if (t->has_factor_milli && (t->factor_milli < 1 || t->factor_milli > 1000000))
+        FAIL(ERR_OUT_OF_RANGE, "factor_milli 1..1000000");
+    if (t->has_outputs_required && (t->outputs_required < 1 || t->outputs_required > 1000))
+        FAIL(ERR_OUT_OF_RANGE, "outputs_required 1..1000");
+    if (t->has_points_milli && (t->points_milli < 0 || t->points_milli > 100000))
+        FAIL(ERR_OUT_OF_RANGE, "points_milli 0..100000");
+    return check_official_ref(ward, t->lead_official, err);
+}
+
+static int check_task_event(const cchc_ward_t *ward, const Cchc__Event *ev, const cchc_task_t *task,
+                            int64_t now_ms, cchc_err_t *err)
+{
+    const Cchc__TaskRecord *rec = task->rec;
+    bool done = cchc_task_done(task);
+    Cchc__TaskPhase phase = rec->phase;
+    if (now_ms < rec->assigned_ms)
+        FAIL(ERR_TIME_BEFORE_ASSIGNED, task->rec->def->code);
+    switch (ev->payload_case) {
+    case CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED: {
+        const Cchc__ProgressReported *p = ev->progress_reported;
+        if (!p->has_percent)
+            FAIL(ERR_MISSING_FIELD, "percent");
+        if (p->percent < 0 || p->percent > 100)
+            FAIL(ERR_OUT_OF_RANGE, "percent 0..100");
+        int required = rec->def->has_outputs_required ? rec->def->outputs_required : 1;
+        if (p->has_outputs_done && (p->outputs_done < 0 || p->outputs_done > required))
+            FAIL(ERR_OUT_OF_RANGE, "outputs_done 0..outputs_required");
+        if (rec->cancelled || rec->paused || done || phase == CCHC__TASK_PHASE__PHASE_SUBMITTED)
+            FAIL(ERR_INVALID_STATE, rec->cancelled ? "cancelled"
+                                    : rec->paused  ? "paused"
+                                    : done         ? "done"
+                                                   : "awaiting verification");
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_SUBMITTED:
+        if (rec->cancelled || rec->paused || done || phase == CCHC__TASK_PHASE__PHASE_SUBMITTED)
+            FAIL(ERR_INVALID_STATE, rec->cancelled ? "cancelled"
+                                    : rec->paused  ? "paused"
+                                    : done         ? "done"
+                                                   : "already submitted");
+        return 0;
+    case CCHC__EVENT__PAYLOAD_VERIFIED:
+        if (!ev->verified->has_passed)
+            FAIL(ERR_MISSING_FIELD, "passed");
+        if (phase != CCHC__TASK_PHASE__PHASE_SUBMITTED || rec->cancelled)
+            FAIL(ERR_INVALID_STATE, "not awaiting verification");
+        return check_official_ref(ward, ev->verified->reviewer, err);
+    case CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED: {
+        const Cchc__DeadlineChanged *d = ev->deadline_changed;
+        if (!d->has_new_due_date || !cchc_date_valid(d->new_due_date))
+            FAIL(ERR_OUT_OF_RANGE, "new_due_date");
+        if (d->new_due_date < cchc_date_of_ms(rec->assigned_ms))
+            FAIL(ERR_OUT_OF_RANGE, "new_due_date before assignment");
+        if (empty(d->reason))
+            FAIL(ERR_MISSING_FIELD, "reason");
+        if (done || rec->cancelled)
+            FAIL(ERR_INVALID_STATE, done ? "done" : "cancelled");
+        return check_official_ref(ward, d->approver, err);
+    }
+    case CCHC__EVENT__PAYLOAD_PAUSED:
+        if (done || rec->cancelled || rec->paused)
+            FAIL(ERR_INVALID_STATE, done ? "done" : rec->cancelled ? "cancelled" : "already paused");
+        return 0;
+    case CCHC__EVENT__PAYLOAD_RESUMED:
+        if (!rec->paused || rec->cancelled)
+            FAIL(ERR_INVALID_STATE, "not paused");
+        return 0;
+    case CCHC__EVENT__PAYLOAD_CANCELLED:
+        if (done || rec->cancelled)
+            FAIL(ERR_INVALID_STATE, done ? "done" : "already cancelled");
+        return 0;
+    default:
+        FAIL(ERR_UNKNOWN_TYPE, "event payload");
+    }
+}
+
+int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t now_ms, cchc_err_t *err)
+{
+    assert(self && ev && err);
+    Cchc__Event__PayloadCase c = ev->payload_case;
+    if (c == CCHC__EVENT__PAYLOAD__NOT_SET)
+        FAIL(ERR_UNKNOWN_TYPE, "event payload");
+    if (c == CCHC__EVENT__PAYLOAD_CLOCK)
+        return 0;
+    if (!code_ok(ev->ward))
+        FAIL(ERR_MISSING_FIELD, "ward");
+    if (!code_ok(ev->actor))
+        FAIL(ERR_MISSING_FIELD, "actor");
+    const cchc_ward_t *ward = cchc_model_ward(self, ev->ward);
+
+    if (c == CCHC__EVENT__PAYLOAD_WARD_REGISTERED) {
+        const Cchc__WardRegistered *w = ev->ward_registered;
+        if (ward)
+            FAIL(ERR_DUPLICATE, ev->ward);
+        if (strcmp(ev->actor, "ward") != 0)
+            FAIL(ERR_NOT_PERMITTED, ev->actor);
+        if (empty(w->name))
+            FAIL(ERR_MISSING_FIELD, "name");
+        if (!w->has_year || w->year < 2000 || w->year > 2100)
+            FAIL(ERR_OUT_OF_RANGE, "year 2000..2100");
+        return 0;
+    }
+    if (!ward)
+        FAIL(ERR_UNKNOWN_WARD, ev->ward);
+
+    //  Who may send what: the ward office anything, a unit only progress and
+    //  submissions on its own tasks.
+    bool by_ward = strcmp(ev->actor, "ward") == 0;
+    if (!by_ward) {
+        if (!cchc_ward_unit(ward, ev->actor))
+            FAIL(ERR_UNKNOWN_UNIT, ev->actor);
+        if (!unit_may_send(c))
+            FAIL(ERR_NOT_PERMITTED, ev->actor);
+    }
+
+    const char *task_code = event_task_code(ev);
+    if (task_code) {
+        if (empty(task_code))
+            FAIL(ERR_MISSING_FIELD, "task");
+        const cchc_task_t *task = cchc_ward_task(ward, task_code);
+        if (!task)
+            FAIL(ERR_UNKNOWN_TASK, task_code);
+        if (!by_ward && strcmp(task->rec->def->unit, ev->actor) != 0)
+            FAIL(ERR_TASK_NOT_OWNED, task_code);
+        return check_task_event(ward, ev, task, now_ms, err);
+    }
+
+    switch (c) {
+    case CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED: {
+        const Cchc__OfficialRegistered *o = ev->official_registered;
+        if (!code_ok(o->code))
+            FAIL(ERR_MISSING_FIELD, "official.code");
+        if (cchc_ward_official(ward, o->code))
+            FAIL(ERR_DUPLICATE, o->code);
+        if (empty(o->full_name))
+            FAIL(ERR_MISSING_FIELD, "full_name");
+        if (!empty(o->unit) && !cchc_ward_unit(ward, o->unit))
+            FAIL(ERR_UNKNOWN_UNIT, o->unit);
+        if (!protobuf_c_enum_descriptor_get_value(&cchc__official_role__descriptor, o->role))
+            FAIL(ERR_OUT_OF_RANGE, "role");
+        if (o->role == CCHC__OFFICIAL_ROLE__ROLE_CHAIRMAN && ward->chairman)
+            FAIL(ERR_DUPLICATE, "chairman");
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_AREA_DEFINED: {
+        const Cchc__AreaDefined *a = ev->area_defined;
+        if (!code_ok(a->code))
+            FAIL(ERR_MISSING_FIELD, "area.code");
+        if (cchc_ward_area(ward, a->code))
+            FAIL(ERR_DUPLICATE, a->code);
+        if (empty(a->name))
+            FAIL(ERR_MISSING_FIELD, "area.name");
+        if (!a->has_weight || a->weight < 0 || a->weight > 1000)
+            FAIL(ERR_OUT_OF_RANGE, "weight 0..1000");
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_UNIT_REGISTERED: {
+        //  head, deputy and vice-chairman may be registered after the unit
+        //  (their own registration names the unit), so they are not checked.
+        const Cchc__UnitRegistered *u = ev->unit_registered;
+        if (!code_ok(u->code))
+            FAIL(ERR_MISSING_FIELD, "unit.code");
+        if (strcmp(u->code, "ward") == 0)
+            FAIL(ERR_OUT_OF_RANGE, "unit code 'ward' is reserved");
+        if (cchc_ward_unit(ward, u->code))
+            FAIL(ERR_DUPLICATE, u->code);
+        if (empty(u->name))
+            FAIL(ERR_MISSING_FIELD, "unit.name");
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_TASK_ASSIGNED:
+        return check_task_assigned(ward, ev->task_assigned, err);
+    case CCHC__EVENT__PAYLOAD_ADJUSTMENT: {
+        const Cchc__Adjustment *a = ev->adjustment;
+        if (!cchc_ward_unit(ward, a->unit))
+            FAIL(ERR_UNKNOWN_UNIT, a->unit ? a->unit : "");
+        if (a->bonus_centi < 0 || a->bonus_centi > 10000 || a->penalty_centi < 0 || a->penalty_centi > 10000)
+            FAIL(ERR_OUT_OF_RANGE, "bonus/penalty 0..100.00");
+        if (empty(a->reason))
+            FAIL(ERR_MISSING_FIELD, "reason");
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_APPRAISAL: {
+        const Cchc__AppraisalRecorded *a = ev->appraisal;
+        if (!cchc_ward_unit(ward, a->unit))
+            FAIL(ERR_UNKNOWN_UNIT, a->unit ? a->unit : "");
+        if (!a->has_score_centi || a->score_centi < 0 || a->score_centi > 10000)
+            FAIL(ERR_OUT_OF_RANGE, "score 0..100.00");
+        return check_official_ref(ward, a->appraiser, err);
+    }
+    default:
+        FAIL(ERR_UNKNOWN_TYPE, "event payload");
+    }
+}
+
+// ---------------------------------------------------------------------------
+//  Folding
+
+static void apply_deadline_change(Cchc__TaskRecord *rec, const Cchc__DeadlineChanged *d, int64_t at_ms)
+{
+    bool in_time = at_ms < cchc_date_end_ms(rec->due_in_force);
+    if (in_time && d->objective) {
+        rec->due_in_force = d->new_due_date; //  excused extension
+        rec->has_excused = rec->excused = true;
+    } else if (!in_time) {
+        rec->missed_deadlines++; //  the missed date is a delay
+        rec->has_missed_deadlines = true;
+        rec->due_in_force = d->new_due_date;
+    }
+    //  in time without an objective reason: lateness still judged by due_in_force
+    rec->due_target = d->new_due_date;
+}
+
+static int apply_task_event(cchc_model_t *self, cchc_task_t *task, const Cchc__Event *ev)
+{
+    Cchc__TaskRecord *rec = task->rec;
+    int64_t at = ev->log_time_ms;
+    switch (ev->payload_case) {
+    case CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED:
+        rec->percent = ev->progress_reported->percent;
+        if (ev->progress_reported->has_outputs_done)
+            rec->outputs_done = ev->progress_reported->outputs_done;
+        if (rec->phase == CCHC__TASK_PHASE__PHASE_NOT_STARTED)
+            rec->phase = CCHC__TASK_PHASE__PHASE_IN_PROGRESS;
+        break;
+    case CCHC__EVENT__PAYLOAD_SUBMITTED:
+        rec->phase = CCHC__TASK_PHASE__PHASE_SUBMITTED;
+        rec->submitted_ms = at;
+        rec->percent = 100;
+        break;
+    case CCHC__EVENT__PAYLOAD_VERIFIED:
+        if (ev->verified->passed) {
+            rec->phase = CCHC__TASK_PHASE__PHASE_DONE;
+            rec->done_ms = rec->submitted_ms;
+        } else {
+            rec->phase = CCHC__TASK_PHASE__PHASE_REWORK;
+            rec->failed_reviews++;
+        }
+        break;
+    case CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED:
+        apply_deadline_change(rec, ev->deadline_changed, at);
+        break;
+    case CCHC__EVENT__PAYLOAD_PAUSED:
+        rec->paused = true;
+        break;
+    case CCHC__EVENT__PAYLOAD_RESUMED:
+        rec->paused = false;
+        break;
+    case CCHC__EVENT__PAYLOAD_CANCELLED:
+        rec->cancelled = true;
+        break;
+    default:
+        return -1;
+    }
+    //  proto2 presence flags: set them so that packing keeps every field.
+    rec->has_percent = rec->has_outputs_done = rec->has_phase = rec->has_submitted_ms = true;
+    rec->has_done_ms = rec->has_failed_reviews = rec->has_due_in_force = rec->has_due_target = true;
+    rec->has_paused = rec->has_cancelled = rec->has_last_seq = true;
+    rec->last_seq = ev->seq;
+    mark_dirty(self, CCHC_REC_TASK, task->ward, rec->def->code);
+    return 0;
+}
+
+static cchc_task_t *task_assign(cchc_ward_t *ward, const Cchc__Event *ev)
+{
+    Cchc__TaskRecord *rec = xcalloc(1, sizeof(*rec));
+    cchc__task_record__init(rec);
+    rec->def = message_dup(&ev->task_assigned->base);
+    if (!rec->def->has_factor_milli) {
+        rec->def->has_factor_milli = true;
+        rec->def->factor_milli = 1000;
+    }
+    if (!rec->def->has_outputs_required) {
+        rec->def->has_outputs_required = true;
+        rec->def->outputs_required = 1;
+    }
+    rec->has_assigned_ms = true;
+    rec->assigned_ms = ev->log_time_ms;
+    rec->has_phase = true;
+    rec->phase = CCHC__TASK_PHASE__PHASE_NOT_STARTED;
+    rec->has_due_in_force = rec->has_due_target = true;
+    rec->due_in_force = rec->due_target = rec->def->due_date;
+    rec->has_last_seq = true;
+    rec->last_seq = ev->seq;
+    cchc_task_t *task = task_add(ward, rec);
+    if (!task)
+        protobuf_c_message_free_unpacked(&rec->base, NULL);
+    return task;
+}
+
+int cchc_model_apply(cchc_model_t *self, const Cchc__Event *ev, cchc_touch_t *touch)
+{
+    assert(self && ev);
+    cchc_touch_t local;
+    if (!touch)
+        touch = &local;
+    memset(touch, 0, sizeof(*touch));
+
+    if (ev->log_time_ms > self->now_ms) {
+        self->now_ms = ev->log_time_ms;
+        touch->clock = true;
+    }
+    if (ev->seq > self->last_seq)
+        self->last_seq = ev->seq;
+    self->clock_dirty = true;
+
+    cchc_err_t err;
+    cchc_err_clear(&err);
+    err.index = -1;
+    if (cchc_model_check(self, ev, ev->log_time_ms, &err) != 0) {
+        cchc_log(CCHC_ERROR, "model_apply_ignored", "seq=%llu ward=%s error=%s detail=%s",
+                 (unsigned long long)ev->seq, ev->ward ? ev->ward : "", cchc_err_name(err.code), err.en);
+        return -1;
+    }
+    if (ev->payload_case == CCHC__EVENT__PAYLOAD_CLOCK)
+        return 0;
+
+    cchc_ward_t *ward = cchc_model_ward(self, ev->ward);
+    touch->ward = ward;
+    switch (ev->payload_case) {
+    case CCHC__EVENT__PAYLOAD_WARD_REGISTERED:
+        ward = ward_add(self, ev->ward, message_dup(&ev->ward_registered->base));
+        touch->ward = ward;
+        mark_dirty(self, CCHC_REC_WARD, ward, ward->code);
+        return 0;
+    case CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED: {
+        cchc_official_t *o = official_add(ward, message_dup(&ev->official_registered->base));
+        mark_dirty(self, CCHC_REC_OFFICIAL, ward, o->def->code);
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_AREA_DEFINED: {
+        cchc_area_t *a = area_add(ward, message_dup(&ev->area_defined->base));
+        mark_dirty(self, CCHC_REC_AREA, ward, a->def->code);
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_UNIT_REGISTERED: {
+        Cchc__UnitRecord *rec = xcalloc(1, sizeof(*rec));
+        cchc__unit_record__init(rec);
+        rec->def = message_dup(&ev->unit_registered->base);
+        touch->unit = unit_add(ward, rec);
+        mark_dirty(self, CCHC_REC_UNIT, ward, rec->def->code);
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_TASK_ASSIGNED: {
+        cchc_task_t *task = task_assign(ward, ev);
+        if (!task)
+            return -1;
+        touch->task = task;
+        touch->unit = task->unit;
+        mark_dirty(self, CCHC_REC_TASK, ward, task->rec->def->code);
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_ADJUSTMENT: {
+        cchc_unit_t *unit = cchc_ward_unit(ward, ev->adjustment->unit);
+        unit->rec->bonus_centi += ev->adjustment->bonus_centi;
+        unit->rec->penalty_centi += ev->adjustment->penalty_centi;
+        unit->rec->has_bonus_centi = unit->rec->has_penalty_centi = true;
+        touch->unit = unit;
+        mark_dirty(self, CCHC_REC_UNIT, ward, unit->rec->def->code);
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_APPRAISAL: {
+        cchc_unit_t *unit = cchc_ward_unit(ward, ev->appraisal->unit);
+        unit->rec->appraised = unit->rec->has_appraised = true;
+        unit->rec->appraisal_centi = ev->appraisal->score_centi;
+        unit->rec->has_appraisal_centi = true;
+        touch->unit = unit;
+        mark_dirty(self, CCHC_REC_UNIT, ward, unit->rec->def->code);
+        return 0;
+    }
+    default: {
+        cchc_task_t *task = cchc_ward_task(ward, event_task_code(ev));
+        touch->task = task;
+        touch->unit = task->unit;
+        return apply_task_event(self, task, ev);
+    }
+    }
+}
+
+// ---------------------------------------------------------------------------
+//  Persistence
+
+static void set_push(cchc_record_set_t *set, int kind, const char *ward, const char *code, int64_t ord,
+                     uint8_t *blob, size_t len)
+{
+    if (set->count == set->cap) {
+        set->cap = set->cap ? set->cap * 2 : 16;
+        cchc_record_blob_t *grown = realloc(set->items, set->cap * sizeof(*grown));
+        if (!grown)
+            abort();
+        set->items = grown;
+    }
+    cchc_record_blob_t *r = &set->items[set->count++];
+    r->kind = kind;
+    r->ward = xstrdup(ward);
+    r->code = xstrdup(code);
+    r->ord = ord;
+    r->blob = blob;
+    r->len = len;
+}
+
+static uint8_t *pack_message(const ProtobufCMessage *msg, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    if (!buf)
+        abort();
+    protobuf_c_message_pack(msg, buf);
+    return buf;
+}
+
+//  The clock record: now_ms and last_seq, 8 bytes each, little-endian.
+static uint8_t *pack_clock(int64_t now_ms, uint64_t last_seq, size_t *len)
+{
+    uint8_t *buf = malloc(16);
+    if (!buf)
+        abort();
+    for (int i = 0; i < 8; i++) {
+        buf[i] = (uint8_t)((uint64_t)now_ms >> (8 * i));
+        buf[8 + i] = (uint8_t)(last_seq >> (8 * i));
+    }
+    *len = 16;
+    return buf;
+}
+
+void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
+{
+    for (size_t i = 0; i < self->ndirty; i++) {
+        dirty_t *d = self->dirty[i];
+        cchc_ward_t *w = d->ward;
+        const ProtobufCMessage *msg = NULL;
+        int64_t ord = 0;
+        switch (d->kind) {
+        case CCHC_REC_WARD:
+            msg = &w->def->base;
+            ord = 0;
+            break;
+        case CCHC_REC_UNIT: {
+            cchc_unit_t *u = cchc_ward_unit(w, d->code);
+            msg = &u->rec->base;
+            ord = u->index;
+            break;
+        }
+        case CCHC_REC_OFFICIAL: {
+            cchc_official_t *o = cchc_ward_official(w, d->code);
+            msg = &o->def->base;
+            for (size_t k = 0; k < w->nofficials; k++)
+                if (w->officials[k] == o)
+                    ord = (int64_t)k;
+            break;
+        }
+        case CCHC_REC_AREA: {
+            cchc_area_t *a = cchc_ward_area(w, d->code);
+            msg = &a->def->base;
+            ord = a->index;
+            break;
+        }
+        case CCHC_REC_TASK: {
+            cchc_task_t *t = cchc_ward_task(w, d->code);
+            msg = &t->rec->base;
+            ord = t->index;
+            break;
+        }
+        default:
+            assert(!"unknown dirty kind");
+        }
+        size_t len;
+        uint8_t *blob = pack_message(msg, &len);
+        set_push(out, d->kind, w->code, d->code, ord, blob, len);
+    }
+    if (self->clock_dirty || self->ndirty) {
+        size_t len;
+        uint8_t *blob = pack_clock(self->now_ms, self->last_seq, &len);
+        set_push(out, CCHC_REC_CLOCK, "", "", 0, blob, len);
+    }
+    dirty_clear(self);
+}
+
+void cchc_record_set_clear(cchc_record_set_t *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        free(set->items[i].ward);
+        free(set->items[i].code);
+        free(set->items[i].blob);
+    }
+    free(set->items);
+    memset(set, 0, sizeof(*set));
+}
+
+int cchc_record_set_save(const cchc_record_set_t *set, sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT OR REPLACE INTO model_record (kind, ward, code, ord, blob)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)",
+                                -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "model_save", "error=%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    for (size_t i = 0; i < set->count && rc == SQLITE_OK; i++) {
+        const cchc_record_blob_t *r = &set->items[i];
+        sqlite3_bind_int(stmt, 1, r->kind);
+        sqlite3_bind_text(stmt, 2, r->ward, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, r->code, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, r->ord);
+        sqlite3_bind_blob(stmt, 5, r->blob, (int)r->len, SQLITE_STATIC);
+        rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        sqlite3_reset(stmt);
+    }
+    if (rc != SQLITE_OK)
+        cchc_log(CCHC_ERROR, "model_save", "error=%s", sqlite3_errmsg(db));
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int load_record(cchc_model_t *self, int kind, const char *ward_code, const uint8_t *blob, size_t len)
+{
+    if (kind == CCHC_REC_CLOCK) {
+        if (len != 16)
+            return -1;
+        uint64_t now = 0, seq = 0;
+        for (int i = 0; i < 8; i++) {
+            now |= (uint64_t)blob[i] << (8 * i);
+            seq |= (uint64_t)blob[8 + i] << (8 * i);
+        }
+        self->now_ms = (int64_t)now;
+        self->last_seq = seq;
+        return 0;
+    }
+    if (kind == CCHC_REC_WARD) {
+        Cchc__WardRegistered *def = cchc__ward_registered__unpack(NULL, len, blob);
+        if (!def || cchc_model_ward(self, ward_code))
+            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
+        ward_add(self, ward_code, def);
+        return 0;
+    }
+    cchc_ward_t *ward = cchc_model_ward(self, ward_code);
+    if (!ward)
+        return -1;
+    switch (kind) {
+    case CCHC_REC_OFFICIAL: {
+        Cchc__OfficialRegistered *def = cchc__official_registered__unpack(NULL, len, blob);
+        if (!def || empty(def->code))
+            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
+        official_add(ward, def);
+        return 0;
+    }
+    case CCHC_REC_AREA: {
+        Cchc__AreaDefined *def = cchc__area_defined__unpack(NULL, len, blob);
+        if (!def || empty(def->code))
+            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
+        area_add(ward, def);
+        return 0;
+    }
+    case CCHC_REC_UNIT: {
+        Cchc__UnitRecord *rec = cchc__unit_record__unpack(NULL, len, blob);
+        if (!rec || !rec->def || empty(rec->def->code))
+            return rec ? (protobuf_c_message_free_unpacked(&rec->base, NULL), -1) : -1;
+        unit_add(ward, rec);
+        return 0;
+    }
+    case CCHC_REC_TASK: {
+        Cchc__TaskRecord *rec = cchc__task_record__unpack(NULL, len, blob);
+        if (!rec || !rec->def || empty(rec->def->code) || !task_add(ward, rec)) {
+            if (rec)
+                protobuf_c_message_free_unpacked(&rec->base, NULL);
+            return -1;
+        }
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+int cchc_model_load(cchc_model_t *self, sqlite3 *db)
+{
+    assert(self && self->nwards == 0);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT kind, ward, code, blob FROM model_record ORDER BY kind, ward, ord", -1,
+                           &stmt, NULL) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "model_load", "error=%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    int rc = 0, step;
+    size_t records = 0;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(stmt, 0);
+        const char *ward = (const char *)sqlite3_column_text(stmt, 1);
+        const char *code = (const char *)sqlite3_column_text(stmt, 2);
+        const uint8_t *blob = sqlite3_column_blob(stmt, 3);
+        size_t len = (size_t)sqlite3_column_bytes(stmt, 3);
+        if (load_record(self, kind, ward ? ward : "", blob ? blob : (const uint8_t *)"", len) != 0) {
+            cchc_log(CCHC_ERROR, "model_load_damaged", "kind=%d ward=%s code=%s", kind, ward ? ward : "",
+                     code ? code : "");
+            rc = -1;
+            break;
+        }
+        records++;
+    }
+    if (rc == 0 && step != SQLITE_DONE) {
+        cchc_log(CCHC_ERROR, "model_load", "error=%s", sqlite3_errmsg(db));
+        rc = -1;
+    }
+    sqlite3_finalize(stmt);
+    if (rc == 0)
+        cchc_log(CCHC_INFO, "model_loaded", "records=%zu last_seq=%llu wards=%zu", records,
+                 (unsigned long long)self->last_seq, self->nwards);
+    return rc;
+}

@@ -173,6 +173,7 @@ typedef struct {
     int kind; //  CCHC_REC_WARD, _UNIT, _OFFICIAL, _AREA, _TASK, _CLOCK
     char *ward;
     char *code;
+    int64_t ord;     //  position within its kind and ward (registration order)
     uint8_t *blob;
     size_t len;
 } cchc_record_blob_t;
@@ -201,7 +202,7 @@ void cchc_record_set_clear(cchc_record_set_t *set);
 //  SQL for the table the records live in (a migration step).
 #define CCHC_MODEL_MIGRATION                                                                                 \
     "CREATE TABLE model_record (kind INTEGER NOT NULL, ward TEXT NOT NULL, code TEXT NOT NULL,"              \
-    " blob BLOB NOT NULL, PRIMARY KEY (kind, ward, code)) WITHOUT ROWID;"
+    " ord INTEGER NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (kind, ward, code)) WITHOUT ROWID;"
 
 //  Write a record set into model_record (INSERT OR REPLACE); call inside the
 //  writer's transaction, on the writer thread. Returns 0 or -1.

@@ -1,1 +1,360 @@
-/* store.c - placeholder, being written */
+/*  store.c - SQLite opening, migrations, and the group-commit writer thread.
+
+    The writer thread owns its connection. It sleeps on a condition variable
+    until jobs arrive, then takes every queued job at once and runs them in
+    one transaction: BEGIN IMMEDIATE, each job's work, COMMIT. Completed jobs
+    go to a done queue; a uv_async_t wakes the loop thread, which calls each
+    job's done callback in submission order. While one group commits, new jobs
+    gather for the next: the commit rate follows the load, not the fsync rate.
+*/
+#include "store.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define COMMIT_RETRIES 50
+
+// ---------------------------------------------------------------------------
+//  Opening and migrations
+
+int cchc_store_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "sqlite_exec", "error=%s sql=%.120s", msg ? msg : sqlite3_errmsg(db), sql);
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t size)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        snprintf(out, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        rc = 0;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+sqlite3 *cchc_store_open(const char *path, const char *const *migrations, int count, char *err,
+                         size_t err_size)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, err_size, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    char mode[32] = "";
+    if (pragma_text(db, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) != 0 || strcmp(mode, "wal") != 0) {
+        snprintf(err, err_size, "%s: cannot use WAL (journal_mode=%s)", path, mode);
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (cchc_store_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") != 0) {
+        snprintf(err, err_size, "%s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
+    char version_text[32];
+    if (pragma_text(db, "PRAGMA user_version", version_text, sizeof(version_text)) != 0) {
+        snprintf(err, err_size, "%s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
+    int version = atoi(version_text);
+    if (version > count) {
+        snprintf(err, err_size, "%s: schema version %d is newer than this program (%d)", path, version,
+                 count);
+        sqlite3_close(db);
+        return NULL;
+    }
+    for (int i = version; i < count; i++) {
+        char bump[64];
+        snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", i + 1);
+        if (cchc_store_exec(db, "BEGIN IMMEDIATE") != 0 || cchc_store_exec(db, migrations[i]) != 0 ||
+            cchc_store_exec(db, bump) != 0 || cchc_store_exec(db, "COMMIT") != 0) {
+            snprintf(err, err_size, "%s: migration %d failed: %s", path, i + 1, sqlite3_errmsg(db));
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_close(db);
+            return NULL;
+        }
+        cchc_log(CCHC_INFO, "store_migrated", "path=%s version=%d", path, i + 1);
+    }
+    return db;
+}
+
+void cchc_store_close(sqlite3 **db_p)
+{
+    assert(db_p);
+    if (*db_p && sqlite3_close(*db_p) != SQLITE_OK)
+        cchc_log(CCHC_ERROR, "store_close", "error=%s", sqlite3_errmsg(*db_p));
+    *db_p = NULL;
+}
+
+int cchc_store_meta_get_int(sqlite3 *db, const char *key, int64_t *value)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW)
+        *value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return result;
+}
+
+int cchc_store_meta_set_int(sqlite3 *db, const char *key, int64_t value)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, value);
+    int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+//  The writer thread
+
+typedef struct job {
+    cchc_write_fn *work;
+    cchc_write_done_fn *done;
+    void *arg;
+    int status;
+    struct job *next;
+} job_t;
+
+typedef struct {
+    job_t *head, *tail;
+} queue_t;
+
+struct cchc_writer {
+    uv_loop_t *loop;
+    sqlite3 *db; //  owned, used only by the thread
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    queue_t todo;          //  submitted, not yet taken (lock)
+    queue_t done;          //  committed or failed, not yet reported (lock)
+    size_t pending;        //  submitted and not yet reported (loop thread)
+    bool stopping;         //  no new jobs; the thread exits once todo is empty (lock)
+    bool thread_done;      //  the thread has exited (lock)
+    uv_async_t async;      //  wakes the loop for done jobs
+    uint64_t groups, jobs; //  statistics (lock)
+    void (*on_closed)(void *arg);
+    void *closed_arg;
+};
+
+static void queue_push(queue_t *q, job_t *job)
+{
+    job->next = NULL;
+    if (q->tail)
+        q->tail->next = job;
+    else
+        q->head = job;
+    q->tail = job;
+}
+
+static job_t *queue_take_all(queue_t *q)
+{
+    job_t *all = q->head;
+    q->head = q->tail = NULL;
+    return all;
+}
+
+//  Run BEGIN IMMEDIATE, every job's work and COMMIT; returns the status.
+static int run_group(cchc_writer_t *self, job_t *group)
+{
+    int status = 0;
+    for (int attempt = 0; attempt < COMMIT_RETRIES; attempt++) {
+        if (sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+            break;
+        if (sqlite3_errcode(self->db) != SQLITE_BUSY || attempt == COMMIT_RETRIES - 1) {
+            cchc_log(CCHC_ERROR, "writer_begin", "error=%s", sqlite3_errmsg(self->db));
+            return -1;
+        }
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (job_t *j = group; j && status == 0; j = j->next)
+        if (j->work && j->work(self->db, j->arg) != 0)
+            status = -1;
+    if (status == 0) {
+        int rc = SQLITE_BUSY;
+        for (int attempt = 0; attempt < COMMIT_RETRIES && rc == SQLITE_BUSY; attempt++) {
+            rc = sqlite3_exec(self->db, "COMMIT", NULL, NULL, NULL);
+            if (rc == SQLITE_BUSY) {
+                struct timespec ts = {0, 10 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (rc != SQLITE_OK) {
+            cchc_log(CCHC_ERROR, "writer_commit", "error=%s", sqlite3_errmsg(self->db));
+            status = -1;
+        }
+    }
+    if (status != 0)
+        sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
+    return status;
+}
+
+static void *writer_main(void *arg)
+{
+    cchc_writer_t *self = arg;
+    pthread_mutex_lock(&self->lock);
+    for (;;) {
+        while (!self->todo.head && !self->stopping)
+            pthread_cond_wait(&self->wake, &self->lock);
+        job_t *group = queue_take_all(&self->todo);
+        if (!group && self->stopping)
+            break;
+        pthread_mutex_unlock(&self->lock);
+
+        int status = run_group(self, group);
+        size_t count = 0;
+        for (job_t *j = group; j; j = j->next) {
+            j->status = status;
+            count++;
+        }
+
+        pthread_mutex_lock(&self->lock);
+        if (status == 0) {
+            self->groups++;
+            self->jobs += count;
+        }
+        while (group) {
+            job_t *next = group->next;
+            queue_push(&self->done, group);
+            group = next;
+        }
+        uv_async_send(&self->async);
+    }
+    self->thread_done = true;
+    pthread_mutex_unlock(&self->lock);
+    uv_async_send(&self->async);
+    return NULL;
+}
+
+static void writer_free(uv_handle_t *handle)
+{
+    cchc_writer_t *self = handle->data;
+    void (*cb)(void *) = self->on_closed;
+    void *arg = self->closed_arg;
+    pthread_mutex_destroy(&self->lock);
+    pthread_cond_destroy(&self->wake);
+    free(self);
+    if (cb)
+        cb(arg);
+}
+
+//  On the loop thread: report done jobs; finish closing once the thread ended.
+static void on_async(uv_async_t *handle)
+{
+    cchc_writer_t *self = handle->data;
+    pthread_mutex_lock(&self->lock);
+    job_t *done = queue_take_all(&self->done);
+    bool finished = self->thread_done;
+    pthread_mutex_unlock(&self->lock);
+    while (done) {
+        job_t *next = done->next;
+        self->pending--;
+        if (done->done)
+            done->done(done->status, done->arg);
+        free(done);
+        done = next;
+    }
+    if (finished && self->stopping && !uv_is_closing((uv_handle_t *)&self->async)) {
+        pthread_join(self->thread, NULL);
+        cchc_store_close(&self->db);
+        uv_close((uv_handle_t *)&self->async, writer_free);
+    }
+}
+
+cchc_writer_t *cchc_writer_new(uv_loop_t *loop, sqlite3 *db)
+{
+    assert(loop && db);
+    cchc_writer_t *self = calloc(1, sizeof(*self));
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->db = db;
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_cond_init(&self->wake, NULL);
+    if (uv_async_init(loop, &self->async, on_async) != 0) {
+        free(self);
+        return NULL;
+    }
+    self->async.data = self;
+    if (pthread_create(&self->thread, NULL, writer_main, self) != 0) {
+        //  no thread: free self once the async handle is closed
+        self->on_closed = NULL;
+        uv_close((uv_handle_t *)&self->async, writer_free);
+        return NULL;
+    }
+    return self;
+}
+
+int cchc_writer_submit(cchc_writer_t *self, cchc_write_fn *work, cchc_write_done_fn *done, void *arg)
+{
+    assert(self);
+    job_t *job = calloc(1, sizeof(*job));
+    if (!job)
+        return -1;
+    job->work = work;
+    job->done = done;
+    job->arg = arg;
+    pthread_mutex_lock(&self->lock);
+    if (self->stopping) {
+        pthread_mutex_unlock(&self->lock);
+        free(job);
+        return -1;
+    }
+    queue_push(&self->todo, job);
+    pthread_cond_signal(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    self->pending++;
+    return 0;
+}
+
+size_t cchc_writer_pending(const cchc_writer_t *self)
+{
+    return self->pending;
+}
+
+void cchc_writer_close(cchc_writer_t *self, void (*on_closed)(void *arg), void *arg)
+{
+    assert(self);
+    self->on_closed = on_closed;
+    self->closed_arg = arg;
+    pthread_mutex_lock(&self->lock);
+    self->stopping = true;
+    pthread_cond_signal(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    //  the thread finishes the queue, then on_async joins it and closes.
+}
+
+void cchc_writer_stats(const cchc_writer_t *self, uint64_t *groups, uint64_t *jobs)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&self->lock);
+    *groups = self->groups;
+    *jobs = self->jobs;
+    pthread_mutex_unlock((pthread_mutex_t *)&self->lock);
+}

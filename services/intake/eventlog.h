@@ -1,0 +1,52 @@
+/*  eventlog.h - intake's event log: the single source of truth of a shard.
+
+    One SQLite table, appended in seq order: seq is the INTEGER PRIMARY KEY
+    (the rowid), so appends write to the end of the B-tree and a fetch is a
+    range scan. Each row holds the packed Event (seq and log_time_ms set).
+
+    Appends run on the writer thread inside its transaction; reads run on a
+    separate read connection and see only committed rows (WAL snapshots).
+*/
+#ifndef CCHC_INTAKE_EVENTLOG_H
+#define CCHC_INTAKE_EVENTLOG_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.pb-c.h"
+
+//  Migration steps for intake.db.
+extern const char *const cchc_eventlog_migrations[];
+extern const int cchc_eventlog_migration_count;
+
+typedef struct {
+    uint64_t seq;
+    int64_t log_time_ms;
+    const char *ward; //  "" for clock events
+    int type;         //  Cchc__Event__PayloadCase
+    uint8_t *blob;    //  packed Event, owned
+    size_t len;
+} cchc_logrow_t;
+
+//  Pack ev (seq and log_time_ms set) into row; the row owns its blob.
+void cchc_logrow_pack(cchc_logrow_t *row, const Cchc__Event *ev);
+
+//  Append rows in order; call on the writer thread inside the transaction.
+//  Returns 0 or -1.
+int cchc_eventlog_append(sqlite3 *db, const cchc_logrow_t *rows, size_t n);
+
+//  Highest committed seq (0 for an empty log) and its log time.
+int cchc_eventlog_head(sqlite3 *db, uint64_t *seq, int64_t *log_time_ms);
+
+//  Called for each stored event in seq order with its packed bytes (valid
+//  only during the call); return 0 to go on, non-zero to stop.
+typedef int(cchc_eventlog_fn)(uint64_t seq, const uint8_t *blob, size_t len, void *arg);
+
+//  Read up to max_events events with seq >= from_seq and at most max_bytes
+//  of blobs in all (at least one event if any), calling fn for each.
+//  Returns the number read, or -1.
+long cchc_eventlog_read(sqlite3 *db, uint64_t from_seq, size_t max_events, size_t max_bytes,
+                        cchc_eventlog_fn *fn, void *arg);
+
+#endif

@@ -1,0 +1,745 @@
+/*  main.c - cchc-intake: collects task updates from units, durably.
+
+    The loop thread receives requests on a ROUTER socket, validates each
+    event against the ward model (cchc_model_check), gives it the next seq
+    and the log time, folds it into the model, and hands the batch to the
+    writer thread. The writer commits whatever gathered while the previous
+    commit ran in ONE transaction (group commit, synchronous=FULL); only then
+    does the loop send the Ack and publish the new head on PUB.
+
+    Because accepted events are folded into the model before their commit
+    (so that the next event of the same batch can rely on them), a failed
+    commit leaves the model ahead of the log: intake then exits at once
+    without acknowledging anything, and a restart rebuilds the model from the
+    log. Nothing unacknowledged was promised; nothing acknowledged is lost.
+
+    Time enters cchc only here: every event is stamped with this service's
+    clock, and clock events are appended by a timer (wall clock) or on an
+    AdvanceClock request (manual clock).
+*/
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "config.h"
+#include "eventlog.h"
+#include "log.h"
+#include "model.h"
+#include "service.h"
+#include "store.h"
+#include "zwatch.h"
+
+#define MAX_FETCH_EVENTS 5000
+#define MAX_FETCH_BYTES  (4 * 1024 * 1024)
+#define ERROR_CODES      32
+
+static const cchc_option_t intake_options[] = {
+    {"bind", "tcp://127.0.0.1:5570", "ROUTER endpoint for submissions, fetch and status"},
+    {"pub_bind", "tcp://127.0.0.1:5571", "PUB endpoint for new-sequence hints"},
+    {"data_dir", "./.cchc/intake", "directory of intake.db"},
+    {"clock", "wall", "wall or manual (manual: time moves only by AdvanceClock)"},
+    {"clock_start", "2026-01-01T00:00:00+07:00", "start of a manual clock"},
+    {"tick_ms", "60000", "wall clock: how often a clock event is appended"},
+    {"max_msg_bytes", "65536", "largest request accepted; larger ones get ERR_OVERSIZED"},
+    {"hwm", "10000", "ZeroMQ high-water mark of each socket"},
+    {"log_level", "info", "debug, info, warn or error"},
+    {"log_format", "auto", "json, text or auto"},
+    {NULL, NULL, NULL},
+};
+
+typedef struct {
+    cchc_service_t service;
+    cchc_config_t *config;
+    cchc_model_t *model;
+    cchc_clock_t clock;
+    sqlite3 *reader;       //  read connection, loop thread only
+    cchc_writer_t *writer; //  owns the write connection
+    cchc_zwatch_t router;
+    cchc_zwatch_t pub;
+    uv_timer_t ticker; //  wall clock events
+    size_t max_msg_bytes;
+    int64_t tick_ms;
+    uint64_t assigned_seq;  //  highest seq given to an event (committed or not)
+    uint64_t committed_seq; //  highest seq committed
+    uint64_t accepted, rejected;
+    uint64_t rejected_by_code[ERROR_CODES];
+    uint64_t malformed_frames;
+    int exit_code;
+} intake_t;
+
+//  One submission on its way through the writer.
+typedef struct {
+    intake_t *intake;
+    uint8_t identity[256]; //  ROUTER identity of the sender (empty: internal)
+    size_t identity_len;
+    uint64_t request_id;
+    size_t nevents;       //  events in the request
+    uint64_t *seqs;       //  per event: seq or 0
+    Cchc__Error **errors; //  rejected events, owned
+    size_t nerrors;
+    cchc_logrow_t *rows; //  accepted events, packed
+    size_t nrows;
+    int64_t log_time_ms;
+} submission_t;
+
+// ---------------------------------------------------------------------------
+//  Replies
+
+static void reply_send(intake_t *self, const uint8_t *identity, size_t identity_len, zmq_msg_t *body)
+{
+    zmq_msg_t frames[2];
+    zmq_msg_init_size(&frames[0], identity_len);
+    memcpy(zmq_msg_data(&frames[0]), identity, identity_len);
+    frames[1] = *body;
+    if (cchc_zwatch_send(&self->router, frames, 2) != 0)
+        cchc_log(CCHC_WARN, "reply_failed", "error=%s", zmq_strerror(errno));
+}
+
+static void reply_envelope(intake_t *self, const uint8_t *identity, size_t identity_len, Cchc__Envelope *env)
+{
+    zmq_msg_t body;
+    if (cchc_encode(env, &body) != 0) {
+        cchc_log(CCHC_ERROR, "encode_failed", "type=%d", (int)env->body_case);
+        return;
+    }
+    reply_send(self, identity, identity_len, &body);
+}
+
+static void count_rejected(intake_t *self, Cchc__ErrorCode code)
+{
+    self->rejected++;
+    self->rejected_by_code[(unsigned)code < ERROR_CODES ? code : 0]++;
+}
+
+static void reply_error(intake_t *self, const uint8_t *identity, size_t identity_len, uint64_t request_id,
+                        const cchc_err_t *err)
+{
+    count_rejected(self, err->code);
+    cchc_log(CCHC_INFO, "request_rejected", "code=%s detail=%s", cchc_err_name(err->code), err->en);
+    zmq_msg_t body;
+    if (cchc_encode_error(err, request_id, &body) == 0)
+        reply_send(self, identity, identity_len, &body);
+}
+
+// ---------------------------------------------------------------------------
+//  Submissions and the writer
+
+static void submission_free(submission_t *sub)
+{
+    for (size_t i = 0; i < sub->nerrors; i++) {
+        free(sub->errors[i]->message_vi);
+        free(sub->errors[i]->message_en);
+        free(sub->errors[i]);
+    }
+    for (size_t i = 0; i < sub->nrows; i++)
+        free(sub->rows[i].blob);
+    free(sub->errors);
+    free(sub->rows);
+    free(sub->seqs);
+    free(sub);
+}
+
+static submission_t *submission_new(intake_t *self, const zmq_msg_t *identity, uint64_t request_id, size_t n)
+{
+    submission_t *sub = calloc(1, sizeof(*sub));
+    if (!sub)
+        abort();
+    sub->intake = self;
+    if (identity) {
+        sub->identity_len = zmq_msg_size(identity) < sizeof(sub->identity) ? zmq_msg_size(identity) : 0;
+        memcpy(sub->identity, zmq_msg_data((zmq_msg_t *)identity), sub->identity_len);
+    }
+    sub->request_id = request_id;
+    sub->nevents = n;
+    sub->seqs = calloc(n ? n : 1, sizeof(uint64_t));
+    sub->errors = calloc(n ? n : 1, sizeof(Cchc__Error *));
+    sub->rows = calloc(n ? n : 1, sizeof(cchc_logrow_t));
+    if (!sub->seqs || !sub->errors || !sub->rows)
+        abort();
+    return sub;
+}
+
+static void submission_reject(intake_t *self, submission_t *sub, const cchc_err_t *err)
+{
+    Cchc__Error *e = calloc(1, sizeof(*e));
+    if (!e)
+        abort();
+    cchc__error__init(e);
+    e->has_code = e->has_index = true;
+    e->code = err->code;
+    e->index = err->index;
+    e->message_vi = strdup(err->vi);
+    e->message_en = strdup(err->en);
+    sub->errors[sub->nerrors++] = e;
+    count_rejected(self, err->code);
+    cchc_log(CCHC_INFO, "event_rejected", "index=%d code=%s detail=%s", err->index, cchc_err_name(err->code),
+             err->en);
+}
+
+//  Stamp, fold and pack an accepted event. The event is the caller's (a
+//  decoded request or a local clock event); seq and log time are set here.
+static void submission_accept(intake_t *self, submission_t *sub, size_t index, Cchc__Event *ev)
+{
+    ev->has_seq = ev->has_log_time_ms = true;
+    ev->seq = ++self->assigned_seq;
+    ev->log_time_ms = cchc_clock_now(&self->clock);
+    if (cchc_model_apply(self->model, ev, NULL) != 0) {
+        //  check passed but apply refused: a bug, never a user error.
+        cchc_log(CCHC_ERROR, "model_disagrees", "seq=%llu", (unsigned long long)ev->seq);
+        abort();
+    }
+    cchc_logrow_pack(&sub->rows[sub->nrows++], ev);
+    sub->seqs[index] = ev->seq;
+    sub->log_time_ms = ev->log_time_ms;
+    self->accepted++;
+}
+
+static int submission_write(sqlite3 *db, void *arg)
+{
+    submission_t *sub = arg;
+    return cchc_eventlog_append(db, sub->rows, sub->nrows);
+}
+
+static void publish_head(intake_t *self)
+{
+    Cchc__NewSeq hint = CCHC__NEW_SEQ__INIT;
+    hint.has_head_seq = true;
+    hint.head_seq = self->committed_seq;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_NEW_SEQ;
+    env.new_seq = &hint;
+    zmq_msg_t frames[2];
+    zmq_msg_init_size(&frames[0], 3);
+    memcpy(zmq_msg_data(&frames[0]), "seq", 3);
+    if (cchc_encode(&env, &frames[1]) != 0) {
+        zmq_msg_close(&frames[0]);
+        return;
+    }
+    cchc_zwatch_send(&self->pub, frames, 2); //  a hint: dropping it at the HWM is fine
+}
+
+static void submission_ack(submission_t *sub)
+{
+    intake_t *self = sub->intake;
+    Cchc__Ack ack = CCHC__ACK__INIT;
+    ack.n_seqs = sub->nevents;
+    ack.seqs = sub->seqs;
+    ack.has_log_time_ms = sub->nrows > 0;
+    ack.log_time_ms = sub->log_time_ms;
+    ack.n_errors = sub->nerrors;
+    ack.errors = sub->errors;
+    ack.has_head_seq = true;
+    ack.head_seq = self->committed_seq;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = sub->request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    if (sub->identity_len)
+        reply_envelope(self, sub->identity, sub->identity_len, &env);
+}
+
+static void submission_committed(int status, void *arg)
+{
+    submission_t *sub = arg;
+    intake_t *self = sub->intake;
+    if (status != 0) {
+        //  The model already holds events the log does not: stop before
+        //  acknowledging anything. A restart rebuilds the model from the log.
+        cchc_log(CCHC_ERROR, "commit_failed_fatal", "first_seq=%llu events=%zu",
+                 (unsigned long long)(sub->nrows ? sub->rows[0].seq : 0), sub->nrows);
+        fflush(stderr);
+        _exit(3);
+    }
+    if (sub->nrows && sub->rows[sub->nrows - 1].seq > self->committed_seq)
+        self->committed_seq = sub->rows[sub->nrows - 1].seq;
+    submission_ack(sub);
+    if (sub->nrows)
+        publish_head(self);
+    submission_free(sub);
+}
+
+//  Send the submission to the writer, or answer at once if nothing was accepted.
+static void submission_dispatch(intake_t *self, submission_t *sub)
+{
+    if (sub->nrows == 0) {
+        submission_ack(sub);
+        submission_free(sub);
+        return;
+    }
+    if (cchc_writer_submit(self->writer, submission_write, submission_committed, sub) != 0) {
+        cchc_log(CCHC_ERROR, "writer_refused", "events=%zu", sub->nrows);
+        fflush(stderr);
+        _exit(3); //  same reasoning as a failed commit
+    }
+}
+
+static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
+                          Cchc__Submit *submit)
+{
+    if (submit->n_events == 0) {
+        cchc_err_t err;
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "events");
+        reply_error(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), request_id, &err);
+        return;
+    }
+    submission_t *sub = submission_new(self, identity, request_id, submit->n_events);
+    int64_t now = cchc_clock_now(&self->clock);
+    for (size_t i = 0; i < submit->n_events; i++) {
+        Cchc__Event *ev = submit->events[i];
+        cchc_err_t err;
+        cchc_err_clear(&err);
+        err.index = (int)i;
+        if (ev->payload_case == CCHC__EVENT__PAYLOAD_CLOCK) {
+            cchc_err_set(&err, CCHC__ERROR_CODE__ERR_NOT_PERMITTED, (int)i, "clock events are intake's own");
+            submission_reject(self, sub, &err);
+        } else if (cchc_model_check(self->model, ev, now, &err) != 0) {
+            submission_reject(self, sub, &err);
+        } else {
+            submission_accept(self, sub, i, ev);
+        }
+    }
+    submission_dispatch(self, sub);
+}
+
+//  Append a clock event (from the ticker or an AdvanceClock request).
+static void clock_event_append(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
+                               const char *reason)
+{
+    Cchc__ClockAdvanced clock = CCHC__CLOCK_ADVANCED__INIT;
+    clock.reason = (char *)reason;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.payload_case = CCHC__EVENT__PAYLOAD_CLOCK;
+    ev.clock = &clock;
+    ev.ward = "";
+    ev.actor = "intake";
+    submission_t *sub = submission_new(self, identity, request_id, 1);
+    submission_accept(self, sub, 0, &ev);
+    submission_dispatch(self, sub);
+}
+
+static void on_tick(uv_timer_t *timer)
+{
+    intake_t *self = timer->data;
+    if (!self->service.stopping)
+        clock_event_append(self, NULL, 0, "tick");
+}
+
+static void handle_advance_clock(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
+                                 const Cchc__AdvanceClock *req)
+{
+    cchc_err_t err;
+    cchc_err_clear(&err);
+    const uint8_t *id = zmq_msg_data((zmq_msg_t *)identity);
+    size_t id_len = zmq_msg_size(identity);
+    if (!req->has_to_ms) {
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "to_ms");
+        reply_error(self, id, id_len, request_id, &err);
+        return;
+    }
+    int rc = cchc_clock_set(&self->clock, req->to_ms);
+    if (rc == -1) {
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_CLOCK_NOT_MANUAL, -1, NULL);
+        reply_error(self, id, id_len, request_id, &err);
+        return;
+    }
+    if (rc == -2) {
+        char now[32], to[32];
+        cchc_time_format(cchc_clock_now(&self->clock), now, sizeof(now));
+        cchc_time_format(req->to_ms, to, sizeof(to));
+        char detail[96];
+        snprintf(detail, sizeof(detail), "%s < %s", to, now);
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_CLOCK_BACKWARDS, -1, detail);
+        reply_error(self, id, id_len, request_id, &err);
+        return;
+    }
+    clock_event_append(self, identity, request_id, "manual");
+}
+
+// ---------------------------------------------------------------------------
+//  Fetch: committed events straight from the stored bytes
+
+//  A growable byte buffer for building the reply by hand.
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} bytes_t;
+
+static void bytes_reserve(bytes_t *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    uint8_t *grown = realloc(b->data, cap);
+    if (!grown)
+        abort();
+    b->data = grown;
+    b->cap = cap;
+}
+
+static void bytes_varint(bytes_t *b, uint64_t v)
+{
+    bytes_reserve(b, 10);
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        b->data[b->len++] = byte | (v ? 0x80 : 0);
+    } while (v);
+}
+
+static void bytes_put(bytes_t *b, const void *data, size_t len)
+{
+    bytes_reserve(b, len);
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+//  Protobuf wire format: a length-delimited field is (field << 3 | 2),
+//  its length as a varint, then its bytes. EventBatch.events is field 1.
+static int fetch_row(uint64_t seq, const uint8_t *blob, size_t len, void *arg)
+{
+    (void)seq;
+    bytes_t *batch = arg;
+    bytes_varint(batch, (1 << 3) | 2);
+    bytes_varint(batch, len);
+    bytes_put(batch, blob, len);
+    return 0;
+}
+
+//  Stored events are already packed Event messages, so the EventBatch and
+//  its Envelope are assembled by hand around them instead of decoding and
+//  re-encoding every event (fetch is the catch-up path of every consumer).
+static void handle_fetch(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
+                         const Cchc__Fetch *req)
+{
+    uint64_t from = req->has_from_seq && req->from_seq > 0 ? req->from_seq : 1;
+    size_t credit = req->has_credit && req->credit > 0 ? req->credit : 1;
+    if (credit > MAX_FETCH_EVENTS)
+        credit = MAX_FETCH_EVENTS;
+    bytes_t batch = {0};
+    long n = 0;
+    if (from <= self->committed_seq)
+        n = cchc_eventlog_read(self->reader, from, credit, MAX_FETCH_BYTES, fetch_row, &batch);
+    if (n < 0) {
+        free(batch.data);
+        cchc_err_t err;
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "event log read failed");
+        reply_error(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), request_id, &err);
+        return;
+    }
+    bytes_varint(&batch, (2 << 3) | 0); //  EventBatch.head_seq
+    bytes_varint(&batch, self->committed_seq);
+
+    bytes_t env = {0};
+    bytes_varint(&env, (1 << 3) | 0); //  Envelope.version
+    bytes_varint(&env, CCHC_PROTOCOL_VERSION);
+    bytes_varint(&env, (2 << 3) | 0); //  Envelope.request_id
+    bytes_varint(&env, request_id);
+    bytes_varint(&env, (CCHC__ENVELOPE__BODY_EVENT_BATCH << 3) | 2);
+    bytes_varint(&env, batch.len);
+    bytes_put(&env, batch.data, batch.len);
+    free(batch.data);
+
+    zmq_msg_t body;
+    zmq_msg_init_size(&body, env.len);
+    memcpy(zmq_msg_data(&body), env.data, env.len);
+    free(env.data);
+    reply_send(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), &body);
+}
+
+static void handle_status(intake_t *self, const zmq_msg_t *identity, uint64_t request_id)
+{
+    Cchc__Status status = CCHC__STATUS__INIT;
+    status.has_head_seq = status.has_now_ms = status.has_manual_clock = true;
+    status.head_seq = self->committed_seq;
+    status.now_ms = cchc_clock_now(&self->clock);
+    status.manual_clock = self->clock.manual;
+    status.service = "intake";
+    size_t nwards = cchc_model_ward_count(self->model);
+    char **wards = calloc(nwards ? nwards : 1, sizeof(char *));
+    if (!wards)
+        abort();
+    for (size_t i = 0; i < nwards; i++)
+        wards[i] = cchc_model_ward_at(self->model, i)->code;
+    status.n_wards = nwards;
+    status.wards = wards;
+    status.has_accepted = status.has_rejected = true;
+    status.accepted = self->accepted;
+    status.rejected = self->rejected;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_STATUS;
+    env.status = &status;
+    reply_envelope(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), &env);
+    free(wards);
+}
+
+static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg)
+{
+    (void)watch;
+    intake_t *self = arg;
+    if (nframes != 2) {
+        self->malformed_frames++; //  a ROUTER always sees identity + one envelope
+        cchc_log(CCHC_WARN, "request_frames", "frames=%d", nframes);
+        return;
+    }
+    zmq_msg_t *identity = &frames[0];
+    const uint8_t *id = zmq_msg_data(identity);
+    size_t id_len = zmq_msg_size(identity);
+    cchc_decoded_t *dec = NULL;
+    uint64_t request_id = 0;
+    cchc_err_t err;
+    if (cchc_decode(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), self->max_msg_bytes, &dec,
+                    &request_id, &err) != 0) {
+        reply_error(self, id, id_len, request_id, &err);
+        return;
+    }
+    Cchc__Envelope *env = (Cchc__Envelope *)cchc_decoded_env(dec);
+    switch (env->body_case) {
+    case CCHC__ENVELOPE__BODY_SUBMIT:
+        handle_submit(self, identity, request_id, env->submit);
+        break;
+    case CCHC__ENVELOPE__BODY_FETCH:
+        handle_fetch(self, identity, request_id, env->fetch);
+        break;
+    case CCHC__ENVELOPE__BODY_ADVANCE_CLOCK:
+        handle_advance_clock(self, identity, request_id, env->advance_clock);
+        break;
+    case CCHC__ENVELOPE__BODY_STATUS_QUERY:
+        handle_status(self, identity, request_id);
+        break;
+    default:
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1, "not served by intake");
+        reply_error(self, id, id_len, request_id, &err);
+        break;
+    }
+    cchc_decoded_destroy(&dec);
+}
+
+// ---------------------------------------------------------------------------
+//  Start-up: the model is rebuilt from the log
+
+static int replay_row(uint64_t seq, const uint8_t *blob, size_t len, void *arg)
+{
+    cchc_model_t *model = arg;
+    Cchc__Event *ev = cchc__event__unpack(NULL, len, blob);
+    if (!ev || ev->seq != seq) {
+        cchc_log(CCHC_ERROR, "eventlog_damaged", "seq=%llu", (unsigned long long)seq);
+        if (ev)
+            cchc__event__free_unpacked(ev, NULL);
+        return 1;
+    }
+    cchc_model_apply(model, ev, NULL);
+    cchc__event__free_unpacked(ev, NULL);
+    return 0;
+}
+
+static int model_rebuild(intake_t *self)
+{
+    uint64_t head;
+    int64_t head_time;
+    if (cchc_eventlog_head(self->reader, &head, &head_time) != 0)
+        return -1;
+    uint64_t from = 1;
+    while (from <= head) {
+        long n = cchc_eventlog_read(self->reader, from, 10000, 64 * 1024 * 1024, replay_row, self->model);
+        if (n <= 0 || cchc_model_last_seq(self->model) != from + (uint64_t)n - 1)
+            return -1;
+        from += (uint64_t)n;
+    }
+    self->assigned_seq = self->committed_seq = head;
+    cchc_log(CCHC_INFO, "log_replayed", "head_seq=%llu wards=%zu", (unsigned long long)head,
+             cchc_model_ward_count(self->model));
+    return 0;
+}
+
+//  mkdir -p
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return mkdir(buf, 0750) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+// ---------------------------------------------------------------------------
+//  Shutdown
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+static void on_watch_closed(cchc_zwatch_t *watch, void *arg)
+{
+    (void)watch, (void)arg;
+}
+
+static void on_writer_closed(void *arg)
+{
+    intake_t *self = arg;
+    self->writer = NULL;
+    //  Every commit is done and every ack sent: now close the sockets.
+    cchc_zwatch_close(&self->router, on_watch_closed, self);
+    cchc_zwatch_close(&self->pub, on_watch_closed, self);
+    cchc_service_close(&self->service);
+    cchc_log(CCHC_INFO, "stopped", "accepted=%llu rejected=%llu head_seq=%llu",
+             (unsigned long long)self->accepted, (unsigned long long)self->rejected,
+             (unsigned long long)self->committed_seq);
+}
+
+static void on_stop(cchc_service_t *service, void *arg)
+{
+    (void)service;
+    intake_t *self = arg;
+    cchc_log(CCHC_INFO, "stopping", "pending=%zu", cchc_writer_pending(self->writer));
+    cchc_zwatch_stop(&self->router); //  stop accepting
+    uv_timer_stop(&self->ticker);
+    uv_close((uv_handle_t *)&self->ticker, on_handle_closed);
+    cchc_writer_close(self->writer, on_writer_closed, self);
+}
+
+static void on_reload(cchc_service_t *service, void *arg)
+{
+    (void)service;
+    intake_t *self = arg;
+    int64_t level = 0;
+    const char *name = cchc_config_get(self->config, "log_level");
+    if ((level = cchc_log_level_parse(name)) >= 0)
+        cchc_log_init("intake", (cchc_level_t)level, cchc_config_get(self->config, "log_format"));
+    cchc_log(CCHC_INFO, "reloaded", "accepted=%llu rejected=%llu", (unsigned long long)self->accepted,
+             (unsigned long long)self->rejected);
+}
+
+// ---------------------------------------------------------------------------
+
+static int intake_start(intake_t *self)
+{
+    char err[512];
+    const char *data_dir = cchc_config_get(self->config, "data_dir");
+    if (make_dirs(data_dir) != 0) {
+        cchc_log(CCHC_ERROR, "data_dir", "path=%s error=%s", data_dir, strerror(errno));
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/intake.db", data_dir);
+    sqlite3 *wdb =
+        cchc_store_open(path, cchc_eventlog_migrations, cchc_eventlog_migration_count, err, sizeof(err));
+    if (!wdb) {
+        cchc_log(CCHC_ERROR, "store_open", "path=%s error=%s", path, err);
+        return -1;
+    }
+    self->reader =
+        cchc_store_open(path, cchc_eventlog_migrations, cchc_eventlog_migration_count, err, sizeof(err));
+    if (!self->reader) {
+        cchc_store_close(&wdb);
+        cchc_log(CCHC_ERROR, "store_open", "path=%s error=%s", path, err);
+        return -1;
+    }
+    if (model_rebuild(self) != 0) {
+        cchc_store_close(&wdb);
+        cchc_log(CCHC_ERROR, "log_replay_failed", "path=%s", path);
+        return -1;
+    }
+
+    //  Clock: a manual clock resumes where the log stopped.
+    const char *mode = cchc_config_get(self->config, "clock");
+    bool manual = strcmp(mode, "manual") == 0;
+    if (!manual && strcmp(mode, "wall") != 0) {
+        cchc_store_close(&wdb);
+        cchc_log(CCHC_ERROR, "config", "key=clock value=%s expected=%s", mode, "wall|manual");
+        return -1;
+    }
+    int64_t start = 0;
+    if (manual && cchc_time_parse(cchc_config_get(self->config, "clock_start"), &start) != 0) {
+        cchc_store_close(&wdb);
+        cchc_log(CCHC_ERROR, "config", "key=clock_start value=%s",
+                 cchc_config_get(self->config, "clock_start"));
+        return -1;
+    }
+    int64_t log_now = cchc_model_now(self->model);
+    cchc_clock_init(&self->clock, manual, start > log_now ? start : log_now);
+
+    self->writer = cchc_writer_new(self->service.loop, wdb);
+    if (!self->writer)
+        return -1;
+
+    int64_t hwm = 10000, max_bytes = 65536;
+    cchc_config_get_int(self->config, "hwm", &hwm);
+    cchc_config_get_int(self->config, "max_msg_bytes", &max_bytes);
+    cchc_config_get_int(self->config, "tick_ms", &self->tick_ms);
+    self->max_msg_bytes = (size_t)max_bytes;
+    //  The transport drops (and disconnects) only messages far over the cap;
+    //  those between the cap and 4x get a clear ERR_OVERSIZED reply.
+    void *router = cchc_socket(self->service.zctx, ZMQ_ROUTER, cchc_config_get(self->config, "bind"), true,
+                               (int)hwm, (long)(max_bytes * 4));
+    void *pub = cchc_socket(self->service.zctx, ZMQ_PUB, cchc_config_get(self->config, "pub_bind"), true,
+                            (int)hwm, 0);
+    if (!router || !pub) {
+        if (router)
+            zmq_close(router);
+        if (pub)
+            zmq_close(pub);
+        return -1;
+    }
+    cchc_zwatch_init(self->service.loop, &self->router, router, on_request, self);
+    cchc_zwatch_init(self->service.loop, &self->pub, pub, NULL, self);
+    cchc_zwatch_start(&self->router);
+
+    uv_timer_init(self->service.loop, &self->ticker);
+    self->ticker.data = self;
+    if (!manual && self->tick_ms > 0)
+        uv_timer_start(&self->ticker, on_tick, (uint64_t)self->tick_ms, (uint64_t)self->tick_ms);
+
+    char status[160];
+    snprintf(status, sizeof(status), "head_seq=%llu clock=%s", (unsigned long long)self->committed_seq, mode);
+    cchc_service_ready(&self->service, status);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static intake_t intake;
+    intake_t *self = &intake;
+    cchc_log_init("intake", CCHC_INFO, "auto");
+    self->config = cchc_config_new("intake", intake_options);
+    char err[512];
+    int rc = cchc_config_load(self->config, argc, argv, err, sizeof(err));
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "cchc-intake: %s\n", err);
+        cchc_config_destroy(&self->config);
+        return rc < 0 ? 2 : 0;
+    }
+    int level = cchc_log_level_parse(cchc_config_get(self->config, "log_level"));
+    cchc_log_init("intake", level >= 0 ? (cchc_level_t)level : CCHC_INFO,
+                  cchc_config_get(self->config, "log_format"));
+
+    self->model = cchc_model_new();
+    if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || intake_start(self) != 0) {
+        cchc_log(CCHC_ERROR, "start_failed", "data_dir=%s", cchc_config_get(self->config, "data_dir"));
+        return 1;
+    }
+    rc = cchc_service_run(&self->service);
+    if (self->reader)
+        cchc_store_close(&self->reader);
+    cchc_model_destroy(&self->model);
+    cchc_config_destroy(&self->config);
+    return rc == 0 ? self->exit_code : 1;
+}

@@ -1,0 +1,87 @@
+/*  harness.h - start the real cchc service processes for integration tests.
+
+    A cluster is intake, scoring and notify on free loopback ports with a
+    fresh temporary data directory and a manual clock starting 01/01/2026.
+    Services log JSON to <dir>/<service>.log; on failure the tails are printed.
+    Requests go through common/client.h like any other client.
+*/
+#ifndef CCHC_TEST_HARNESS_H
+#define CCHC_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "client.h"
+#include "codec.h"
+
+typedef enum { SVC_INTAKE = 0, SVC_SCORING = 1, SVC_NOTIFY = 2, SVC_COUNT = 3 } svc_t;
+
+typedef struct {
+    char dir[256];            //  temporary data directory, removed by cluster_destroy
+    char bin[SVC_COUNT][512]; //  service binaries
+    char cli[512];            //  the cchc CLI
+    char intake_ep[64], intake_pub[64], scoring_ep[64], scoring_pub[64], notify_ep[64];
+    pid_t pid[SVC_COUNT];
+    void *zctx;
+    cchc_client_t *client[SVC_COUNT];
+    bool keep_dir; //  leave the directory for inspection
+} cluster_t;
+
+//  Fill paths from argv (argv[1..4] = intake, scoring, notify, cli binaries),
+//  pick free ports, make the temporary directory. Returns 0 or -1.
+int cluster_init(cluster_t *c, int argc, char **argv);
+
+//  Start one service and wait until it answers (intake: Status; scoring and
+//  notify: a query). extra_args are appended (NULL-terminated, may be NULL).
+int cluster_start(cluster_t *c, svc_t svc, const char *const *extra_args);
+int cluster_start_all(cluster_t *c);
+
+//  SIGTERM and wait (up to 10 s). Returns the exit status, or -1.
+int cluster_stop(cluster_t *c, svc_t svc);
+
+//  kill -9 and reap.
+void cluster_kill(cluster_t *c, svc_t svc);
+
+//  Stop everything, close clients; remove the directory unless keep_dir.
+void cluster_destroy(cluster_t *c);
+
+//  Print the last lines of each service's log (for a failing test).
+void cluster_dump_logs(const cluster_t *c);
+
+//  Run the CLI with the cluster's endpoints: `cchc --intake .. --scoring ..
+//  --notify .. <args>`; output captured into out (NUL-terminated). Returns
+//  the exit status.
+int cluster_cli(cluster_t *c, char *out, size_t out_size, const char *args_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+//  Request/reply with one service; reply owned by the caller.
+int cluster_call(cluster_t *c, svc_t svc, Cchc__Envelope *req, cchc_decoded_t **reply);
+
+//  Intake's committed head seq, or 0 on error.
+uint64_t cluster_head(cluster_t *c);
+
+//  Wait until scoring and notify have consumed everything intake committed
+//  (their replies' last_seq reach intake's head). Returns 0 or -1 on timeout.
+int cluster_wait_caught_up(cluster_t *c, const char *ward, int timeout_ms);
+
+//  Move the manual clock to a local time "dd/mm/yyyy HH:MM". Returns 0 or -1.
+int cluster_advance(cluster_t *c, const char *local_time);
+
+//  Submit one event; returns its seq (> 0), or 0 if rejected, with the
+//  error code in *code when code is not NULL.
+uint64_t cluster_submit(cluster_t *c, Cchc__Event *ev, Cchc__ErrorCode *code);
+
+//  Event shortcuts (ward and actor filled in). Return the seq or 0.
+uint64_t ev_progress(cluster_t *c, const char *ward, const char *unit, const char *task, int percent,
+                     int outputs);
+uint64_t ev_submit_done(cluster_t *c, const char *ward, const char *unit, const char *task);
+uint64_t ev_verify(cluster_t *c, const char *ward, const char *task, bool passed);
+
+//  Ranking of a ward (caller owns the decoded reply), or NULL.
+cchc_decoded_t *cluster_ranking(cluster_t *c, const char *ward);
+
+//  Alerts of a ward (caller owns the decoded reply), or NULL.
+cchc_decoded_t *cluster_alerts(cluster_t *c, const char *ward);
+
+#endif
