@@ -10,6 +10,8 @@
 #include "store.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +96,24 @@ sqlite3 *cchc_store_open(const char *path, const char *const *migrations, int co
         cchc_log(CCHC_INFO, "store_migrated", "path=%s version=%d", path, i + 1);
     }
     return db;
+}
+
+int cchc_store_mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0750) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 void cchc_store_close(sqlite3 **db_p)

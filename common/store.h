@@ -30,6 +30,10 @@
 sqlite3 *cchc_store_open(const char *path, const char *const *migrations, int count, char *err,
                          size_t err_size);
 
+//  Create directory path and its parents (mkdir -p, mode 0750). Returns 0 or
+//  -1 with errno set.
+int cchc_store_mkdirs(const char *path);
+
 //  Close a connection opened by cchc_store_open (finalising nothing: the
 //  caller finalises its statements first). Sets *db_p to NULL.
 void cchc_store_close(sqlite3 **db_p);

@@ -561,23 +561,6 @@ static int model_rebuild(intake_t *self)
     return 0;
 }
 
-//  mkdir -p
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return mkdir(buf, 0750) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 // ---------------------------------------------------------------------------
 //  Shutdown
 
@@ -633,7 +616,7 @@ static int intake_start(intake_t *self)
 {
     char err[512];
     const char *data_dir = cchc_config_get(self->config, "data_dir");
-    if (make_dirs(data_dir) != 0) {
+    if (cchc_store_mkdirs(data_dir) != 0) {
         cchc_log(CCHC_ERROR, "data_dir", "path=%s error=%s", data_dir, strerror(errno));
         return -1;
     }

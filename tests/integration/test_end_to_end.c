@@ -65,8 +65,9 @@ static int count_alerts(const Cchc__AlertList *l, const char *task, Cchc__AlertK
     have not and are in neither numerator nor denominator.
       VP   T1 (A1) done on time, 1/1 outputs: a = b = c = 1 -> s = 1
            only A1 applicable -> 100.00, Hoàn thành xuất sắc
-      KT   T3 (A1) overdue, 1/2 outputs: a = 0.5, b = c = 0 -> s = 500000/3 = 166666 ppm
-           unit = 166666 ppm -> 16.66, Không hoàn thành -> head accountable
+      KT   T3 (A1) overdue since 01/02; 2/2 outputs reported on 05/02 but not
+           submitted: a = 1, b = c = 0 (not done) -> s = 1000000/3 = 333333 ppm
+           unit = 333333 ppm -> 33.33, Không hoàn thành -> head accountable
       VHXH T5 (A1) done on time after 1 failed review: a = 1, b = 0.75, c = 1
            s = 2750000/3 = 916666 ppm -> 91.66, xuất sắc (no unmet task: resubmitted and passed) */
 static void test_ranking_in_february(void **state)
@@ -82,7 +83,7 @@ static void test_ranking_in_february(void **state)
     assert_string_equal(r->entries[2]->unit, "KT");
     assert_int_equal(r->entries[0]->score_centi, 10000);
     assert_int_equal(r->entries[1]->score_centi, 9166);
-    assert_int_equal(r->entries[2]->score_centi, 1666);
+    assert_int_equal(r->entries[2]->score_centi, 3333);
     assert_int_equal(r->entries[2]->tier, CCHC__TIER__TIER_NOT_COMPLETED);
     assert_true(r->entries[2]->head_accountable);
     assert_false(r->entries[2]->eligible);

@@ -1,0 +1,64 @@
+/*  follower.h - a service that follows intake's log into a ward model.
+
+    Scoring and notify are both "functions of the log": they fold each event
+    into the ward model, derive their own state from it, and commit the
+    model's changed records, their own rows and the new last_seq in ONE
+    transaction before asking for more. A follower does that loop; the owner
+    plugs in what it derives:
+
+      on_event   after each event is folded (loop thread): the model is at
+                 that event's log time, so decisions made here are the same
+                 however the log is cut into batches (replay = live);
+      on_batch   after the whole batch is folded (loop thread);
+      write      on the writer thread, inside the batch's transaction;
+      committed  on the loop thread once the transaction committed.
+
+    A failed commit is fatal: the process exits and a restart resumes from
+    the last committed seq (nothing lost, nothing applied twice).
+*/
+#ifndef CCHC_FOLLOWER_H
+#define CCHC_FOLLOWER_H
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "consumer.h"
+#include "model.h"
+#include "store.h"
+
+typedef struct cchc_follower cchc_follower_t;
+
+typedef struct {
+    const char *db_path;           //  the owner's database
+    const char *const *migrations; //  the owner's own steps, after meta and model_record
+    int migration_count;
+    cchc_consumer_opts_t consumer; //  next_seq is set by the follower
+    void (*on_event)(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch);
+    void (*on_batch)(void *arg);
+    cchc_write_fn *write;         //  may be NULL
+    void (*committed)(void *arg); //  may be NULL
+    void *arg;
+} cchc_follower_opts_t;
+
+//  Open the database (migrating it), load the model, start the writer and
+//  the consumer. Returns NULL with a message in err on failure.
+cchc_follower_t *cchc_follower_new(uv_loop_t *loop, void *zctx, const cchc_follower_opts_t *opts, char *err,
+                                   size_t err_size);
+
+//  The model (owned by the follower); read it on the loop thread only.
+cchc_model_t *cchc_follower_model(cchc_follower_t *self);
+
+//  A read connection for queries on the loop thread (owned by the follower).
+sqlite3 *cchc_follower_reader(cchc_follower_t *self);
+
+//  The writer, for the owner's own jobs (e.g. marking deliveries).
+cchc_writer_t *cchc_follower_writer(cchc_follower_t *self);
+
+//  Next seq wanted and intake's head as last reported (for lag).
+uint64_t cchc_follower_next_seq(const cchc_follower_t *self);
+
+//  Stop consuming, finish the writer, close everything; on_closed runs on
+//  the loop after the follower is freed (may be NULL).
+void cchc_follower_close(cchc_follower_t *self, void (*on_closed)(void *arg), void *arg);
+
+#endif

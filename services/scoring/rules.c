@@ -1,0 +1,335 @@
+/*  rules.c - the default rule set (docs/ARCHITECTURE.md, domain brief):
+
+    1. Evaluation base: tasks not cancelled, not paused, that came due or are done.
+    2. Task score s = (a + b + c) / 3 with a = outputs done / required,
+       b = 1 - 0.25 x failed reviews (if done, else 0),
+       c = 1 - 0.25 x delays (if done, else 0).
+    3. Area % = sum(w x s) / sum(w), w = conversion factor (or fixed points).
+    4. Unit = sum(area weight x area %) / sum(weights of applicable areas),
+       plus bonus (capped) minus penalties, clamped to 0..100; an appraisal
+       overrides it (both kept).
+    5. Tier by 90 / 70 / 50, then the gates: xuất sắc needs no unmet task,
+       tốt needs >= 80 % on time. Head accountable: không hoàn thành, or an
+       unmet task once the plan year has ended.
+*/
+#include "rules.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+void cchc_rules_default(cchc_rules_t *r)
+{
+    r->quality_deduction_ppm = 250000;
+    r->progress_deduction_ppm = 250000;
+    r->bonus_cap_centi = 500;
+    r->tier_excellent_centi = 9000;
+    r->tier_good_centi = 7000;
+    r->tier_completed_centi = 5000;
+    r->gate_good_on_time_ppm = 800000;
+    r->par_a_centi = 9000;
+    r->par_b_centi = 8000;
+    r->par_c_centi = 7000;
+}
+
+const char *cchc_tier_label_vi(Cchc__Tier tier)
+{
+    switch (tier) {
+    case CCHC__TIER__TIER_EXCELLENT:
+        return "Hoàn thành xuất sắc";
+    case CCHC__TIER__TIER_GOOD:
+        return "Hoàn thành tốt";
+    case CCHC__TIER__TIER_COMPLETED:
+        return "Hoàn thành";
+    case CCHC__TIER__TIER_NOT_COMPLETED:
+        return "Không hoàn thành";
+    default:
+        return "Chưa đánh giá";
+    }
+}
+
+static Cchc__Tier tier_of(const cchc_rules_t *r, int32_t score)
+{
+    if (score >= r->tier_excellent_centi)
+        return CCHC__TIER__TIER_EXCELLENT;
+    if (score >= r->tier_good_centi)
+        return CCHC__TIER__TIER_GOOD;
+    if (score >= r->tier_completed_centi)
+        return CCHC__TIER__TIER_COMPLETED;
+    return CCHC__TIER__TIER_NOT_COMPLETED;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+//  Per-task figures of the evaluation.
+typedef struct {
+    bool evaluated;
+    int64_t weight;     //  factor_milli, or points_milli when fixed
+    int32_t a, b, c, s; //  ppm
+    int delays;
+} task_score_t;
+
+static task_score_t task_score(const cchc_rules_t *r, const cchc_task_t *t, int64_t now)
+{
+    task_score_t ts = {0};
+    const Cchc__TaskRecord *rec = t->rec;
+    bool done = cchc_task_done(t);
+    bool due = now >= cchc_date_end_ms(rec->due_in_force);
+    ts.evaluated = !rec->cancelled && !rec->paused && (due || done);
+    ts.weight = rec->def->points_milli > 0 ? rec->def->points_milli : rec->def->factor_milli;
+    int required = rec->def->outputs_required > 0 ? rec->def->outputs_required : 1;
+    int outputs = rec->outputs_done < required ? rec->outputs_done : required;
+    ts.delays = cchc_task_delays(t, now);
+    ts.a = (int32_t)((int64_t)outputs * CCHC_PPM / required);
+    ts.b = done ? (int32_t)max64(0, CCHC_PPM - (int64_t)r->quality_deduction_ppm * rec->failed_reviews) : 0;
+    ts.c = done ? (int32_t)max64(0, CCHC_PPM - (int64_t)r->progress_deduction_ppm * ts.delays) : 0;
+    ts.s = (int32_t)(((int64_t)ts.a + ts.b + ts.c) / 3);
+    return ts;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p)
+        abort();
+    return p;
+}
+
+static char *vi_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *vi_sprintf(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return xstrdup(buf);
+}
+
+//  "87,50" style percentage of a ppm value.
+static void pct_vi(int64_t ppm, char *buf, size_t size)
+{
+    int64_t centi = ppm / 100;
+    snprintf(buf, size, "%lld,%02lld%%", (long long)(centi / 100), (long long)(centi % 100));
+}
+
+static void add_gate(Cchc__Explanation *x, char *sentence)
+{
+    x->gates = realloc(x->gates, (x->n_gates + 1) * sizeof(char *));
+    if (!x->gates)
+        abort();
+    x->gates[x->n_gates++] = sentence;
+}
+
+void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t now, cchc_unit_eval_t *e,
+                        Cchc__Explanation *x)
+{
+    memset(e, 0, sizeof(*e));
+    const cchc_ward_t *ward = unit->ward;
+    size_t nareas = ward->nareas;
+    int64_t *area_ws = calloc(nareas + 1, sizeof(int64_t));  //  sum of w over evaluated tasks
+    int64_t *area_wss = calloc(nareas + 1, sizeof(int64_t)); //  sum of w x s
+    if (!area_ws || !area_wss)
+        abort();
+
+    if (x) {
+        x->tasks = calloc(ward->ntasks + 1, sizeof(Cchc__TaskExplain *));
+        x->areas = calloc(nareas + 1, sizeof(Cchc__AreaExplain *));
+        if (!x->tasks || !x->areas)
+            abort();
+    }
+    //  First pass: the task scores and the per-area sums.
+    task_score_t *scores = calloc(ward->ntasks + 1, sizeof(task_score_t));
+    if (!scores)
+        abort();
+    for (size_t i = 0; i < ward->ntasks; i++) {
+        const cchc_task_t *t = ward->tasks[i];
+        if (t->unit != unit)
+            continue;
+        task_score_t ts = task_score(r, t, now);
+        scores[i] = ts;
+        if (cchc_task_unmet(t, now))
+            e->unmet++;
+        if (!ts.evaluated)
+            continue;
+        e->evaluated++;
+        area_ws[t->area->index] += ts.weight;
+        area_wss[t->area->index] += ts.weight * ts.s;
+        if (cchc_task_done(t)) {
+            e->done++;
+            if (ts.delays == 0)
+                e->on_time++;
+            else
+                e->late++;
+        } else {
+            e->overdue++;
+        }
+    }
+    //  Areas and the unit.
+    int64_t weight_sum = 0, weighted = 0;
+    for (size_t a = 0; a < nareas; a++) {
+        const cchc_area_t *area = ward->areas[a];
+        int64_t area_ppm = area_ws[a] ? area_wss[a] / area_ws[a] : 0;
+        if (area_ws[a]) {
+            weight_sum += area->def->weight;
+            weighted += (int64_t)area->def->weight * area_ppm;
+        }
+        if (x) {
+            Cchc__AreaExplain *ax = calloc(1, sizeof(*ax));
+            cchc__area_explain__init(ax);
+            ax->area = xstrdup(area->def->code);
+            ax->name = xstrdup(area->def->name);
+            ax->has_weight = ax->has_applicable = ax->has_pct_ppm = true;
+            ax->has_earned_milli = ax->has_max_milli = true;
+            ax->weight = area->def->weight;
+            ax->applicable = area_ws[a] > 0;
+            ax->pct_ppm = (int32_t)area_ppm;
+            ax->max_milli = ax->applicable ? (int64_t)area->def->weight * 1000 : 0;
+            ax->earned_milli = ax->max_milli * area_ppm / CCHC_PPM;
+            x->areas[x->n_areas++] = ax;
+        }
+    }
+    e->rated = e->evaluated > 0;
+    int64_t unit_ppm = weight_sum ? weighted / weight_sum : 0;
+    e->bonus_centi =
+        unit->rec->bonus_centi < r->bonus_cap_centi ? unit->rec->bonus_centi : r->bonus_cap_centi;
+    e->penalty_centi = unit->rec->penalty_centi;
+    int64_t computed = unit_ppm / 100 + e->bonus_centi - e->penalty_centi;
+    e->computed_centi = (int32_t)(computed < 0 ? 0 : computed > 10000 ? 10000 : computed);
+    e->appraised = unit->rec->appraised;
+    e->score_centi = e->appraised ? unit->rec->appraisal_centi : e->computed_centi;
+    e->on_time_ppm = e->evaluated ? (int32_t)((int64_t)e->on_time * CCHC_PPM / e->evaluated) : 0;
+
+    if (!e->rated && !e->appraised) {
+        e->score_centi = e->computed_centi = 0;
+        e->tier = e->score_tier = CCHC__TIER__TIER_UNRATED;
+        e->par_group = '-';
+        e->eligible = true;
+    } else {
+        e->score_tier = tier_of(r, e->score_centi);
+        e->tier = e->score_tier;
+        char pct[32];
+        if (e->tier == CCHC__TIER__TIER_EXCELLENT && e->unmet > 0) {
+            e->tier = CCHC__TIER__TIER_GOOD;
+            if (x)
+                add_gate(x,
+                         vi_sprintf("Không xếp loại Hoàn thành xuất sắc: còn %u nhiệm vụ chưa đạt yêu cầu.",
+                                    e->unmet));
+        }
+        if (e->tier == CCHC__TIER__TIER_GOOD && e->on_time_ppm < r->gate_good_on_time_ppm) {
+            e->tier = CCHC__TIER__TIER_COMPLETED;
+            if (x) {
+                pct_vi(e->on_time_ppm, pct, sizeof(pct));
+                add_gate(
+                    x,
+                    vi_sprintf("Không xếp loại Hoàn thành tốt: tỷ lệ nhiệm vụ đúng hạn %s, dưới 80%%.", pct));
+            }
+        }
+        e->par_group = e->score_centi >= r->par_a_centi   ? 'A'
+                       : e->score_centi >= r->par_b_centi ? 'B'
+                       : e->score_centi >= r->par_c_centi ? 'C'
+                                                          : 'D';
+        int32_t year = ward->def && ward->def->year ? ward->def->year : 0;
+        bool year_over = year && now >= cchc_date_end_ms(year * 10000 + 1231);
+        e->head_accountable = e->tier == CCHC__TIER__TIER_NOT_COMPLETED || (year_over && e->unmet > 0);
+        e->eligible = !e->head_accountable;
+        if (x && e->tier == CCHC__TIER__TIER_NOT_COMPLETED)
+            add_gate(x, xstrdup("Người đứng đầu chịu trách nhiệm trước Chủ tịch UBND phường: đơn vị xếp loại "
+                                "Không hoàn thành nhiệm vụ; không đủ điều kiện xét thi đua."));
+        else if (x && e->head_accountable)
+            add_gate(x,
+                     vi_sprintf("Người đứng đầu chịu trách nhiệm trước Chủ tịch UBND phường: hết năm %d còn "
+                                "%u nhiệm vụ chưa đạt yêu cầu; không đủ điều kiện xét thi đua.",
+                                year, e->unmet));
+        if (x && e->appraised)
+            add_gate(x,
+                     vi_sprintf("Điểm thẩm định %d,%02d thay cho điểm tự tính %d,%02d.", e->score_centi / 100,
+                                e->score_centi % 100, e->computed_centi / 100, e->computed_centi % 100));
+    }
+
+    if (x) {
+        for (size_t i = 0; i < ward->ntasks; i++) {
+            const cchc_task_t *t = ward->tasks[i];
+            if (t->unit != unit)
+                continue;
+            const task_score_t *ts = &scores[i];
+            Cchc__TaskExplain *tx = calloc(1, sizeof(*tx));
+            cchc__task_explain__init(tx);
+            tx->task = xstrdup(t->rec->def->code);
+            tx->title = xstrdup(t->rec->def->title);
+            tx->area = xstrdup(t->area->def->code);
+            tx->status = xstrdup(cchc_status_label_vi(cchc_task_status(t, now)));
+            tx->has_evaluated = tx->has_max_milli = tx->has_earned_milli = true;
+            tx->has_quantity_ppm = tx->has_quality_ppm = tx->has_progress_ppm = true;
+            tx->has_failed_reviews = tx->has_delays = tx->has_due_date = tx->has_done_date = true;
+            tx->has_unmet = tx->has_excused = true;
+            tx->evaluated = ts->evaluated;
+            int64_t aw = area_ws[t->area->index];
+            if (ts->evaluated && aw) {
+                tx->max_milli = t->rec->def->points_milli > 0
+                                    ? t->rec->def->points_milli
+                                    : (int64_t)t->area->def->weight * 1000 * ts->weight / aw;
+                tx->earned_milli = tx->max_milli * ts->s / CCHC_PPM;
+            }
+            tx->quantity_ppm = ts->a;
+            tx->quality_ppm = ts->b;
+            tx->progress_ppm = ts->c;
+            tx->failed_reviews = t->rec->failed_reviews;
+            tx->delays = cchc_task_done(t) || ts->evaluated ? ts->delays : 0;
+            tx->due_date = t->rec->due_in_force;
+            tx->done_date = cchc_task_done(t) ? cchc_date_of_ms(t->rec->done_ms) : 0;
+            tx->unmet = cchc_task_unmet(t, now);
+            tx->excused = t->rec->excused;
+            x->tasks[x->n_tasks++] = tx;
+        }
+    }
+    free(scores);
+    free(area_ws);
+    free(area_wss);
+}
+
+void cchc_explanation_clear(Cchc__Explanation *x)
+{
+    for (size_t i = 0; i < x->n_areas; i++) {
+        free(x->areas[i]->area);
+        free(x->areas[i]->name);
+        free(x->areas[i]);
+    }
+    for (size_t i = 0; i < x->n_tasks; i++) {
+        free(x->tasks[i]->task);
+        free(x->tasks[i]->title);
+        free(x->tasks[i]->area);
+        free(x->tasks[i]->status);
+        free(x->tasks[i]);
+    }
+    for (size_t i = 0; i < x->n_gates; i++)
+        free(x->gates[i]);
+    free(x->areas);
+    free(x->tasks);
+    free(x->gates);
+    x->areas = NULL;
+    x->tasks = NULL;
+    x->gates = NULL;
+    x->n_areas = x->n_tasks = x->n_gates = 0;
+}
+
+int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_unit_eval_t *b,
+                      const char *code_b)
+{
+    bool ra = a->rated || a->appraised, rb = b->rated || b->appraised;
+    if (ra != rb)
+        return ra ? -1 : 1;
+    if (a->score_centi != b->score_centi)
+        return a->score_centi > b->score_centi ? -1 : 1;
+    if (a->on_time_ppm != b->on_time_ppm)
+        return a->on_time_ppm > b->on_time_ppm ? -1 : 1;
+    if (a->overdue != b->overdue)
+        return a->overdue < b->overdue ? -1 : 1;
+    return strcmp(code_a, code_b);
+}

@@ -1,0 +1,64 @@
+/*  rules.h - the default rule set of the domain brief, in exact integers.
+
+    Scores are fixed point: ppm (x 10^6) inside, centi-points (x 100) for a
+    unit's score; every division floors. The same events give the same
+    scores, bit for bit, live or replayed.
+*/
+#ifndef CCHC_SCORING_RULES_H
+#define CCHC_SCORING_RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "scoring.pb-c.h"
+
+#define CCHC_PPM 1000000
+
+//  Every number of the rules is a setting; these are the defaults.
+typedef struct {
+    int32_t quality_deduction_ppm;                 //  per failed review (250000 = 25 %)
+    int32_t progress_deduction_ppm;                //  per delay
+    int32_t bonus_cap_centi;                       //  500 = +5 points
+    int32_t tier_excellent_centi;                  //  9000
+    int32_t tier_good_centi;                       //  7000
+    int32_t tier_completed_centi;                  //  5000
+    int32_t gate_good_on_time_ppm;                 //  800000: tốt needs >= 80 % on time
+    int32_t par_a_centi, par_b_centi, par_c_centi; //  9000, 8000, 7000
+} cchc_rules_t;
+
+void cchc_rules_default(cchc_rules_t *rules);
+
+//  A unit's evaluation at one log time.
+typedef struct {
+    bool rated;             //  at least one task in the evaluation base
+    int32_t score_centi;    //  final (appraised when recorded)
+    int32_t computed_centi; //  from the tasks, bonus and penalties
+    bool appraised;
+    int32_t bonus_centi, penalty_centi;
+    Cchc__Tier score_tier; //  by score alone
+    Cchc__Tier tier;       //  after the gates
+    char par_group;        //  'A'..'D', or '-' when unrated
+    uint32_t evaluated, done, on_time, late, overdue, unmet;
+    int32_t on_time_ppm;
+    bool head_accountable, eligible;
+} cchc_unit_eval_t;
+
+//  Evaluate unit at now_ms. If explain is not NULL it is filled with the
+//  areas, tasks and gate sentences (Vietnamese); the caller frees it with
+//  cchc_explanation_clear.
+void cchc_unit_evaluate(const cchc_rules_t *rules, const cchc_unit_t *unit, int64_t now_ms,
+                        cchc_unit_eval_t *eval, Cchc__Explanation *explain);
+
+//  Free what cchc_unit_evaluate put in explain (not explain itself).
+void cchc_explanation_clear(Cchc__Explanation *explain);
+
+//  Ranking order: score desc, on-time desc, overdue asc, unit code asc;
+//  unrated units after rated ones. qsort-style comparison.
+int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_unit_eval_t *b,
+                      const char *code_b);
+
+//  Vietnamese label of a tier ("Hoàn thành xuất sắc").
+const char *cchc_tier_label_vi(Cchc__Tier tier);
+
+#endif
