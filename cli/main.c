@@ -573,7 +573,7 @@ static int cmd_explain(cli_t *cli, int argc, char **argv)
         return 1;
     const Cchc__Explanation *x = cchc_decoded_env(reply)->explanation;
     const Cchc__RankEntry *e = x->entry;
-    char when[32], score[16], computed[16], a[16], b[16], pct[16];
+    char when[32], score[32], computed[32], a[32], b[32], pct[32];
     cchc_time_format(x->as_of_ms, when, sizeof(when));
     if (cli->json) {
         printf("{\"as_of\":\"%s\",\"entry\":", when);
@@ -617,7 +617,7 @@ static int cmd_explain(cli_t *cli, int argc, char **argv)
            when);
     if (e->appraised)
         printf("Điểm tự tính: %s; điểm thẩm định được dùng.\n",
-               cchc_format_score(e->computed_centi, computed, 16));
+               cchc_format_score(e->computed_centi, computed, sizeof(computed)));
     if (e->bonus_centi || e->penalty_centi)
         printf("Điểm thưởng: +%s; điểm trừ: −%s.\n", cchc_format_score(e->bonus_centi, a, sizeof(a)),
                cchc_format_score(e->penalty_centi, b, sizeof(b)));

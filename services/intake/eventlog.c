@@ -2,6 +2,7 @@
 #include "eventlog.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "store.h"
@@ -17,13 +18,21 @@ void cchc_logrow_pack(cchc_logrow_t *row, const Cchc__Event *ev)
 {
     row->seq = ev->seq;
     row->log_time_ms = ev->log_time_ms;
-    row->ward = ev->ward ? ev->ward : "";
+    row->ward = strdup(ev->ward ? ev->ward : "");
     row->type = (int)ev->payload_case;
     row->len = cchc__event__get_packed_size(ev);
     row->blob = malloc(row->len ? row->len : 1);
-    if (!row->blob)
+    if (!row->blob || !row->ward)
         abort();
     cchc__event__pack(ev, row->blob);
+}
+
+void cchc_logrow_clear(cchc_logrow_t *row)
+{
+    free(row->ward);
+    free(row->blob);
+    row->ward = NULL;
+    row->blob = NULL;
 }
 
 int cchc_eventlog_append(sqlite3 *db, const cchc_logrow_t *rows, size_t n)

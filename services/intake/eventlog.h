@@ -23,14 +23,16 @@ extern const int cchc_eventlog_migration_count;
 typedef struct {
     uint64_t seq;
     int64_t log_time_ms;
-    const char *ward; //  "" for clock events
-    int type;         //  Cchc__Event__PayloadCase
-    uint8_t *blob;    //  packed Event, owned
+    char *ward;    //  owned copy; "" for clock events
+    int type;      //  Cchc__Event__PayloadCase
+    uint8_t *blob; //  packed Event, owned
     size_t len;
 } cchc_logrow_t;
 
-//  Pack ev (seq and log_time_ms set) into row; the row owns its blob.
+//  Pack ev (seq and log_time_ms set) into row. The row owns copies of
+//  everything (the event may be freed at once); release with cchc_logrow_clear.
 void cchc_logrow_pack(cchc_logrow_t *row, const Cchc__Event *ev);
+void cchc_logrow_clear(cchc_logrow_t *row);
 
 //  Append rows in order; call on the writer thread inside the transaction.
 //  Returns 0 or -1.

@@ -137,7 +137,7 @@ static void submission_free(submission_t *sub)
         free(sub->errors[i]);
     }
     for (size_t i = 0; i < sub->nrows; i++)
-        free(sub->rows[i].blob);
+        cchc_logrow_clear(&sub->rows[i]);
     free(sub->errors);
     free(sub->rows);
     free(sub->seqs);

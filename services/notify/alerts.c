@@ -211,7 +211,8 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
     }
     int64_t due_end = cchc_date_end_ms(rec->due_target);
     if (now >= due_end) {
-        int days = (int)((now - due_end) / CCHC_DAY_MS);
+        //  calendar days after the due date: the first day after it is day 1
+        int days = cchc_date_diff(rec->due_target, cchc_date_of_ms(now));
         emit(&c, unit->rec->def->head, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, days,
              "Quá hạn: nhiệm vụ %s «%s» (%s) đã quá hạn %d ngày (hạn %s) mà chưa hoàn thành. Người đứng đầu "
              "đơn "

@@ -8,8 +8,8 @@
     4. Unit = sum(area weight x area %) / sum(weights of applicable areas),
        plus bonus (capped) minus penalties, clamped to 0..100; an appraisal
        overrides it (both kept).
-    5. Tier by 90 / 70 / 50, then the gates: xuất sắc needs no unmet task,
-       tốt needs >= 80 % on time. Head accountable: không hoàn thành, or an
+    5. Tier by 90 / 70 / 50, then the gates, cumulative: tốt needs >= 80 % of
+       due tasks on time; xuất sắc needs that and no unmet task. Head accountable: không hoàn thành, or an
        unmet task once the plan year has ended.
 */
 #include "rules.h"
@@ -215,6 +215,8 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
         e->score_tier = tier_of(r, e->score_centi);
         e->tier = e->score_tier;
         char pct[32];
+        //  The gates are cumulative: xuất sắc needs no unmet task AND what tốt
+        //  needs (>= 80 % of due tasks on time).
         if (e->tier == CCHC__TIER__TIER_EXCELLENT && e->unmet > 0) {
             e->tier = CCHC__TIER__TIER_GOOD;
             if (x)
@@ -222,14 +224,14 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
                          vi_sprintf("Không xếp loại Hoàn thành xuất sắc: còn %u nhiệm vụ chưa đạt yêu cầu.",
                                     e->unmet));
         }
-        if (e->tier == CCHC__TIER__TIER_GOOD && e->on_time_ppm < r->gate_good_on_time_ppm) {
-            e->tier = CCHC__TIER__TIER_COMPLETED;
+        if ((e->tier == CCHC__TIER__TIER_EXCELLENT || e->tier == CCHC__TIER__TIER_GOOD) &&
+            e->on_time_ppm < r->gate_good_on_time_ppm) {
             if (x) {
                 pct_vi(e->on_time_ppm, pct, sizeof(pct));
-                add_gate(
-                    x,
-                    vi_sprintf("Không xếp loại Hoàn thành tốt: tỷ lệ nhiệm vụ đúng hạn %s, dưới 80%%.", pct));
+                add_gate(x, vi_sprintf("Không xếp loại %s: tỷ lệ nhiệm vụ hoàn thành đúng hạn %s, dưới 80%%.",
+                                       cchc_tier_label_vi(e->tier), pct));
             }
+            e->tier = CCHC__TIER__TIER_COMPLETED;
         }
         e->par_group = e->score_centi >= r->par_a_centi   ? 'A'
                        : e->score_centi >= r->par_b_centi ? 'B'

@@ -142,10 +142,11 @@ static void test_ranking_in_march(void **state)
     head of VHXH; +15 days or a failed verification the Chairman):
       T3 due 31/01: at 25/01 the D-7 point (24/01) has passed, D-3 not yet
          -> one REMINDER level 7 to S_KT (lead) and H_KT (head);
-         05/02 overdue 4 days -> OVERDUE to H_KT; 10/02 09:00 overdue 9 days
-         -> ESCALATION 1 to PCT and H_VHXH; then done -> RESOLVED.
+         05/02 overdue 5 days (calendar days after the due date) -> OVERDUE to
+         H_KT; 10/02 overdue 10 days -> ESCALATION 1 to PCT and H_VHXH; then
+         done -> RESOLVED.
       T4 due 28/02, never done: at 27/02 D-1 reminder to S_KT and H_KT;
-         20/03 overdue 19 days -> OVERDUE H_KT, ESCALATION 1 PCT + H_VHXH,
+         20/03 overdue 20 days -> OVERDUE H_KT, ESCALATION 1 PCT + H_VHXH,
          ESCALATION 2 CT, each exactly once.
       T5 failed verification 20/01 -> ESCALATION 2 to CT at once.
       T6 due 28/02: at 27/02 D-1 reminder; lead official is the head H_VHXH,
