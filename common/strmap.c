@@ -83,7 +83,8 @@ static void grow(cchc_strmap_t *self)
 void *cchc_strmap_get(const cchc_strmap_t *self, const char *key)
 {
     assert(self && key);
-    return self->slots[find(self, key, hash_of(key))].value;
+    const slot_t *slot = &self->slots[find(self, key, hash_of(key))];
+    return slot->key ? slot->value : NULL;
 }
 
 void *cchc_strmap_put(cchc_strmap_t *self, const char *key, void *value)
@@ -116,7 +117,7 @@ void *cchc_strmap_remove(cchc_strmap_t *self, const char *key)
         return NULL;
     void *value = self->slots[i].value;
     free(self->slots[i].key);
-    self->slots[i].key = NULL;
+    self->slots[i] = (slot_t){0};
     self->size--;
     //  Backward shift: move later entries of the cluster into the hole when
     //  their home slot does not lie cyclically in (hole, j].
@@ -126,7 +127,7 @@ void *cchc_strmap_remove(cchc_strmap_t *self, const char *key)
         bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (!stays) {
             self->slots[hole] = self->slots[j];
-            self->slots[j].key = NULL;
+            self->slots[j] = (slot_t){0};
             hole = j;
         }
     }

@@ -1,0 +1,183 @@
+/*  test_codec.c - the envelope: round trip, size cap, memory budget,
+    malformed input, versions, errors in both languages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    Cchc__ProgressReported p = CCHC__PROGRESS_REPORTED__INIT;
+    p.task = "CCHC-01";
+    p.has_percent = true;
+    p.percent = 60;
+    p.note = "Đã dự thảo kế hoạch";
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "LTN";
+    ev.actor = "VHXH";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
+    ev.progress_reported = &p;
+    Cchc__Event *events[1] = {&ev};
+    Cchc__Submit submit = CCHC__SUBMIT__INIT;
+    submit.n_events = 1;
+    submit.events = events;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = 42;
+    env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+    env.submit = &submit;
+    zmq_msg_t msg;
+    assert_int_equal(cchc_encode(&env, &msg), 0);
+    cchc_decoded_t *dec = NULL;
+    uint64_t id = 0;
+    cchc_err_t err;
+    assert_int_equal(
+        cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), CCHC_DEFAULT_MAX_MSG_BYTES, &dec, &id, &err), 0);
+    zmq_msg_close(&msg);
+    assert_int_equal(id, 42);
+    const Cchc__Envelope *got = cchc_decoded_env(dec);
+    assert_int_equal(got->version, CCHC_PROTOCOL_VERSION);
+    assert_int_equal(got->body_case, CCHC__ENVELOPE__BODY_SUBMIT);
+    assert_string_equal(got->submit->events[0]->progress_reported->note, "Đã dự thảo kế hoạch");
+    cchc_decoded_destroy(&dec);
+    assert_null(dec);
+}
+
+static void test_over_the_cap(void **state)
+{
+    (void)state;
+    uint8_t *big = calloc(1, 70000);
+    cchc_decoded_t *dec = NULL;
+    uint64_t id = 7;
+    cchc_err_t err;
+    assert_int_equal(cchc_decode(big, 70000, 65536, &dec, &id, &err), -1);
+    assert_int_equal(err.code, CCHC__ERROR_CODE__ERR_OVERSIZED);
+    assert_null(dec);
+    assert_int_equal(id, 0);
+    assert_non_null(strstr(err.en, "70000"));
+    free(big);
+}
+
+//  Thousands of empty events cost 2 bytes each on the wire but a full
+//  Event struct each once unpacked: the arena budget refuses it.
+static void test_memory_budget(void **state)
+{
+    (void)state;
+    size_t n = 20000;
+    Cchc__Event *evs = calloc(n, sizeof(Cchc__Event));
+    Cchc__Event **ptrs = calloc(n, sizeof(Cchc__Event *));
+    for (size_t i = 0; i < n; i++) {
+        cchc__event__init(&evs[i]);
+        ptrs[i] = &evs[i];
+    }
+    Cchc__Submit submit = CCHC__SUBMIT__INIT;
+    submit.n_events = n;
+    submit.events = ptrs;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+    env.submit = &submit;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cchc_encode_buf(&env, &buf, &len), 0);
+    assert_true(len < 65536); //  small on the wire
+    assert_true(n * sizeof(Cchc__Event) > CCHC_DECODE_EXPANSION * len + 4096);
+    cchc_decoded_t *dec = NULL;
+    cchc_err_t err;
+    assert_int_equal(cchc_decode(buf, len, 65536, &dec, NULL, &err), -1);
+    assert_int_equal(err.code, CCHC__ERROR_CODE__ERR_OVERSIZED);
+    free(buf);
+    free(ptrs);
+    free(evs);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 'x', 'y'};
+    cchc_decoded_t *dec = NULL;
+    cchc_err_t err;
+    assert_int_equal(cchc_decode(garbage, sizeof(garbage), 65536, &dec, NULL, &err), -1);
+    assert_int_equal(err.code, CCHC__ERROR_CODE__ERR_MALFORMED);
+    //  a truncated valid message is malformed too
+    Cchc__StatusQuery sq = CCHC__STATUS_QUERY__INIT;
+    Cchc__RankingQuery rq = CCHC__RANKING_QUERY__INIT;
+    rq.ward = "LTN-LONG-WARD-CODE";
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_RANKING_QUERY;
+    env.ranking_query = &rq;
+    (void)sq;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cchc_encode_buf(&env, &buf, &len), 0);
+    assert_int_equal(cchc_decode(buf, len - 3, 65536, &dec, NULL, &err), -1);
+    assert_int_equal(err.code, CCHC__ERROR_CODE__ERR_MALFORMED);
+    free(buf);
+}
+
+static void test_version_and_type(void **state)
+{
+    (void)state;
+    Cchc__StatusQuery sq = CCHC__STATUS_QUERY__INIT;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_version = true;
+    env.version = 2;
+    env.has_request_id = true;
+    env.request_id = 9;
+    env.body_case = CCHC__ENVELOPE__BODY_STATUS_QUERY;
+    env.status_query = &sq;
+    uint8_t buf[64];
+    size_t len = cchc__envelope__pack(&env, buf);
+    cchc_decoded_t *dec = NULL;
+    uint64_t id = 0;
+    cchc_err_t err;
+    assert_int_equal(cchc_decode(buf, len, 65536, &dec, &id, &err), -1);
+    assert_int_equal(err.code, CCHC__ERROR_CODE__ERR_UNSUPPORTED_VERSION);
+    assert_int_equal(id, 9); //  echoed so that the error reply can be matched
+    assert_non_null(strstr(err.en, "2"));
+
+    Cchc__Envelope none = CCHC__ENVELOPE__INIT;
+    none.has_version = true;
+    none.version = 1;
+    len = cchc__envelope__pack(&none, buf);
+    assert_int_equal(cchc_decode(buf, len, 65536, &dec, NULL, &err), -1);
+    assert_int_equal(err.code, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE);
+}
+
+static void test_error_reply(void **state)
+{
+    (void)state;
+    cchc_err_t err;
+    cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_TASK, 3, "CCHC-99");
+    zmq_msg_t msg;
+    assert_int_equal(cchc_encode_error(&err, 77, &msg), 0);
+    cchc_decoded_t *dec = NULL;
+    uint64_t id = 0;
+    cchc_err_t err2;
+    assert_int_equal(cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 65536, &dec, &id, &err2), 0);
+    zmq_msg_close(&msg);
+    const Cchc__Envelope *env = cchc_decoded_env(dec);
+    assert_int_equal(id, 77);
+    assert_int_equal(env->error->code, CCHC__ERROR_CODE__ERR_UNKNOWN_TASK);
+    assert_int_equal(env->error->index, 3);
+    assert_string_equal(env->error->message_vi, "Nhiệm vụ không tồn tại: CCHC-99");
+    assert_string_equal(env->error->message_en, "unknown task: CCHC-99");
+    cchc_decoded_destroy(&dec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_over_the_cap),
+        cmocka_unit_test(test_memory_budget),    cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_version_and_type), cmocka_unit_test(test_error_reply),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
