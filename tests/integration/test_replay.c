@@ -113,12 +113,13 @@ static char *alert_keys(cluster_t *c, size_t *count)
     qsort(keys, l->n_alerts, sizeof(char *), key_cmp);
     char *out = calloc(1, total);
     for (size_t i = 0; i < l->n_alerts; i++) {
-        strcat(out, keys[i]);
-        strcat(out, "\n");
         if (i > 0)
             assert_string_not_equal(keys[i], keys[i - 1]); //  no key twice
-        free(keys[i]);
+        strcat(out, keys[i]);
+        strcat(out, "\n");
     }
+    for (size_t i = 0; i < l->n_alerts; i++)
+        free(keys[i]);
     *count = l->n_alerts;
     free(keys);
     cchc_decoded_destroy(&dec);
