@@ -46,8 +46,4 @@ void cli_print_ranking(cli_t *cli, const Cchc__Ranking *r);
 int cmd_import(cli_t *cli, int argc, char **argv);
 int cmd_simulate(cli_t *cli, int argc, char **argv);
 
-//  Parse a decimal ("1.5", "1,5", "87.25") into an integer scaled by scale
-//  (1000 -> milli, 100 -> centi), exactly. Returns 0 or -1.
-int cli_parse_fixed(const char *text, int64_t scale, int64_t *out);
-
 #endif

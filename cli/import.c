@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "csv.h"
+#include "render.h"
 
 #define BATCH_MAX 200
 

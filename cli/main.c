@@ -188,32 +188,6 @@ int cli_wait_consumers(cli_t *cli, uint64_t head, int timeout_ms)
     return -1;
 }
 
-int cli_parse_fixed(const char *text, int64_t scale, int64_t *out)
-{
-    const char *p = text;
-    int64_t whole = 0, frac = 0, frac_scale = 1;
-    bool neg = *p == '-', digits = false;
-    if (neg)
-        p++;
-    for (; *p >= '0' && *p <= '9'; p++, digits = true)
-        whole = whole * 10 + (*p - '0');
-    if (*p == '.' || *p == ',') {
-        p++;
-        for (; *p >= '0' && *p <= '9'; p++, digits = true) {
-            if (frac_scale < scale) {
-                frac = frac * 10 + (*p - '0');
-                frac_scale *= 10;
-            } else if (*p != '0') {
-                return -1; //  more precision than the scale holds
-            }
-        }
-    }
-    if (!digits || *p || whole > INT64_MAX / scale / 2)
-        return -1;
-    *out = (whole * scale + frac * (scale / frac_scale)) * (neg ? -1 : 1);
-    return 0;
-}
-
 // ---------------------------------------------------------------------------
 //  Option parsing for commands: positional args and --name [value]
 

@@ -1,6 +1,7 @@
 /*  render.c - see render.h. */
 #include "render.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 size_t cchc_display_width(const char *s)
@@ -117,4 +118,30 @@ const char *cchc_tier_name(Cchc__Tier tier)
     default:
         return "unrated";
     }
+}
+
+int cli_parse_fixed(const char *text, int64_t scale, int64_t *out)
+{
+    const char *p = text;
+    int64_t whole = 0, frac = 0, frac_scale = 1;
+    bool neg = *p == '-', digits = false;
+    if (neg)
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++, digits = true)
+        whole = whole * 10 + (*p - '0');
+    if (*p == '.' || *p == ',') {
+        p++;
+        for (; *p >= '0' && *p <= '9'; p++, digits = true) {
+            if (frac_scale < scale) {
+                frac = frac * 10 + (*p - '0');
+                frac_scale *= 10;
+            } else if (*p != '0') {
+                return -1; //  more precision than the scale holds
+            }
+        }
+    }
+    if (!digits || *p || whole > INT64_MAX / scale / 2)
+        return -1;
+    *out = (whole * scale + frac * (scale / frac_scale)) * (neg ? -1 : 1);
+    return 0;
 }

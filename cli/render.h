@@ -33,4 +33,8 @@ void cchc_json_string(FILE *f, const char *s);
 const char *cchc_tier_vi(Cchc__Tier tier);
 const char *cchc_tier_name(Cchc__Tier tier);
 
+//  Parse a decimal ("1.5", "1,5", "87.25") into an integer scaled by scale
+//  (1000 -> milli, 100 -> centi), exactly. Returns 0 or -1.
+int cli_parse_fixed(const char *text, int64_t scale, int64_t *out);
+
 #endif
