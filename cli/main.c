@@ -602,8 +602,8 @@ static int cmd_explain(cli_t *cli, int argc, char **argv)
     for (size_t i = 0; i < x->n_areas; i++) {
         const Cchc__AreaExplain *ar = x->areas[i];
         if (!ar->applicable) {
-            printf("  %-8s %s (trọng số %d): không áp dụng — chưa có nhiệm vụ đến hạn\n", ar->area, ar->name,
-                   ar->weight);
+            printf("  %-8s %s (trọng số %d): không áp dụng — không có nhiệm vụ được đánh giá\n", ar->area,
+                   ar->name, ar->weight);
             continue;
         }
         milli_vi(ar->earned_milli, a, sizeof(a));

@@ -109,11 +109,14 @@ int cchc_config_load(cchc_config_t *self, int argc, char **argv, char *err, size
 {
     //  1. The file: --config FILE / --config=FILE, else CCHC_CONFIG.
     const char *file = getenv("CCHC_CONFIG");
+    bool check = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cchc_config_usage(self);
             return 1;
         }
+        if (strcmp(argv[i], "--check-config") == 0)
+            check = true;
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
             file = argv[i + 1];
         else if (strncmp(argv[i], "--config=", 9) == 0)
@@ -158,6 +161,8 @@ int cchc_config_load(cchc_config_t *self, int argc, char **argv, char *err, size
                 i++;
             continue;
         }
+        if (strcmp(arg, "--check-config") == 0)
+            continue;
         int index = option_index(self, key, klen);
         if (index < 0) {
             snprintf(err, err_size, "unknown option '--%.*s' (see --help)", (int)klen, key);
@@ -176,6 +181,13 @@ int cchc_config_load(cchc_config_t *self, int argc, char **argv, char *err, size
             return -1;
         }
         set(self, index, value, "flag");
+    }
+    if (check) {
+        printf("cchc-%s: configuration OK (file: %s)\n", self->service, self->file ? self->file : "none");
+        for (size_t i = 0; i < self->count; i++)
+            printf("  %-22s = %s  [%s]\n", self->options[i].key, cchc_config_get(self, self->options[i].key),
+                   self->settings[i].source);
+        return 1;
     }
     return 0;
 }
@@ -227,7 +239,7 @@ const char *cchc_config_source(const cchc_config_t *self, const char *key)
 
 void cchc_config_usage(const cchc_config_t *self)
 {
-    printf("Usage: cchc-%s [--config FILE] [--key=value ...]\n\n"
+    printf("Usage: cchc-%s [--config FILE] [--check-config] [--key=value ...]\n\n"
            "Settings (defaults < [%s] section of the file < CCHC_<KEY> < flags):\n",
            self->service, self->service);
     for (size_t i = 0; i < self->count; i++)

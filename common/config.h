@@ -30,8 +30,10 @@ cchc_config_t *cchc_config_new(const char *service, const cchc_option_t *options
 void cchc_config_destroy(cchc_config_t **self_p);
 
 //  Load file, environment and argv (argv[0] is skipped) in precedence order.
-//  Returns 0, 1 if --help was given (usage printed to stdout), or -1 with a
-//  message in err naming the file line, variable or flag at fault.
+//  Returns 0; 1 if --help was given (usage printed to stdout) or
+//  --check-config (everything loaded; the effective settings and their
+//  sources printed to stdout); or -1 with a message in err naming the file
+//  line, variable or flag at fault.
 int cchc_config_load(cchc_config_t *self, int argc, char **argv, char *err, size_t err_size);
 
 //  Value of key (never NULL for a key with a default), or NULL.

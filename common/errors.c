@@ -74,17 +74,23 @@ static void copy_utf8(char *dst, size_t size, const char *src)
     dst[n] = 0;
 }
 
-int cchc_err_set(cchc_err_t *err, Cchc__ErrorCode code, int index, const char *detail)
+int cchc_err_set_vi_en(cchc_err_t *err, Cchc__ErrorCode code, int index, const char *detail_vi,
+                       const char *detail_en)
 {
     const error_text_t *t = text_of(code);
     char buf[512];
     err->code = code;
     err->index = index;
-    snprintf(buf, sizeof(buf), detail && *detail ? "%s: %s" : "%s", t->vi, detail ? detail : "");
+    snprintf(buf, sizeof(buf), detail_vi && *detail_vi ? "%s: %s" : "%s", t->vi, detail_vi ? detail_vi : "");
     copy_utf8(err->vi, sizeof(err->vi), buf);
-    snprintf(buf, sizeof(buf), detail && *detail ? "%s: %s" : "%s", t->en, detail ? detail : "");
+    snprintf(buf, sizeof(buf), detail_en && *detail_en ? "%s: %s" : "%s", t->en, detail_en ? detail_en : "");
     copy_utf8(err->en, sizeof(err->en), buf);
     return -1;
+}
+
+int cchc_err_set(cchc_err_t *err, Cchc__ErrorCode code, int index, const char *detail)
+{
+    return cchc_err_set_vi_en(err, code, index, detail, detail);
 }
 
 void cchc_err_clear(cchc_err_t *err)

@@ -17,6 +17,11 @@ typedef struct {
 //  be NULL). Returns -1 so that validators can `return cchc_err_set (...)`.
 int cchc_err_set(cchc_err_t *err, Cchc__ErrorCode code, int index, const char *detail);
 
+//  The same with the detail in each language (a state, a reason) where the
+//  detail is words rather than a code or a value.
+int cchc_err_set_vi_en(cchc_err_t *err, Cchc__ErrorCode code, int index, const char *detail_vi,
+                       const char *detail_en);
+
 //  Reset to "no error".
 void cchc_err_clear(cchc_err_t *err);
 

@@ -43,7 +43,7 @@ static void batch_committed(int status, void *arg)
     }
     if (self->opts.committed)
         self->opts.committed(self->opts.arg);
-    if (self->consumer)     //  NULL once closed: nothing more to fetch
+    if (self->consumer) //  NULL once closed: nothing more to fetch
         cchc_consumer_resume(self->consumer);
 }
 

@@ -385,6 +385,21 @@ static cchc_task_t *task_add(cchc_ward_t *ward, Cchc__TaskRecord *rec)
 //  Validation
 
 #define FAIL(code, detail) return cchc_err_set(err, CCHC__ERROR_CODE__##code, err->index, (detail))
+//  A detail in words, in both languages.
+#define FAIL2(code, vi, en) return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__##code, err->index, (vi), (en))
+
+//  Why a task is not open for an update, in both languages.
+static int fail_state(cchc_err_t *err, const Cchc__TaskRecord *rec, bool done, const char *other_vi,
+                      const char *other_en)
+{
+    if (rec->cancelled)
+        FAIL2(ERR_INVALID_STATE, "nhiệm vụ đã bị hủy", "cancelled");
+    if (rec->paused)
+        FAIL2(ERR_INVALID_STATE, "nhiệm vụ đang tạm dừng", "paused");
+    if (done)
+        FAIL2(ERR_INVALID_STATE, "nhiệm vụ đã hoàn thành", "done");
+    FAIL2(ERR_INVALID_STATE, other_vi, other_en);
+}
 
 //  The code of the task an event is about, or NULL for non-task events.
 static const char *event_task_code(const Cchc__Event *ev)
@@ -472,48 +487,43 @@ static int check_task_event(const cchc_ward_t *ward, const Cchc__Event *ev, cons
         if (p->has_outputs_done && (p->outputs_done < 0 || p->outputs_done > required))
             FAIL(ERR_OUT_OF_RANGE, "outputs_done 0..outputs_required");
         if (rec->cancelled || rec->paused || done || phase == CCHC__TASK_PHASE__PHASE_SUBMITTED)
-            FAIL(ERR_INVALID_STATE, rec->cancelled ? "cancelled"
-                                    : rec->paused  ? "paused"
-                                    : done         ? "done"
-                                                   : "awaiting verification");
+            return fail_state(err, rec, done, "nhiệm vụ đang chờ xác nhận kết quả", "awaiting verification");
         return 0;
     }
     case CCHC__EVENT__PAYLOAD_SUBMITTED:
         if (rec->cancelled || rec->paused || done || phase == CCHC__TASK_PHASE__PHASE_SUBMITTED)
-            FAIL(ERR_INVALID_STATE, rec->cancelled ? "cancelled"
-                                    : rec->paused  ? "paused"
-                                    : done         ? "done"
-                                                   : "already submitted");
+            return fail_state(err, rec, done, "kết quả đã được gửi, đang chờ xác nhận", "already submitted");
         return 0;
     case CCHC__EVENT__PAYLOAD_VERIFIED:
         if (!ev->verified->has_passed)
             FAIL(ERR_MISSING_FIELD, "passed");
         if (phase != CCHC__TASK_PHASE__PHASE_SUBMITTED || rec->cancelled)
-            FAIL(ERR_INVALID_STATE, "not awaiting verification");
+            FAIL2(ERR_INVALID_STATE, "nhiệm vụ chưa được gửi kết quả để xác nhận",
+                  "not awaiting verification");
         return check_official_ref(ward, ev->verified->reviewer, err);
     case CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED: {
         const Cchc__DeadlineChanged *d = ev->deadline_changed;
         if (!d->has_new_due_date || !cchc_date_valid(d->new_due_date))
             FAIL(ERR_OUT_OF_RANGE, "new_due_date");
         if (d->new_due_date < cchc_date_of_ms(rec->assigned_ms))
-            FAIL(ERR_OUT_OF_RANGE, "new_due_date before assignment");
+            FAIL2(ERR_OUT_OF_RANGE, "hạn mới trước ngày giao nhiệm vụ", "new_due_date before assignment");
         if (empty(d->reason))
             FAIL(ERR_MISSING_FIELD, "reason");
         if (done || rec->cancelled)
-            FAIL(ERR_INVALID_STATE, done ? "done" : "cancelled");
+            return fail_state(err, rec, done, "", "");
         return check_official_ref(ward, d->approver, err);
     }
     case CCHC__EVENT__PAYLOAD_PAUSED:
         if (done || rec->cancelled || rec->paused)
-            FAIL(ERR_INVALID_STATE, done ? "done" : rec->cancelled ? "cancelled" : "already paused");
+            return fail_state(err, rec, done, "", "");
         return 0;
     case CCHC__EVENT__PAYLOAD_RESUMED:
         if (!rec->paused || rec->cancelled)
-            FAIL(ERR_INVALID_STATE, "not paused");
+            FAIL2(ERR_INVALID_STATE, "nhiệm vụ không ở trạng thái tạm dừng", "not paused");
         return 0;
     case CCHC__EVENT__PAYLOAD_CANCELLED:
         if (done || rec->cancelled)
-            FAIL(ERR_INVALID_STATE, done ? "done" : "already cancelled");
+            return fail_state(err, rec, done, "", "");
         return 0;
     default:
         FAIL(ERR_UNKNOWN_TYPE, "event payload");
@@ -607,7 +617,7 @@ int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t no
         if (!code_ok(u->code))
             FAIL(ERR_MISSING_FIELD, "unit.code");
         if (strcmp(u->code, "ward") == 0)
-            FAIL(ERR_OUT_OF_RANGE, "unit code 'ward' is reserved");
+            FAIL2(ERR_OUT_OF_RANGE, "mã 'ward' dành cho Văn phòng phường", "unit code 'ward' is reserved");
         if (cchc_ward_unit(ward, u->code))
             FAIL(ERR_DUPLICATE, u->code);
         if (empty(u->name))

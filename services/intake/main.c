@@ -296,7 +296,9 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
         cchc_err_clear(&err);
         err.index = (int)i;
         if (ev->payload_case == CCHC__EVENT__PAYLOAD_CLOCK) {
-            cchc_err_set(&err, CCHC__ERROR_CODE__ERR_NOT_PERMITTED, (int)i, "clock events are intake's own");
+            cchc_err_set_vi_en(&err, CCHC__ERROR_CODE__ERR_NOT_PERMITTED, (int)i,
+                               "sự kiện đồng hồ chỉ do dịch vụ tiếp nhận ghi",
+                               "clock events are intake's own");
             submission_reject(self, sub, &err);
         } else if (cchc_model_check(self->model, ev, now, &err) != 0) {
             submission_reject(self, sub, &err);
