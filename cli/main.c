@@ -430,7 +430,7 @@ static void json_entry(const Cchc__RankEntry *e)
     printf(",\"score\":%s,\"computed_score\":%d.%02d,\"appraised\":%s,\"tier\":\"%s\",\"tier_vi\":", score,
            e->computed_centi / 100, e->computed_centi % 100, e->appraised ? "true" : "false",
            cchc_tier_name(e->tier));
-    cchc_json_string(stdout, cchc_tier_vi(e->tier));
+    cchc_json_string(stdout, cchc_tier_label_vi(e->tier));
     printf(",\"par_group\":\"%s\",\"evaluated\":%u,\"done\":%u,\"on_time\":%u,\"late\":%u,\"overdue\":%u,"
            "\"unmet\":%u,\"on_time_pct\":%d.%d,\"head_accountable\":%s,\"eligible\":%s}",
            e->par_group ? e->par_group : "-", e->evaluated, e->done, e->on_time, e->late, e->overdue,
@@ -490,7 +490,7 @@ void cli_print_ranking(cli_t *cli, const Cchc__Ranking *r)
         const char *cells[] = {rank,
                                e->unit_name,
                                e->tier == CCHC__TIER__TIER_UNRATED ? "—" : score,
-                               cchc_tier_vi(e->tier),
+                               cchc_tier_label_vi(e->tier),
                                e->par_group ? e->par_group : "-",
                                pct,
                                overdue,
@@ -587,7 +587,7 @@ static int cmd_explain(cli_t *cli, int argc, char **argv)
         return 0;
     }
     printf("%s — hạng %u, %s điểm, %s (nhóm %s)  [tính đến %s]\n", e->unit_name, e->rank,
-           cchc_format_score(e->score_centi, score, sizeof(score)), cchc_tier_vi(e->tier), e->par_group,
+           cchc_format_score(e->score_centi, score, sizeof(score)), cchc_tier_label_vi(e->tier), e->par_group,
            when);
     if (e->appraised)
         printf("Điểm tự tính: %s; điểm thẩm định được dùng.\n",
@@ -647,22 +647,6 @@ static int cmd_explain(cli_t *cli, int argc, char **argv)
     return 0;
 }
 
-static const char *kind_vi(Cchc__AlertKind k)
-{
-    switch (k) {
-    case CCHC__ALERT_KIND__ALERT_REMINDER:
-        return "Nhắc hạn";
-    case CCHC__ALERT_KIND__ALERT_OVERDUE:
-        return "Quá hạn";
-    case CCHC__ALERT_KIND__ALERT_ESCALATION:
-        return "Báo cáo vượt cấp";
-    case CCHC__ALERT_KIND__ALERT_RESOLVED:
-        return "Đã xử lý";
-    default:
-        return "?";
-    }
-}
-
 static int cmd_alerts(cli_t *cli, int argc, char **argv)
 {
     args_t a;
@@ -687,7 +671,7 @@ static int cmd_alerts(cli_t *cli, int argc, char **argv)
             printf("%s{\"id\":%llu,\"time\":\"%s\",\"kind\":%d,\"kind_vi\":", i ? "," : "",
                    (unsigned long long)al->id, cchc_time_format(al->decided_ms, when, sizeof(when)),
                    (int)al->kind);
-            cchc_json_string(stdout, kind_vi(al->kind));
+            cchc_json_string(stdout, cchc_alert_kind_label_vi(al->kind));
             printf(",\"level\":%d,\"task\":", al->level);
             cchc_json_string(stdout, al->task);
             printf(",\"person\":");
@@ -707,9 +691,9 @@ static int cmd_alerts(cli_t *cli, int argc, char **argv)
             const Cchc__Alert *al = l->alerts[i];
             char when[32];
             printf("%s  %-16s %-10s → %s [%s]\n    %s\n",
-                   cchc_time_format(al->decided_ms, when, sizeof(when)), kind_vi(al->kind), al->task,
-                   al->person_name, al->status && !strcmp(al->status, "sent") ? "đã gửi" : "chờ gửi",
-                   al->text);
+                   cchc_time_format(al->decided_ms, when, sizeof(when)), cchc_alert_kind_label_vi(al->kind),
+                   al->task, al->person_name,
+                   al->status && !strcmp(al->status, "sent") ? "đã gửi" : "chờ gửi", al->text);
         }
     }
     cchc_decoded_destroy(&reply);

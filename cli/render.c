@@ -88,38 +88,6 @@ void cchc_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-const char *cchc_tier_vi(Cchc__Tier tier)
-{
-    switch (tier) {
-    case CCHC__TIER__TIER_EXCELLENT:
-        return "Hoàn thành xuất sắc";
-    case CCHC__TIER__TIER_GOOD:
-        return "Hoàn thành tốt";
-    case CCHC__TIER__TIER_COMPLETED:
-        return "Hoàn thành";
-    case CCHC__TIER__TIER_NOT_COMPLETED:
-        return "Không hoàn thành";
-    default:
-        return "Chưa đánh giá";
-    }
-}
-
-const char *cchc_tier_name(Cchc__Tier tier)
-{
-    switch (tier) {
-    case CCHC__TIER__TIER_EXCELLENT:
-        return "excellent";
-    case CCHC__TIER__TIER_GOOD:
-        return "good";
-    case CCHC__TIER__TIER_COMPLETED:
-        return "completed";
-    case CCHC__TIER__TIER_NOT_COMPLETED:
-        return "not_completed";
-    default:
-        return "unrated";
-    }
-}
-
 int cli_parse_fixed(const char *text, int64_t scale, int64_t *out)
 {
     const char *p = text;

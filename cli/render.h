@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "envelope.pb-c.h"
+#include "labels.h"
 
 //  Columns a UTF-8 string takes on a terminal: one per code point, none for
 //  combining marks (U+0300..U+036F).
@@ -28,10 +29,6 @@ char *cchc_format_pct(int64_t ppm, char *buf, size_t size);
 
 //  Print s as a JSON string (quotes, backslashes and controls escaped).
 void cchc_json_string(FILE *f, const char *s);
-
-//  Labels of a tier: Vietnamese and a machine name ("excellent").
-const char *cchc_tier_vi(Cchc__Tier tier);
-const char *cchc_tier_name(Cchc__Tier tier);
 
 //  Parse a decimal ("1.5", "1,5", "87.25") into an integer scaled by scale
 //  (1000 -> milli, 100 -> centi), exactly. Returns 0 or -1.

@@ -364,7 +364,7 @@ static int print_month(cli_t *cli, sim_t *s, int32_t month_end)
             stdout, e->tier == CCHC__TIER__TIER_UNRATED ? "—" : cchc_format_score(e->score_centi, score, 16),
             6, 1);
         printf("  ");
-        cchc_print_padded(stdout, cchc_tier_vi(e->tier), 20, 0);
+        cchc_print_padded(stdout, cchc_tier_label_vi(e->tier), 20, 0);
         printf(" %s\n", arrow);
     }
     printf("  Cảnh báo đã gửi đến nay: nhắc hạn %u, quá hạn %u, báo cáo vượt cấp %u, đã xử lý %u\n",

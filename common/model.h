@@ -173,7 +173,7 @@ typedef struct {
     int kind; //  CCHC_REC_WARD, _UNIT, _OFFICIAL, _AREA, _TASK, _CLOCK
     char *ward;
     char *code;
-    int64_t ord;     //  position within its kind and ward (registration order)
+    int64_t ord; //  position within its kind and ward (registration order)
     uint8_t *blob;
     size_t len;
 } cchc_record_blob_t;

@@ -106,6 +106,13 @@ int cchc_service_run(cchc_service_t *self)
     return rc == 0 ? 0 : -1;
 }
 
+void cchc_service_log_config(const char *service, const cchc_config_t *config)
+{
+    int level = cchc_log_level_parse(cchc_config_get(config, "log_level"));
+    cchc_log_init(service, level >= 0 ? (cchc_level_t)level : CCHC_INFO,
+                  cchc_config_get(config, "log_format"));
+}
+
 void *cchc_socket(void *zctx, int type, const char *endpoint, bool bind, int hwm, long max_msg_bytes)
 {
     void *sock = zmq_socket(zctx, type);

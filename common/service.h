@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "config.h"
+
 typedef struct cchc_service cchc_service_t;
 
 //  Called on the loop thread when SIGTERM or SIGINT arrives (once), and on
@@ -40,6 +42,10 @@ int cchc_service_run(cchc_service_t *self);
 //  Close the service's own handles (signals, watchdog) so that the loop can
 //  end; called by the stop path after the service closed its own handles.
 void cchc_service_close(cchc_service_t *self);
+
+//  (Re)initialise logging for service from the config's log_level and
+//  log_format keys (at start and on SIGHUP).
+void cchc_service_log_config(const char *service, const cchc_config_t *config);
 
 //  Create a ZeroMQ socket with the options every cchc socket gets:
 //  linger (ms), send/receive HWM, ZMQ_MAXMSGSIZE = max_msg_bytes (0: none),

@@ -30,6 +30,7 @@
 #include "eventlog.h"
 #include "log.h"
 #include "model.h"
+#include "reply.h"
 #include "service.h"
 #include "store.h"
 #include "zwatch.h"
@@ -90,40 +91,17 @@ typedef struct {
 // ---------------------------------------------------------------------------
 //  Replies
 
-static void reply_send(intake_t *self, const uint8_t *identity, size_t identity_len, zmq_msg_t *body)
-{
-    zmq_msg_t frames[2];
-    zmq_msg_init_size(&frames[0], identity_len);
-    memcpy(zmq_msg_data(&frames[0]), identity, identity_len);
-    frames[1] = *body;
-    if (cchc_zwatch_send(&self->router, frames, 2) != 0)
-        cchc_log(CCHC_WARN, "reply_failed", "error=%s", zmq_strerror(errno));
-}
-
-static void reply_envelope(intake_t *self, const uint8_t *identity, size_t identity_len, Cchc__Envelope *env)
-{
-    zmq_msg_t body;
-    if (cchc_encode(env, &body) != 0) {
-        cchc_log(CCHC_ERROR, "encode_failed", "type=%d", (int)env->body_case);
-        return;
-    }
-    reply_send(self, identity, identity_len, &body);
-}
-
 static void count_rejected(intake_t *self, Cchc__ErrorCode code)
 {
     self->rejected++;
     self->rejected_by_code[(unsigned)code < ERROR_CODES ? code : 0]++;
 }
 
-static void reply_error(intake_t *self, const uint8_t *identity, size_t identity_len, uint64_t request_id,
-                        const cchc_err_t *err)
+static void reply_error(intake_t *self, const zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err)
 {
     count_rejected(self, err->code);
     cchc_log(CCHC_INFO, "request_rejected", "code=%s detail=%s", cchc_err_name(err->code), err->en);
-    zmq_msg_t body;
-    if (cchc_encode_error(err, request_id, &body) == 0)
-        reply_send(self, identity, identity_len, &body);
+    cchc_reply_error(&self->router, identity, request_id, err);
 }
 
 // ---------------------------------------------------------------------------
@@ -240,8 +218,9 @@ static void submission_ack(submission_t *sub)
     env.request_id = sub->request_id;
     env.body_case = CCHC__ENVELOPE__BODY_ACK;
     env.ack = &ack;
-    if (sub->identity_len)
-        reply_envelope(self, sub->identity, sub->identity_len, &env);
+    zmq_msg_t body;
+    if (sub->identity_len && cchc_encode(&env, &body) == 0)
+        cchc_reply_bytes(&self->router, sub->identity, sub->identity_len, &body);
 }
 
 static void submission_committed(int status, void *arg)
@@ -285,7 +264,7 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
     if (submit->n_events == 0) {
         cchc_err_t err;
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "events");
-        reply_error(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), request_id, &err);
+        reply_error(self, identity, request_id, &err);
         return;
     }
     submission_t *sub = submission_new(self, identity, request_id, submit->n_events);
@@ -337,17 +316,15 @@ static void handle_advance_clock(intake_t *self, const zmq_msg_t *identity, uint
 {
     cchc_err_t err;
     cchc_err_clear(&err);
-    const uint8_t *id = zmq_msg_data((zmq_msg_t *)identity);
-    size_t id_len = zmq_msg_size(identity);
     if (!req->has_to_ms) {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "to_ms");
-        reply_error(self, id, id_len, request_id, &err);
+        reply_error(self, identity, request_id, &err);
         return;
     }
     int rc = cchc_clock_set(&self->clock, req->to_ms);
     if (rc == -1) {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_CLOCK_NOT_MANUAL, -1, NULL);
-        reply_error(self, id, id_len, request_id, &err);
+        reply_error(self, identity, request_id, &err);
         return;
     }
     if (rc == -2) {
@@ -357,7 +334,7 @@ static void handle_advance_clock(intake_t *self, const zmq_msg_t *identity, uint
         char detail[96];
         snprintf(detail, sizeof(detail), "%s < %s", to, now);
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_CLOCK_BACKWARDS, -1, detail);
-        reply_error(self, id, id_len, request_id, &err);
+        reply_error(self, identity, request_id, &err);
         return;
     }
     clock_event_append(self, identity, request_id, "manual");
@@ -433,7 +410,7 @@ static void handle_fetch(intake_t *self, const zmq_msg_t *identity, uint64_t req
         free(batch.data);
         cchc_err_t err;
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "event log read failed");
-        reply_error(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), request_id, &err);
+        reply_error(self, identity, request_id, &err);
         return;
     }
     bytes_varint(&batch, (2 << 3) | 0); //  EventBatch.head_seq
@@ -453,7 +430,7 @@ static void handle_fetch(intake_t *self, const zmq_msg_t *identity, uint64_t req
     zmq_msg_init_size(&body, env.len);
     memcpy(zmq_msg_data(&body), env.data, env.len);
     free(env.data);
-    reply_send(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), &body);
+    cchc_reply_bytes(&self->router, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), &body);
 }
 
 static void handle_status(intake_t *self, const zmq_msg_t *identity, uint64_t request_id)
@@ -480,7 +457,7 @@ static void handle_status(intake_t *self, const zmq_msg_t *identity, uint64_t re
     env.request_id = request_id;
     env.body_case = CCHC__ENVELOPE__BODY_STATUS;
     env.status = &status;
-    reply_envelope(self, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), &env);
+    cchc_reply(&self->router, identity, &env);
     free(wards);
 }
 
@@ -494,14 +471,12 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
         return;
     }
     zmq_msg_t *identity = &frames[0];
-    const uint8_t *id = zmq_msg_data(identity);
-    size_t id_len = zmq_msg_size(identity);
     cchc_decoded_t *dec = NULL;
     uint64_t request_id = 0;
     cchc_err_t err;
     if (cchc_decode(zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), self->max_msg_bytes, &dec,
                     &request_id, &err) != 0) {
-        reply_error(self, id, id_len, request_id, &err);
+        reply_error(self, identity, request_id, &err);
         return;
     }
     Cchc__Envelope *env = (Cchc__Envelope *)cchc_decoded_env(dec);
@@ -520,7 +495,7 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
         break;
     default:
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1, "not served by intake");
-        reply_error(self, id, id_len, request_id, &err);
+        reply_error(self, identity, request_id, &err);
         break;
     }
     cchc_decoded_destroy(&dec);
@@ -604,10 +579,7 @@ static void on_reload(cchc_service_t *service, void *arg)
 {
     (void)service;
     intake_t *self = arg;
-    int64_t level = 0;
-    const char *name = cchc_config_get(self->config, "log_level");
-    if ((level = cchc_log_level_parse(name)) >= 0)
-        cchc_log_init("intake", (cchc_level_t)level, cchc_config_get(self->config, "log_format"));
+    cchc_service_log_config("intake", self->config);
     cchc_log(CCHC_INFO, "reloaded", "accepted=%llu rejected=%llu", (unsigned long long)self->accepted,
              (unsigned long long)self->rejected);
 }
@@ -712,9 +684,7 @@ int main(int argc, char **argv)
         cchc_config_destroy(&self->config);
         return rc < 0 ? 2 : 0;
     }
-    int level = cchc_log_level_parse(cchc_config_get(self->config, "log_level"));
-    cchc_log_init("intake", level >= 0 ? (cchc_level_t)level : CCHC_INFO,
-                  cchc_config_get(self->config, "log_format"));
+    cchc_service_log_config("intake", self->config);
 
     self->model = cchc_model_new();
     if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || intake_start(self) != 0) {

@@ -42,22 +42,6 @@ int cchc_alert_rules_parse_days(cchc_alert_rules_t *r, const char *text)
     return 0;
 }
 
-const char *cchc_alert_kind_vi(Cchc__AlertKind kind)
-{
-    switch (kind) {
-    case CCHC__ALERT_KIND__ALERT_REMINDER:
-        return "Nhắc hạn";
-    case CCHC__ALERT_KIND__ALERT_OVERDUE:
-        return "Quá hạn";
-    case CCHC__ALERT_KIND__ALERT_ESCALATION:
-        return "Báo cáo vượt cấp";
-    case CCHC__ALERT_KIND__ALERT_RESOLVED:
-        return "Đã xử lý";
-    default:
-        return "?";
-    }
-}
-
 void cchc_alert_free(cchc_alert_t *a)
 {
     if (!a)

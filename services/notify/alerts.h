@@ -64,7 +64,4 @@ typedef void(cchc_alert_emit_fn)(void *arg, cchc_alert_t *alert);
 void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now_ms,
                         uint64_t seq, cchc_alert_seen_fn *seen, cchc_alert_emit_fn *emit, void *arg);
 
-//  Vietnamese label of a kind ("Nhắc hạn").
-const char *cchc_alert_kind_vi(Cchc__AlertKind kind);
-
 #endif

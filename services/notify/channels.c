@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "labels.h"
 #include "log.h"
 
 int cchc_channels_parse(cchc_channels_t *self, const char *list)
@@ -62,7 +63,7 @@ static int deliver_file(const char *path, cchc_alert_t *const *alerts, size_t n)
         fputs(",\"time\":", f);
         json_string(f, when);
         fputs(",\"kind\":", f);
-        json_string(f, cchc_alert_kind_vi(a->kind));
+        json_string(f, cchc_alert_kind_label_vi(a->kind));
         fprintf(f, ",\"level\":%d,\"ward\":", a->level);
         json_string(f, a->ward);
         fputs(",\"task\":", f);
@@ -93,7 +94,7 @@ int cchc_channels_deliver(const cchc_channels_t *self, cchc_alert_t *const *aler
         return -1;
     for (size_t i = 0; self->console && i < n; i++)
         cchc_log(CCHC_INFO, "alert", "kind=%s level=%d ward=%s task=%s person=%s token=%s text=%s",
-                 cchc_alert_kind_vi(alerts[i]->kind), alerts[i]->level, alerts[i]->ward, alerts[i]->task,
-                 alerts[i]->person_name, alerts[i]->key, alerts[i]->text);
+                 cchc_alert_kind_label_vi(alerts[i]->kind), alerts[i]->level, alerts[i]->ward,
+                 alerts[i]->task, alerts[i]->person_name, alerts[i]->key, alerts[i]->text);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "follower.h"
 #include "log.h"
 #include "outbox.h"
+#include "reply.h"
 #include "service.h"
 #include "zwatch.h"
 
@@ -207,28 +208,10 @@ static void on_retry(uv_timer_t *timer)
 // ---------------------------------------------------------------------------
 //  Queries
 
-static void reply(notify_t *self, zmq_msg_t *identity, Cchc__Envelope *env)
-{
-    zmq_msg_t frames[2];
-    zmq_msg_init(&frames[0]);
-    zmq_msg_copy(&frames[0], identity);
-    if (cchc_encode(env, &frames[1]) != 0) {
-        zmq_msg_close(&frames[0]);
-        return;
-    }
-    cchc_zwatch_send(&self->router, frames, 2);
-}
-
 static void reply_error(notify_t *self, zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err)
 {
-    zmq_msg_t frames[2];
-    zmq_msg_init(&frames[0]);
-    zmq_msg_copy(&frames[0], identity);
-    if (cchc_encode_error(err, request_id, &frames[1]) != 0) {
-        zmq_msg_close(&frames[0]);
-        return;
-    }
-    cchc_zwatch_send(&self->router, frames, 2);
+    cchc_log(CCHC_DEBUG, "query_rejected", "code=%s detail=%s", cchc_err_name(err->code), err->en);
+    cchc_reply_error(&self->router, identity, request_id, err);
 }
 
 static void handle_alerts(notify_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__AlertQuery *q)
@@ -258,7 +241,7 @@ static void handle_alerts(notify_t *self, zmq_msg_t *identity, uint64_t request_
     env.request_id = request_id;
     env.body_case = CCHC__ENVELOPE__BODY_ALERT_LIST;
     env.alert_list = &list;
-    reply(self, identity, &env);
+    cchc_reply(&self->router, identity, &env);
     cchc_outbox_list_free(alerts, n);
 }
 
@@ -317,10 +300,7 @@ static void on_stop(cchc_service_t *service, void *arg)
 static void on_reload(cchc_service_t *service, void *arg)
 {
     (void)service;
-    notify_t *self = arg;
-    int level = cchc_log_level_parse(cchc_config_get(self->config, "log_level"));
-    cchc_log_init("notify", level >= 0 ? (cchc_level_t)level : CCHC_INFO,
-                  cchc_config_get(self->config, "log_format"));
+    cchc_service_log_config("notify", ((notify_t *)arg)->config);
 }
 
 static int settings_load(notify_t *self)

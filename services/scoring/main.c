@@ -20,6 +20,7 @@
 #include "follower.h"
 #include "log.h"
 #include "rules.h"
+#include "reply.h"
 #include "service.h"
 #include "zwatch.h"
 
@@ -245,30 +246,11 @@ static void fill_entry(Cchc__RankEntry *e, const cchc_unit_t *unit, const cchc_u
     e->penalty_centi = ev->penalty_centi;
 }
 
-static void reply(scoring_t *self, zmq_msg_t *identity, Cchc__Envelope *env)
-{
-    zmq_msg_t frames[2];
-    zmq_msg_init(&frames[0]);
-    zmq_msg_copy(&frames[0], identity);
-    if (cchc_encode(env, &frames[1]) != 0) {
-        zmq_msg_close(&frames[0]);
-        return;
-    }
-    cchc_zwatch_send(&self->router, frames, 2);
-}
-
 static void reply_error(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err)
 {
     self->errors++;
     cchc_log(CCHC_DEBUG, "query_rejected", "code=%s detail=%s", cchc_err_name(err->code), err->en);
-    zmq_msg_t frames[2];
-    zmq_msg_init(&frames[0]);
-    zmq_msg_copy(&frames[0], identity);
-    if (cchc_encode_error(err, request_id, &frames[1]) != 0) {
-        zmq_msg_close(&frames[0]);
-        return;
-    }
-    cchc_zwatch_send(&self->router, frames, 2);
+    cchc_reply_error(&self->router, identity, request_id, err);
 }
 
 static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
@@ -305,7 +287,7 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     env.request_id = request_id;
     env.body_case = CCHC__ENVELOPE__BODY_RANKING;
     env.ranking = &ranking;
-    reply(self, identity, &env);
+    cchc_reply(&self->router, identity, &env);
     free(entries);
     free(ptrs);
 }
@@ -337,7 +319,7 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     env.request_id = request_id;
     env.body_case = CCHC__ENVELOPE__BODY_EXPLANATION;
     env.explanation = &x;
-    reply(self, identity, &env);
+    cchc_reply(&self->router, identity, &env);
     cchc_explanation_clear(&x);
 }
 
@@ -405,10 +387,7 @@ static void on_stop(cchc_service_t *service, void *arg)
 static void on_reload(cchc_service_t *service, void *arg)
 {
     (void)service;
-    scoring_t *self = arg;
-    int level = cchc_log_level_parse(cchc_config_get(self->config, "log_level"));
-    cchc_log_init("scoring", level >= 0 ? (cchc_level_t)level : CCHC_INFO,
-                  cchc_config_get(self->config, "log_format"));
+    cchc_service_log_config("scoring", ((scoring_t *)arg)->config);
 }
 
 static int scoring_start(scoring_t *self)

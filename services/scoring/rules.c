@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "labels.h"
 
 void cchc_rules_default(cchc_rules_t *r)
 {
@@ -33,22 +34,6 @@ void cchc_rules_default(cchc_rules_t *r)
     r->par_a_centi = 9000;
     r->par_b_centi = 8000;
     r->par_c_centi = 7000;
-}
-
-const char *cchc_tier_label_vi(Cchc__Tier tier)
-{
-    switch (tier) {
-    case CCHC__TIER__TIER_EXCELLENT:
-        return "Hoàn thành xuất sắc";
-    case CCHC__TIER__TIER_GOOD:
-        return "Hoàn thành tốt";
-    case CCHC__TIER__TIER_COMPLETED:
-        return "Hoàn thành";
-    case CCHC__TIER__TIER_NOT_COMPLETED:
-        return "Không hoàn thành";
-    default:
-        return "Chưa đánh giá";
-    }
 }
 
 static Cchc__Tier tier_of(const cchc_rules_t *r, int32_t score)

@@ -58,7 +58,4 @@ void cchc_explanation_clear(Cchc__Explanation *explain);
 int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_unit_eval_t *b,
                       const char *code_b);
 
-//  Vietnamese label of a tier ("Hoàn thành xuất sắc").
-const char *cchc_tier_label_vi(Cchc__Tier tier);
-
 #endif

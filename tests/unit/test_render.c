@@ -66,9 +66,9 @@ static void test_json_string(void **state)
 static void test_tiers(void **state)
 {
     (void)state;
-    assert_string_equal(cchc_tier_vi(CCHC__TIER__TIER_EXCELLENT), "Hoàn thành xuất sắc");
+    assert_string_equal(cchc_tier_label_vi(CCHC__TIER__TIER_EXCELLENT), "Hoàn thành xuất sắc");
     assert_string_equal(cchc_tier_name(CCHC__TIER__TIER_NOT_COMPLETED), "not_completed");
-    assert_string_equal(cchc_tier_vi(CCHC__TIER__TIER_UNRATED), "Chưa đánh giá");
+    assert_string_equal(cchc_tier_label_vi(CCHC__TIER__TIER_UNRATED), "Chưa đánh giá");
 }
 
 int main(void)
