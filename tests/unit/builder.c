@@ -123,39 +123,55 @@ static const char *owner(builder_t *b, const char *task)
     return t ? t->rec->def->unit : "ward";
 }
 
-Cchc__ErrorCode b_progress(builder_t *b, const char *task, int outputs, int32_t day)
+Cchc__ErrorCode b_progress_as(builder_t *b, const char *actor, const char *task, int percent, int outputs,
+                              int32_t day)
 {
     Cchc__ProgressReported p = CCHC__PROGRESS_REPORTED__INIT;
     p.task = (char *)task;
     p.has_percent = p.has_outputs_done = true;
-    p.percent = 50;
+    p.percent = percent;
     p.outputs_done = outputs;
-    Cchc__Event ev = event(b, owner(b, task));
+    Cchc__Event ev = event(b, actor);
     ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
     ev.progress_reported = &p;
     return builder_apply(b, &ev, at9(day));
 }
 
-Cchc__ErrorCode b_submit(builder_t *b, const char *task, int32_t day)
+Cchc__ErrorCode b_submit_as(builder_t *b, const char *actor, const char *task, int32_t day)
 {
     Cchc__SubmittedForVerification s = CCHC__SUBMITTED_FOR_VERIFICATION__INIT;
     s.task = (char *)task;
-    Cchc__Event ev = event(b, owner(b, task));
+    Cchc__Event ev = event(b, actor);
     ev.payload_case = CCHC__EVENT__PAYLOAD_SUBMITTED;
     ev.submitted = &s;
     return builder_apply(b, &ev, at9(day));
 }
 
-Cchc__ErrorCode b_verify(builder_t *b, const char *task, bool pass, int32_t day)
+Cchc__ErrorCode b_verify_as(builder_t *b, const char *actor, const char *task, bool pass, int32_t day)
 {
     Cchc__Verified v = CCHC__VERIFIED__INIT;
     v.task = (char *)task;
     v.has_passed = true;
     v.passed = pass;
-    Cchc__Event ev = event(b, "ward");
+    Cchc__Event ev = event(b, actor);
     ev.payload_case = CCHC__EVENT__PAYLOAD_VERIFIED;
     ev.verified = &v;
     return builder_apply(b, &ev, at9(day));
+}
+
+Cchc__ErrorCode b_progress(builder_t *b, const char *task, int outputs, int32_t day)
+{
+    return b_progress_as(b, owner(b, task), task, 50, outputs, day);
+}
+
+Cchc__ErrorCode b_submit(builder_t *b, const char *task, int32_t day)
+{
+    return b_submit_as(b, owner(b, task), task, day);
+}
+
+Cchc__ErrorCode b_verify(builder_t *b, const char *task, bool pass, int32_t day)
+{
+    return b_verify_as(b, "ward", task, pass, day);
 }
 
 Cchc__ErrorCode b_deadline(builder_t *b, const char *task, int32_t new_due, bool objective, int32_t day)

@@ -29,9 +29,15 @@ void b_unit(builder_t *b, const char *code, const char *head, const char *vice_c
 void b_official(builder_t *b, const char *code, const char *name, const char *unit, Cchc__OfficialRole role);
 Cchc__ErrorCode b_task(builder_t *b, const char *code, const char *unit, const char *area, int32_t due,
                        int outputs, int factor_milli, const char *lead);
+//  Updates sent by the task's own unit (verification by the ward office).
 Cchc__ErrorCode b_progress(builder_t *b, const char *task, int outputs, int32_t day);
 Cchc__ErrorCode b_submit(builder_t *b, const char *task, int32_t day);
 Cchc__ErrorCode b_verify(builder_t *b, const char *task, bool pass, int32_t day);
+//  The same sent by actor, with the percent given.
+Cchc__ErrorCode b_progress_as(builder_t *b, const char *actor, const char *task, int percent, int outputs,
+                              int32_t day);
+Cchc__ErrorCode b_submit_as(builder_t *b, const char *actor, const char *task, int32_t day);
+Cchc__ErrorCode b_verify_as(builder_t *b, const char *actor, const char *task, bool pass, int32_t day);
 Cchc__ErrorCode b_deadline(builder_t *b, const char *task, int32_t new_due, bool objective, int32_t day);
 Cchc__ErrorCode b_pause(builder_t *b, const char *task, int32_t day);
 Cchc__ErrorCode b_cancel(builder_t *b, const char *task, int32_t day);
