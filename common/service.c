@@ -106,6 +106,24 @@ int cchc_service_run(cchc_service_t *self)
     return rc == 0 ? 0 : -1;
 }
 
+cchc_config_t *cchc_service_config(const char *service, const cchc_option_t *options, int argc, char **argv,
+                                   int *exit_code)
+{
+    cchc_log_init(service, CCHC_INFO, "auto");
+    cchc_config_t *config = cchc_config_new(service, options);
+    char err[512];
+    int rc = cchc_config_load(config, argc, argv, err, sizeof(err));
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "cchc-%s: %s\n", service, err);
+        cchc_config_destroy(&config);
+        *exit_code = rc < 0 ? 2 : 0;
+        return NULL;
+    }
+    cchc_service_log_config(service, config);
+    return config;
+}
+
 void cchc_service_log_config(const char *service, const cchc_config_t *config)
 {
     int level = cchc_log_level_parse(cchc_config_get(config, "log_level"));

@@ -43,6 +43,13 @@ int cchc_service_run(cchc_service_t *self);
 //  end; called by the stop path after the service closed its own handles.
 void cchc_service_close(cchc_service_t *self);
 
+//  Start a service's configuration: load defaults < file < environment <
+//  flags and set up logging. Returns the config (caller owns it), or NULL
+//  with *exit_code set: 0 after --help or --check-config, 2 on a bad setting
+//  (the message printed to stderr).
+cchc_config_t *cchc_service_config(const char *service, const cchc_option_t *options, int argc, char **argv,
+                                   int *exit_code);
+
 //  (Re)initialise logging for service from the config's log_level and
 //  log_format keys (at start and on SIGHUP).
 void cchc_service_log_config(const char *service, const cchc_config_t *config);

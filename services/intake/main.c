@@ -70,7 +70,6 @@ typedef struct {
     uint64_t accepted, rejected;
     uint64_t rejected_by_code[ERROR_CODES];
     uint64_t malformed_frames;
-    int exit_code;
 } intake_t;
 
 //  One submission on its way through the writer.
@@ -674,18 +673,10 @@ int main(int argc, char **argv)
 {
     static intake_t intake;
     intake_t *self = &intake;
-    cchc_log_init("intake", CCHC_INFO, "auto");
-    self->config = cchc_config_new("intake", intake_options);
-    char err[512];
-    int rc = cchc_config_load(self->config, argc, argv, err, sizeof(err));
-    if (rc != 0) {
-        if (rc < 0)
-            fprintf(stderr, "cchc-intake: %s\n", err);
-        cchc_config_destroy(&self->config);
-        return rc < 0 ? 2 : 0;
-    }
-    cchc_service_log_config("intake", self->config);
-
+    int rc;
+    self->config = cchc_service_config("intake", intake_options, argc, argv, &rc);
+    if (!self->config)
+        return rc;
     self->model = cchc_model_new();
     if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || intake_start(self) != 0) {
         cchc_log(CCHC_ERROR, "start_failed", "data_dir=%s", cchc_config_get(self->config, "data_dir"));
@@ -696,5 +687,5 @@ int main(int argc, char **argv)
         cchc_store_close(&self->reader);
     cchc_model_destroy(&self->model);
     cchc_config_destroy(&self->config);
-    return rc == 0 ? self->exit_code : 1;
+    return rc == 0 ? 0 : 1;
 }

@@ -395,17 +395,10 @@ int main(int argc, char **argv)
 {
     static notify_t notify;
     notify_t *self = &notify;
-    cchc_log_init("notify", CCHC_INFO, "auto");
-    self->config = cchc_config_new("notify", notify_options);
-    char err[512];
-    int rc = cchc_config_load(self->config, argc, argv, err, sizeof(err));
-    if (rc != 0) {
-        if (rc < 0)
-            fprintf(stderr, "cchc-notify: %s\n", err);
-        cchc_config_destroy(&self->config);
-        return rc < 0 ? 2 : 0;
-    }
-    on_reload(NULL, self);
+    int rc;
+    self->config = cchc_service_config("notify", notify_options, argc, argv, &rc);
+    if (!self->config)
+        return rc;
     if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || notify_start(self) != 0)
         return 1;
     rc = cchc_service_run(&self->service);

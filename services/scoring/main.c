@@ -445,17 +445,10 @@ int main(int argc, char **argv)
 {
     static scoring_t scoring;
     scoring_t *self = &scoring;
-    cchc_log_init("scoring", CCHC_INFO, "auto");
-    self->config = cchc_config_new("scoring", scoring_options);
-    char err[512];
-    int rc = cchc_config_load(self->config, argc, argv, err, sizeof(err));
-    if (rc != 0) {
-        if (rc < 0)
-            fprintf(stderr, "cchc-scoring: %s\n", err);
-        cchc_config_destroy(&self->config);
-        return rc < 0 ? 2 : 0;
-    }
-    on_reload(NULL, self);
+    int rc;
+    self->config = cchc_service_config("scoring", scoring_options, argc, argv, &rc);
+    if (!self->config)
+        return rc;
     cchc_rules_default(&self->rules);
     if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || scoring_start(self) != 0)
         return 1;
