@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "sender.h"
 #include "codec.h"
 
 typedef struct {
@@ -16,13 +17,16 @@ typedef struct {
     int timeout_ms;
     void *zctx;
     cchc_client_t *intake, *scoring, *notify; //  opened on first use
+    cchc_sender_t *sender;                   //  this process's idempotent producer, on first use
 } cli_t;
 
 //  Submit events (actor and ward already set). Prints each rejected event's
 //  error (Vietnamese, English, code) prefixed by what(i), the caller's
 //  description of event i (may be NULL). seqs (n entries, may be NULL)
-//  receives each event's seq or 0. Returns the number rejected, or -1 if no
-//  acknowledgement came (then nobody knows whether they were written).
+//  receives each event's seq or 0. The submission is resent with the same
+//  producer number until acknowledged (never applied twice). Returns the
+//  number rejected, or -1 if intake could not be reached in time (then
+//  nothing was written).
 int cli_submit(cli_t *cli, Cchc__Event **events, size_t n, uint64_t *seqs, uint64_t *head,
                const char *(*what)(void *arg, size_t i), void *what_arg);
 

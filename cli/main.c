@@ -66,20 +66,18 @@ cchc_decoded_t *cli_query(cli_t *cli, const char *service, Cchc__Envelope *req, 
 int cli_submit(cli_t *cli, Cchc__Event **events, size_t n, uint64_t *seqs, uint64_t *head,
                const char *(*what)(void *arg, size_t i), void *what_arg)
 {
-    Cchc__Submit submit = CCHC__SUBMIT__INIT;
-    submit.n_events = n;
-    submit.events = events;
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
-    env.submit = &submit;
-    cchc_client_t *c = client_for(cli, "intake");
+    if (!cli->sender)
+        cli->sender = cchc_sender_new(cli->zctx, cli->intake_ep, NULL);
     cchc_decoded_t *reply = NULL;
-    //  A submission is sent once: resending one whose ack was lost could
-    //  apply it twice (idempotent producers come with the intake issue).
-    if (!c || cchc_client_call(c, &env, cli->timeout_ms, false, &reply) != 0) {
+    //  Resending is safe: the producer number makes a resend return the
+    //  original acknowledgement instead of applying the events again.
+    int sent = cli->sender
+                   ? cchc_sender_submit(cli->sender, events, n, cli->timeout_ms, 4 * cli->timeout_ms, &reply)
+                   : -1;
+    if (sent < 0 && !reply) {
         fprintf(stderr,
-                "Không nhận được xác nhận từ dịch vụ tiếp nhận (%s): cập nhật có thể chưa được ghi.\n"
-                "    (no acknowledgement: the update may or may not have been written)\n",
+                "Không kết nối được dịch vụ tiếp nhận (%s) sau nhiều lần gửi lại: cập nhật chưa được ghi.\n"
+                "    (no acknowledgement after retries: nothing was written)\n",
                 cli->intake_ep);
         return -1;
     }
@@ -838,6 +836,7 @@ int main(int argc, char **argv)
     cchc_client_destroy(&cli.intake);
     cchc_client_destroy(&cli.scoring);
     cchc_client_destroy(&cli.notify);
+    cchc_sender_destroy(&cli.sender);
     zmq_ctx_term(cli.zctx);
     return rc;
 }

@@ -48,6 +48,10 @@ static const error_text_t error_texts[] = {
     [CCHC__ERROR_CODE__ERR_WRONG_SHARD] = {"wrong_shard", "Phường thuộc máy chủ khác",
                                            "ward served by another shard"},
     [CCHC__ERROR_CODE__ERR_INTERNAL] = {"internal", "Lỗi nội bộ của hệ thống", "internal error"},
+    [CCHC__ERROR_CODE__ERR_SEQUENCE_GAP] = {"sequence_gap", "Số thứ tự gửi bị nhảy cóc, cần gửi lại từ số còn thiếu",
+                                            "producer sequence gap"},
+    [CCHC__ERROR_CODE__ERR_STALE_SEQUENCE] = {"stale_sequence", "Số thứ tự gửi đã cũ, lần gửi này đã được xử lý",
+                                              "stale producer sequence"},
     [CCHC__ERROR_CODE__ERR_NOT_PERMITTED] = {"not_permitted", "Không có quyền thực hiện thao tác này",
                                              "not permitted for this sender"},
 };

@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "log.h"
+#include "producers.h"
 #include "store.h"
 
 const char *const cchc_eventlog_migrations[] = {
     CCHC_STORE_META_MIGRATION,
     "CREATE TABLE event_log (seq INTEGER PRIMARY KEY, log_time_ms INTEGER NOT NULL,"
     " ward TEXT NOT NULL, type INTEGER NOT NULL, blob BLOB NOT NULL);",
+    CCHC_PRODUCERS_MIGRATION,
 };
-const int cchc_eventlog_migration_count = 2;
+const int cchc_eventlog_migration_count = 3;
 
 void cchc_logrow_pack(cchc_logrow_t *row, const Cchc__Event *ev)
 {

@@ -30,6 +30,7 @@
 #include "eventlog.h"
 #include "log.h"
 #include "model.h"
+#include "producers.h"
 #include "reply.h"
 #include "service.h"
 #include "store.h"
@@ -70,7 +71,18 @@ typedef struct {
     uint64_t accepted, rejected;
     uint64_t rejected_by_code[ERROR_CODES];
     uint64_t malformed_frames;
+    cchc_producers_t *producers; //  idempotent producers: last seq and ack each
+    uint64_t duplicates;         //  resends answered with the original ack
 } intake_t;
+
+//  A resend of a submission still being committed: answered with its ack.
+typedef struct waiter {
+    uint8_t identity[256];
+    size_t identity_len;
+    uint64_t request_id;
+    uint64_t producer_seq; //  the submission it waits for
+    struct waiter *next;
+} waiter_t;
 
 //  One submission on its way through the writer.
 typedef struct {
@@ -85,6 +97,10 @@ typedef struct {
     cchc_logrow_t *rows; //  accepted events, packed
     size_t nrows;
     int64_t log_time_ms;
+    cchc_producer_t *producer; //  the idempotent producer, or NULL
+    uint64_t producer_seq;
+    uint8_t *ack; //  packed Ack (no request id, no head) to store with the producer
+    size_t ack_len;
 } submission_t;
 
 // ---------------------------------------------------------------------------
@@ -118,6 +134,7 @@ static void submission_free(submission_t *sub)
     free(sub->errors);
     free(sub->rows);
     free(sub->seqs);
+    free(sub->ack);
     free(sub);
 }
 
@@ -179,7 +196,13 @@ static void submission_accept(intake_t *self, submission_t *sub, size_t index, C
 static int submission_write(sqlite3 *db, void *arg)
 {
     submission_t *sub = arg;
-    return cchc_eventlog_append(db, sub->rows, sub->nrows);
+    if (cchc_eventlog_append(db, sub->rows, sub->nrows) != 0)
+        return -1;
+    //  the producer's number and ack commit with its events, or not at all
+    if (sub->producer &&
+        cchc_producer_save(db, sub->producer->id, sub->producer_seq, sub->ack, sub->ack_len) != 0)
+        return -1;
+    return 0;
 }
 
 static void publish_head(intake_t *self)
@@ -200,16 +223,48 @@ static void publish_head(intake_t *self)
     cchc_zwatch_send(&self->pub, frames, 2); //  a hint: dropping it at the HWM is fine
 }
 
+//  The submission's Ack, without request id and head (what a producer's
+//  resend gets back).
+static void submission_ack_fill(const submission_t *sub, Cchc__Ack *ack)
+{
+    cchc__ack__init(ack);
+    ack->n_seqs = sub->nevents;
+    ack->seqs = sub->seqs;
+    ack->has_log_time_ms = sub->nrows > 0;
+    ack->log_time_ms = sub->log_time_ms;
+    ack->n_errors = sub->nerrors;
+    ack->errors = sub->errors;
+    ack->has_producer_seq = sub->producer != NULL;
+    ack->producer_seq = sub->producer_seq;
+}
+
+//  Send a stored ack (packed, for a resend) to a peer.
+static void stored_ack_send(intake_t *self, const uint8_t *packed, size_t len, const void *identity,
+                            size_t identity_len, uint64_t request_id)
+{
+    Cchc__Ack *ack = cchc__ack__unpack(NULL, len, packed);
+    if (!ack)
+        return;
+    ack->has_duplicate = ack->duplicate = true;
+    ack->has_head_seq = true;
+    ack->head_seq = self->committed_seq;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_ACK;
+    env.ack = ack;
+    zmq_msg_t body;
+    if (cchc_encode(&env, &body) == 0)
+        cchc_reply_bytes(&self->router, identity, identity_len, &body);
+    cchc__ack__free_unpacked(ack, NULL);
+    self->duplicates++;
+}
+
 static void submission_ack(submission_t *sub)
 {
     intake_t *self = sub->intake;
-    Cchc__Ack ack = CCHC__ACK__INIT;
-    ack.n_seqs = sub->nevents;
-    ack.seqs = sub->seqs;
-    ack.has_log_time_ms = sub->nrows > 0;
-    ack.log_time_ms = sub->log_time_ms;
-    ack.n_errors = sub->nerrors;
-    ack.errors = sub->errors;
+    Cchc__Ack ack;
+    submission_ack_fill(sub, &ack);
     ack.has_head_seq = true;
     ack.head_seq = self->committed_seq;
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
@@ -237,15 +292,44 @@ static void submission_committed(int status, void *arg)
     if (sub->nrows && sub->rows[sub->nrows - 1].seq > self->committed_seq)
         self->committed_seq = sub->rows[sub->nrows - 1].seq;
     submission_ack(sub);
+    cchc_producer_t *p = sub->producer;
+    if (p) {
+        if (p->seq == sub->producer_seq)
+            p->pending = false;
+        //  resends of this submission that arrived while it committed
+        for (waiter_t **link = (waiter_t **)&p->waiters; *link;) {
+            waiter_t *w = *link;
+            if (w->producer_seq != sub->producer_seq) {
+                link = &w->next;
+                continue;
+            }
+            stored_ack_send(self, sub->ack, sub->ack_len, w->identity, w->identity_len, w->request_id);
+            *link = w->next;
+            free(w);
+        }
+    }
     if (sub->nrows)
         publish_head(self);
     submission_free(sub);
 }
 
-//  Send the submission to the writer, or answer at once if nothing was accepted.
+//  Send the submission to the writer, or answer at once if nothing was
+//  accepted (a producer's submission always goes through: its number and
+//  ack must be stored even when every event was rejected).
 static void submission_dispatch(intake_t *self, submission_t *sub)
 {
-    if (sub->nrows == 0) {
+    if (sub->producer) {
+        Cchc__Ack ack;
+        submission_ack_fill(sub, &ack);
+        sub->ack_len = cchc__ack__get_packed_size(&ack);
+        sub->ack = malloc(sub->ack_len ? sub->ack_len : 1);
+        if (!sub->ack)
+            abort();
+        cchc__ack__pack(&ack, sub->ack);
+        cchc_producer_set(sub->producer, sub->producer_seq, sub->ack, sub->ack_len);
+        sub->producer->pending = true;
+    }
+    if (sub->nrows == 0 && !sub->producer) {
         submission_ack(sub);
         submission_free(sub);
         return;
@@ -257,6 +341,55 @@ static void submission_dispatch(intake_t *self, submission_t *sub)
     }
 }
 
+//  Check a producer's submission number. Returns 0 with *out set when the
+//  submission is the next one (new or known producer); -1 when it has been
+//  answered already: a resend of the last one (its ack, now or once it
+//  commits) or a sequence error.
+static int producer_check(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
+                          const Cchc__Submit *submit, cchc_producer_t **out)
+{
+    cchc_err_t err;
+    const char *id = submit->producer_id;
+    if (strlen(id) > 128 || !submit->has_producer_seq || submit->producer_seq == 0) {
+        cchc_err_set(
+            &err, strlen(id) > 128 ? CCHC__ERROR_CODE__ERR_OUT_OF_RANGE : CCHC__ERROR_CODE__ERR_MISSING_FIELD,
+            -1, strlen(id) > 128 ? "producer_id longer than 128 bytes" : "producer_seq");
+        reply_error(self, identity, request_id, &err);
+        return -1;
+    }
+    cchc_producer_t *p = cchc_producers_get(self->producers, id);
+    uint64_t last = p ? p->seq : 0, seq = submit->producer_seq;
+    if (p && seq == last) {
+        zmq_msg_t *idm = (zmq_msg_t *)identity;
+        if (!p->pending) {
+            stored_ack_send(self, p->ack, p->ack_len, zmq_msg_data(idm), zmq_msg_size(idm), request_id);
+            return -1;
+        }
+        waiter_t *w = calloc(1, sizeof(*w)); //  answered when the original commits
+        if (!w)
+            abort();
+        w->identity_len = zmq_msg_size(idm) < sizeof(w->identity) ? zmq_msg_size(idm) : 0;
+        memcpy(w->identity, zmq_msg_data(idm), w->identity_len);
+        w->request_id = request_id;
+        w->producer_seq = seq;
+        w->next = p->waiters;
+        p->waiters = w;
+        return -1;
+    }
+    if (seq != last + 1) {
+        char detail[96];
+        snprintf(detail, sizeof(detail), "%s: %llu, expected %llu", id, (unsigned long long)seq,
+                 (unsigned long long)(last + 1));
+        cchc_err_set(&err,
+                     seq < last ? CCHC__ERROR_CODE__ERR_STALE_SEQUENCE : CCHC__ERROR_CODE__ERR_SEQUENCE_GAP,
+                     -1, detail);
+        reply_error(self, identity, request_id, &err);
+        return -1;
+    }
+    *out = p ? p : cchc_producers_add(self->producers, id);
+    return 0;
+}
+
 static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
                           Cchc__Submit *submit)
 {
@@ -266,7 +399,13 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
         reply_error(self, identity, request_id, &err);
         return;
     }
+    cchc_producer_t *producer = NULL;
+    if (submit->producer_id && *submit->producer_id &&
+        producer_check(self, identity, request_id, submit, &producer) != 0)
+        return; //  answered: a resend, or a sequence error
     submission_t *sub = submission_new(self, identity, request_id, submit->n_events);
+    sub->producer = producer;
+    sub->producer_seq = submit->producer_seq;
     int64_t now = cchc_clock_now(&self->clock);
     for (size_t i = 0; i < submit->n_events; i++) {
         Cchc__Event *ev = submit->events[i];
@@ -281,6 +420,11 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
         } else if (cchc_model_check(self->model, ev, now, &err) != 0) {
             submission_reject(self, sub, &err);
         } else {
+            if (producer) {
+                ev->producer_id = producer->id;
+                ev->has_producer_seq = true;
+                ev->producer_seq = submit->producer_seq;
+            }
             submission_accept(self, sub, i, ev);
         }
     }
@@ -608,6 +752,12 @@ static int intake_start(intake_t *self)
         cchc_log(CCHC_ERROR, "store_open", "path=%s error=%s", path, err);
         return -1;
     }
+    self->producers = cchc_producers_new();
+    if (cchc_producers_load(self->producers, self->reader) != 0) {
+        cchc_store_close(&wdb);
+        cchc_log(CCHC_ERROR, "producers_load_failed", "path=%s", path);
+        return -1;
+    }
     if (model_rebuild(self) != 0) {
         cchc_store_close(&wdb);
         cchc_log(CCHC_ERROR, "log_replay_failed", "path=%s", path);
@@ -686,6 +836,8 @@ int main(int argc, char **argv)
     if (self->reader)
         cchc_store_close(&self->reader);
     cchc_model_destroy(&self->model);
+    if (self->producers)
+        cchc_producers_destroy(&self->producers);
     cchc_config_destroy(&self->config);
     return rc == 0 ? 0 : 1;
 }

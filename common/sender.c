@@ -1,0 +1,193 @@
+/*  sender.c - see sender.h. */
+#include "sender.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SENDER_MAX_REPLY (16 * 1024 * 1024)
+
+struct cchc_sender {
+    void *zctx; //  borrowed
+    char *endpoint;
+    char id[64];
+    void *sock;   //  owned DEALER
+    uint64_t seq; //  last acknowledged submission number
+    uint64_t request_id;
+    uint64_t retries;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int sender_connect(cchc_sender_t *self)
+{
+    self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
+    if (!self->sock)
+        return -1;
+    int linger = 0;
+    int64_t max = SENDER_MAX_REPLY;
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+    if (zmq_connect(self->sock, self->endpoint) != 0) {
+        zmq_close(self->sock);
+        self->sock = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+cchc_sender_t *cchc_sender_new(void *zctx, const char *endpoint, const char *producer_id)
+{
+    cchc_sender_t *self = calloc(1, sizeof(*self));
+    if (!self)
+        return NULL;
+    self->zctx = zctx;
+    self->endpoint = strdup(endpoint);
+    if (producer_id) {
+        snprintf(self->id, sizeof(self->id), "%s", producer_id);
+    } else {
+        uint64_t r = 0;
+        if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+            r = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+        snprintf(self->id, sizeof(self->id), "p-%016llx", (unsigned long long)r);
+    }
+    self->request_id = (uint64_t)now_ms() << 16;
+    if (!self->endpoint || sender_connect(self) != 0) {
+        free(self->endpoint);
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void cchc_sender_destroy(cchc_sender_t **self_p)
+{
+    assert(self_p);
+    cchc_sender_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->sock)
+        zmq_close(self->sock);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+//  Wait for the reply to request_id until deadline (monotonic ms).
+static cchc_decoded_t *wait_reply(cchc_sender_t *self, uint64_t request_id, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return NULL;
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, (long)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            return NULL;
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            continue;
+        }
+        cchc_decoded_t *dec = NULL;
+        uint64_t id = 0;
+        cchc_err_t err;
+        int ok = cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), SENDER_MAX_REPLY, &dec, &id, &err);
+        zmq_msg_close(&msg);
+        if (ok == 0 && id == request_id)
+            return dec;
+        cchc_decoded_destroy(&dec); //  a late answer to an abandoned attempt
+    }
+}
+
+int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int timeout_ms, int deadline_ms,
+                       cchc_decoded_t **reply)
+{
+    assert(self && reply);
+    *reply = NULL;
+    Cchc__Submit submit = CCHC__SUBMIT__INIT;
+    submit.n_events = n;
+    submit.events = events;
+    submit.producer_id = self->id;
+    submit.has_producer_seq = true;
+    submit.producer_seq = self->seq + 1;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+    env.submit = &submit;
+    int64_t give_up = deadline_ms > 0 ? now_ms() + deadline_ms : INT64_MAX;
+    for (int attempt = 0;; attempt++) {
+        if (now_ms() >= give_up) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (attempt > 0) {
+            //  Lazy Pirate: a fresh socket, the same submission number
+            self->retries++;
+            zmq_close(self->sock);
+            self->sock = NULL;
+            if (sender_connect(self) != 0) {
+                struct timespec ts = {0, 100 * 1000000L};
+                nanosleep(&ts, NULL);
+                continue;
+            }
+        }
+        env.has_request_id = true;
+        env.request_id = ++self->request_id;
+        uint8_t *buf;
+        size_t len;
+        if (cchc_encode_buf(&env, &buf, &len) != 0)
+            return -1;
+        int sent = zmq_send(self->sock, buf, len, 0);
+        free(buf);
+        if (sent != (int)len)
+            continue;
+        int64_t deadline = now_ms() + timeout_ms;
+        if (deadline > give_up)
+            deadline = give_up;
+        cchc_decoded_t *dec = wait_reply(self, env.request_id, deadline);
+        if (!dec)
+            continue;
+        const Cchc__Envelope *r = cchc_decoded_env(dec);
+        *reply = dec;
+        if (r->body_case == CCHC__ENVELOPE__BODY_ACK) {
+            self->seq = submit.producer_seq;
+            return 0;
+        }
+        if (r->body_case == CCHC__ENVELOPE__BODY_ERROR &&
+            (r->error->code == CCHC__ERROR_CODE__ERR_SEQUENCE_GAP ||
+             r->error->code == CCHC__ERROR_CODE__ERR_STALE_SEQUENCE)) {
+            errno = EPROTO;
+            return -1;
+        }
+        return 1;
+    }
+}
+
+const char *cchc_sender_id(const cchc_sender_t *self)
+{
+    return self->id;
+}
+
+uint64_t cchc_sender_seq(const cchc_sender_t *self)
+{
+    return self->seq;
+}
+
+uint64_t cchc_sender_retries(const cchc_sender_t *self)
+{
+    return self->retries;
+}
