@@ -21,6 +21,7 @@ struct cchc_sender {
     uint64_t seq; //  last acknowledged submission number
     uint64_t request_id;
     uint64_t retries;
+    uint64_t busy;
 };
 
 static int64_t now_ms(void)
@@ -167,6 +168,16 @@ int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int 
             self->seq = submit.producer_seq;
             return 0;
         }
+        if (r->body_case == CCHC__ENVELOPE__BODY_ERROR && r->error->code == CCHC__ERROR_CODE__ERR_BUSY) {
+            //  backpressure: wait, then the same number again on the same socket
+            unsigned wait_ms = r->error->retry_after_ms ? r->error->retry_after_ms : 10;
+            cchc_decoded_destroy(reply);
+            self->busy++;
+            struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            attempt = -1; //  not a lost reply: keep the socket
+            continue;
+        }
         if (r->body_case == CCHC__ENVELOPE__BODY_ERROR &&
             (r->error->code == CCHC__ERROR_CODE__ERR_SEQUENCE_GAP ||
              r->error->code == CCHC__ERROR_CODE__ERR_STALE_SEQUENCE)) {
@@ -190,4 +201,9 @@ uint64_t cchc_sender_seq(const cchc_sender_t *self)
 uint64_t cchc_sender_retries(const cchc_sender_t *self)
 {
     return self->retries;
+}
+
+uint64_t cchc_sender_busy(const cchc_sender_t *self)
+{
+    return self->busy;
 }

@@ -5,8 +5,9 @@
     idempotent producer does). When no reply comes within timeout_ms it
     throws the socket away, connects a fresh one and resends the SAME number
     (Lazy Pirate); intake answers a resend of something already committed
-    with the original Ack, so a retry never appends twice. One submission is
-    in flight at a time.
+    with the original Ack, so a retry never appends twice. An ERR_BUSY reply
+    (intake's backpressure) is waited out for its retry_after_ms and the same
+    number sent again. One submission is in flight at a time.
 */
 #ifndef CCHC_SENDER_H
 #define CCHC_SENDER_H
@@ -32,9 +33,11 @@ void cchc_sender_destroy(cchc_sender_t **self_p);
 int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int timeout_ms, int deadline_ms,
                        cchc_decoded_t **reply);
 
-//  The producer id, the last acknowledged number, and how many resends so far.
+//  The producer id, the last acknowledged number, how many resends after a
+//  timeout so far, and how many ERR_BUSY replies were waited out.
 const char *cchc_sender_id(const cchc_sender_t *self);
 uint64_t cchc_sender_seq(const cchc_sender_t *self);
 uint64_t cchc_sender_retries(const cchc_sender_t *self);
+uint64_t cchc_sender_busy(const cchc_sender_t *self);
 
 #endif

@@ -49,6 +49,7 @@ static const cchc_option_t intake_options[] = {
     {"tick_ms", "60000", "wall clock: how often a clock event is appended"},
     {"max_msg_bytes", "65536", "largest request accepted; larger ones get ERR_OVERSIZED"},
     {"hwm", "10000", "ZeroMQ high-water mark of each socket"},
+    {"max_pending_events", "100000", "events waiting for the writer before submissions get ERR_BUSY"},
     {"log_level", "info", "debug, info, warn or error"},
     {"log_format", "auto", "json, text or auto"},
     {NULL, NULL, NULL},
@@ -73,6 +74,9 @@ typedef struct {
     uint64_t malformed_frames;
     cchc_producers_t *producers; //  idempotent producers: last seq and ack each
     uint64_t duplicates;         //  resends answered with the original ack
+    uint64_t pending_events;     //  accepted, not yet committed
+    int64_t max_pending_events;  //  above it submissions are refused with ERR_BUSY
+    uint64_t busy;               //  submissions refused for backpressure
 } intake_t;
 
 //  A resend of a submission still being committed: answered with its ack.
@@ -291,6 +295,7 @@ static void submission_committed(int status, void *arg)
     }
     if (sub->nrows && sub->rows[sub->nrows - 1].seq > self->committed_seq)
         self->committed_seq = sub->rows[sub->nrows - 1].seq;
+    self->pending_events -= sub->nrows;
     submission_ack(sub);
     cchc_producer_t *p = sub->producer;
     if (p) {
@@ -334,6 +339,7 @@ static void submission_dispatch(intake_t *self, submission_t *sub)
         submission_free(sub);
         return;
     }
+    self->pending_events += sub->nrows;
     if (cchc_writer_submit(self->writer, submission_write, submission_committed, sub) != 0) {
         cchc_log(CCHC_ERROR, "writer_refused", "events=%zu", sub->nrows);
         fflush(stderr);
@@ -397,6 +403,34 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
         cchc_err_t err;
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "events");
         reply_error(self, identity, request_id, &err);
+        return;
+    }
+    //  Backpressure: refuse before looking at the submission, so that a busy
+    //  submission uses no producer number and costs no memory.
+    if ((int64_t)self->pending_events >= self->max_pending_events) {
+        cchc_err_t err;
+        char detail[64];
+        snprintf(detail, sizeof(detail), "%llu events waiting", (unsigned long long)self->pending_events);
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, detail);
+        self->busy++;
+        zmq_msg_t body;
+        //  retry after roughly the time the writer needs for the backlog
+        uint32_t retry_ms = 5 + (uint32_t)(self->pending_events / 20000);
+        Cchc__Error e = CCHC__ERROR__INIT;
+        e.has_code = e.has_index = e.has_retry_after_ms = true;
+        e.code = err.code;
+        e.index = -1;
+        e.retry_after_ms = retry_ms > 1000 ? 1000 : retry_ms;
+        e.message_vi = err.vi;
+        e.message_en = err.en;
+        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+        env.has_request_id = true;
+        env.request_id = request_id;
+        env.body_case = CCHC__ENVELOPE__BODY_ERROR;
+        env.error = &e;
+        if (cchc_encode(&env, &body) == 0)
+            cchc_reply_bytes(&self->router, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity),
+                             &body);
         return;
     }
     cchc_producer_t *producer = NULL;
@@ -702,8 +736,9 @@ static void on_writer_closed(void *arg)
     cchc_zwatch_close(&self->router, on_watch_closed, self);
     cchc_zwatch_close(&self->pub, on_watch_closed, self);
     cchc_service_close(&self->service);
-    cchc_log(CCHC_INFO, "stopped", "accepted=%llu rejected=%llu head_seq=%llu",
+    cchc_log(CCHC_INFO, "stopped", "accepted=%llu rejected=%llu duplicates=%llu busy=%llu head_seq=%llu",
              (unsigned long long)self->accepted, (unsigned long long)self->rejected,
+             (unsigned long long)self->duplicates, (unsigned long long)self->busy,
              (unsigned long long)self->committed_seq);
 }
 
@@ -790,6 +825,8 @@ static int intake_start(intake_t *self)
     cchc_config_get_int(self->config, "hwm", &hwm);
     cchc_config_get_int(self->config, "max_msg_bytes", &max_bytes);
     cchc_config_get_int(self->config, "tick_ms", &self->tick_ms);
+    self->max_pending_events = 100000;
+    cchc_config_get_int(self->config, "max_pending_events", &self->max_pending_events);
     self->max_msg_bytes = (size_t)max_bytes;
     //  The transport drops (and disconnects) only messages far over the cap;
     //  those between the cap and 4x get a clear ERR_OVERSIZED reply.
