@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <zmq.h>
 
@@ -41,6 +42,12 @@ int cchc_service_init(cchc_service_t *self, cchc_service_fn *on_stop, cchc_servi
     assert(self);
     memset(self, 0, sizeof(*self));
     signal(SIGPIPE, SIG_IGN);
+    //  every peer is a file descriptor: allow as many as the system lets us
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
     self->loop = uv_default_loop();
     self->zctx = zmq_ctx_new();
     if (!self->loop || !self->zctx)

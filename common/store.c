@@ -119,6 +119,10 @@ int cchc_store_mkdirs(const char *path)
 void cchc_store_close(sqlite3 **db_p)
 {
     assert(db_p);
+    //  statements cached by the connection's users die with it
+    sqlite3_stmt *stmt;
+    while (*db_p && (stmt = sqlite3_next_stmt(*db_p, NULL)) != NULL)
+        sqlite3_finalize(stmt);
     if (*db_p && sqlite3_close(*db_p) != SQLITE_OK)
         cchc_log(CCHC_ERROR, "store_close", "error=%s", sqlite3_errmsg(*db_p));
     *db_p = NULL;

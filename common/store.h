@@ -34,8 +34,9 @@ sqlite3 *cchc_store_open(const char *path, const char *const *migrations, int co
 //  -1 with errno set.
 int cchc_store_mkdirs(const char *path);
 
-//  Close a connection opened by cchc_store_open (finalising nothing: the
-//  caller finalises its statements first). Sets *db_p to NULL.
+//  Close a connection opened by cchc_store_open, finalising any statement
+//  still prepared on it (so users may cache statements for the connection's
+//  lifetime). Sets *db_p to NULL.
 void cchc_store_close(sqlite3 **db_p);
 
 //  Run SQL with no result rows. Returns 0 or -1 (logged).

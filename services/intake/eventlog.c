@@ -37,31 +37,30 @@ void cchc_logrow_clear(cchc_logrow_t *row)
     row->blob = NULL;
 }
 
-int cchc_eventlog_append(sqlite3 *db, const cchc_logrow_t *rows, size_t n)
+int cchc_eventlog_append(sqlite3 *db, sqlite3_stmt **stmt, const cchc_logrow_t *rows, size_t n)
 {
-    //  The writer thread is the only user of this statement's connection.
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v3(db,
-                           "INSERT INTO event_log (seq, log_time_ms, ward, type, blob) VALUES (?,?,?,?,?)",
-                           -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+    if (!*stmt && sqlite3_prepare_v3(
+                      db, "INSERT INTO event_log (seq, log_time_ms, ward, type, blob) VALUES (?,?,?,?,?)", -1,
+                      SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
         cchc_log(CCHC_ERROR, "eventlog_append", "error=%s", sqlite3_errmsg(db));
         return -1;
     }
+    sqlite3_stmt *st = *stmt;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)rows[i].seq);
-        sqlite3_bind_int64(stmt, 2, rows[i].log_time_ms);
-        sqlite3_bind_text(stmt, 3, rows[i].ward, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 4, rows[i].type);
-        sqlite3_bind_blob(stmt, 5, rows[i].blob, (int)rows[i].len, SQLITE_STATIC);
-        if (sqlite3_step(stmt) != SQLITE_DONE) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].seq);
+        sqlite3_bind_int64(st, 2, rows[i].log_time_ms);
+        sqlite3_bind_text(st, 3, rows[i].ward, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, rows[i].type);
+        sqlite3_bind_blob(st, 5, rows[i].blob, (int)rows[i].len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
             cchc_log(CCHC_ERROR, "eventlog_append", "seq=%llu error=%s", (unsigned long long)rows[i].seq,
                      sqlite3_errmsg(db));
             rc = -1;
         }
-        sqlite3_reset(stmt);
+        sqlite3_reset(st);
     }
-    sqlite3_finalize(stmt);
+    sqlite3_clear_bindings(st);
     return rc;
 }
 

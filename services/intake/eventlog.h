@@ -35,8 +35,9 @@ void cchc_logrow_pack(cchc_logrow_t *row, const Cchc__Event *ev);
 void cchc_logrow_clear(cchc_logrow_t *row);
 
 //  Append rows in order; call on the writer thread inside the transaction.
-//  Returns 0 or -1.
-int cchc_eventlog_append(sqlite3 *db, const cchc_logrow_t *rows, size_t n);
+//  *stmt caches the prepared INSERT for db (NULL at first; finalised when
+//  the connection is closed by cchc_store_close). Returns 0 or -1.
+int cchc_eventlog_append(sqlite3 *db, sqlite3_stmt **stmt, const cchc_logrow_t *rows, size_t n);
 
 //  Highest committed seq (0 for an empty log) and its log time.
 int cchc_eventlog_head(sqlite3 *db, uint64_t *seq, int64_t *log_time_ms);

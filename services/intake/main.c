@@ -76,7 +76,9 @@ typedef struct {
     uint64_t duplicates;         //  resends answered with the original ack
     uint64_t pending_events;     //  accepted, not yet committed
     int64_t max_pending_events;  //  above it submissions are refused with ERR_BUSY
-    uint64_t busy;               //  submissions refused for backpressure
+    sqlite3_stmt *append_stmt;   //  writer thread only: cached INSERTs
+    sqlite3_stmt *producer_stmt;
+    uint64_t busy; //  submissions refused for backpressure
 } intake_t;
 
 //  A resend of a submission still being committed: answered with its ack.
@@ -200,11 +202,12 @@ static void submission_accept(intake_t *self, submission_t *sub, size_t index, C
 static int submission_write(sqlite3 *db, void *arg)
 {
     submission_t *sub = arg;
-    if (cchc_eventlog_append(db, sub->rows, sub->nrows) != 0)
+    intake_t *self = sub->intake;
+    if (cchc_eventlog_append(db, &self->append_stmt, sub->rows, sub->nrows) != 0)
         return -1;
     //  the producer's number and ack commit with its events, or not at all
-    if (sub->producer &&
-        cchc_producer_save(db, sub->producer->id, sub->producer_seq, sub->ack, sub->ack_len) != 0)
+    if (sub->producer && cchc_producer_save(db, &self->producer_stmt, sub->producer->id, sub->producer_seq,
+                                            sub->ack, sub->ack_len) != 0)
         return -1;
     return 0;
 }
@@ -629,6 +632,10 @@ static void handle_status(intake_t *self, const zmq_msg_t *identity, uint64_t re
     status.has_accepted = status.has_rejected = true;
     status.accepted = self->accepted;
     status.rejected = self->rejected;
+    status.has_commits = status.has_committed_jobs = status.has_duplicates = status.has_busy = true;
+    cchc_writer_stats(self->writer, &status.commits, &status.committed_jobs);
+    status.duplicates = self->duplicates;
+    status.busy = self->busy;
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;

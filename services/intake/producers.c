@@ -88,20 +88,22 @@ int cchc_producers_load(cchc_producers_t *self, sqlite3 *db)
     return 0;
 }
 
-int cchc_producer_save(sqlite3 *db, const char *id, uint64_t seq, const uint8_t *ack, size_t ack_len)
+int cchc_producer_save(sqlite3 *db, sqlite3_stmt **stmt, const char *id, uint64_t seq, const uint8_t *ack,
+                       size_t ack_len)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO producer (id, seq, ack) VALUES (?, ?, ?)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    if (!*stmt && sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO producer (id, seq, ack) VALUES (?, ?, ?)",
+                                     -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
         cchc_log(CCHC_ERROR, "producer_save", "error=%s", sqlite3_errmsg(db));
         return -1;
     }
+    sqlite3_stmt *st = *stmt;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
     sqlite3_bind_blob(st, 3, ack, (int)ack_len, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc != 0)
         cchc_log(CCHC_ERROR, "producer_save", "error=%s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc;
 }

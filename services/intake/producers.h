@@ -46,7 +46,9 @@ size_t cchc_producers_count(const cchc_producers_t *self);
 //  Record that submission seq of the producer got ack (copied).
 void cchc_producer_set(cchc_producer_t *p, uint64_t seq, const uint8_t *ack, size_t ack_len);
 
-//  Write a producer's row (writer thread, inside the transaction).
-int cchc_producer_save(sqlite3 *db, const char *id, uint64_t seq, const uint8_t *ack, size_t ack_len);
+//  Write a producer's row (writer thread, inside the transaction); *stmt
+//  caches the prepared statement for db, as cchc_eventlog_append does.
+int cchc_producer_save(sqlite3 *db, sqlite3_stmt **stmt, const char *id, uint64_t seq, const uint8_t *ack,
+                       size_t ack_len);
 
 #endif

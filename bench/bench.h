@@ -1,0 +1,10 @@
+/*  bench.h - the benchmarks of cchc-bench; each prints its figures and, as
+    its last line, one JSON object. Benchmarks are never timed tests. */
+#ifndef CCHC_BENCH_H
+#define CCHC_BENCH_H
+
+//  `cchc-bench ingest ...`; bin_dir is the directory of cchc-bench (to find
+//  the service binaries of the same build). Returns the exit code.
+int bench_ingest(int argc, char **argv, const char *bin_dir);
+
+#endif

@@ -1,0 +1,462 @@
+/*  ingest.c - `cchc-bench ingest`: how fast intake acknowledges durable
+    updates, and at what latency.
+
+    Starts its own cchc-intake (a fresh temporary directory, synchronous=FULL
+    as in production) on a free loopback port, registers a ward of 50 units
+    with 20 tasks each, then drives N producers (DEALER sockets spread over a
+    few threads), each with up to K submissions of one progress update in
+    flight, numbered as an idempotent producer. With --rate R the whole load
+    offers R updates/s at a fixed pace (open loop: latency is measured from
+    the scheduled send time, so queueing delay is not hidden). Prints a
+    summary and, as its last line, one JSON object.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "client.h"
+#include "codec.h"
+
+#define UNITS          50
+#define TASKS_PER_UNIT 20
+#define MAX_THREADS    4
+
+typedef struct {
+    int clients, inflight;
+    long updates;
+    double rate; //  updates/s in total; 0 = as fast as acks allow
+    char endpoint[64];
+    void *zctx;
+} config_t;
+
+typedef struct {
+    void *sock;
+    char id[32];
+    uint64_t next_seq; //  next submission number
+    int inflight;
+    int64_t *sent_at; //  by (seq % window): send time, ns
+} producer_t;
+
+typedef struct {
+    const config_t *cfg;
+    int first, count;   //  producers [first, first + count)
+    long quota;         //  updates this thread sends
+    int64_t *latencies; //  ns, one per acked update
+    long acked, busy;
+    int64_t start_ns;
+} worker_t;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+//  The unit and task a producer reports on.
+static void target(int producer, char *unit, size_t ulen, char *task, size_t tlen)
+{
+    int u = producer % UNITS, t = (producer / UNITS) % TASKS_PER_UNIT;
+    snprintf(unit, ulen, "U%02d", u);
+    snprintf(task, tlen, "U%02d-T%02d", u, t);
+}
+
+//  Send submission number seq (also its request id) of producer p.
+static int send_update(producer_t *p, int index, uint64_t seq)
+{
+    char unit[16], task[24];
+    target(index, unit, sizeof(unit), task, sizeof(task));
+    Cchc__ProgressReported pr = CCHC__PROGRESS_REPORTED__INIT;
+    pr.task = task;
+    pr.has_percent = true;
+    pr.percent = (int)(seq % 100);
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "BENCH";
+    ev.actor = unit;
+    ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
+    ev.progress_reported = &pr;
+    Cchc__Event *evs[1] = {&ev};
+    Cchc__Submit s = CCHC__SUBMIT__INIT;
+    s.n_events = 1;
+    s.events = evs;
+    s.producer_id = p->id;
+    s.has_producer_seq = true;
+    s.producer_seq = seq;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = seq;
+    env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+    env.submit = &s;
+    zmq_msg_t msg;
+    if (cchc_encode(&env, &msg) != 0)
+        return -1;
+    int rc = zmq_msg_send(&msg, p->sock, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+    if (rc != 0)
+        zmq_msg_close(&msg);
+    return rc;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    const config_t *cfg = w->cfg;
+    int n = w->count, window = cfg->inflight;
+    producer_t *ps = calloc((size_t)n, sizeof(*ps));
+    zmq_pollitem_t *items = calloc((size_t)n, sizeof(*items));
+    for (int i = 0; i < n; i++) {
+        ps[i].sock = zmq_socket(cfg->zctx, ZMQ_DEALER);
+        int hwm = 0, linger = 0;
+        zmq_setsockopt(ps[i].sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+        zmq_setsockopt(ps[i].sock, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_connect(ps[i].sock, cfg->endpoint);
+        snprintf(ps[i].id, sizeof(ps[i].id), "bench-%d-%ld", w->first + i, (long)getpid());
+        ps[i].next_seq = 1;
+        ps[i].sent_at = calloc((size_t)window, sizeof(int64_t));
+        items[i] = (zmq_pollitem_t){ps[i].sock, 0, ZMQ_POLLIN, 0};
+    }
+    long sent = 0, outstanding = 0;
+    //  paced: the thread's share of the rate; the k-th send is due at start + k/rate
+    double rate = cfg->rate > 0 ? cfg->rate * w->quota / (double)cfg->updates : 0;
+    int cursor = 0;
+    while (w->acked < w->quota) {
+        //  send what the window (and the pace) allows, round robin
+        int64_t now = now_ns();
+        for (int tries = 0; tries < n && sent < w->quota; tries++) {
+            producer_t *p = &ps[cursor];
+            int index = w->first + cursor;
+            cursor = (cursor + 1) % n;
+            if (p->inflight >= window)
+                continue;
+            int64_t due = rate > 0 ? w->start_ns + (int64_t)(sent * 1e9 / rate) : now;
+            if (due > now)
+                break;
+            if (send_update(p, index, p->next_seq) != 0)
+                continue;
+            p->sent_at[p->next_seq % (uint64_t)window] = rate > 0 ? due : now;
+            p->next_seq++;
+            p->inflight++;
+            sent++;
+            outstanding++;
+        }
+        //  paced: wake at least every millisecond to keep the schedule
+        int rc = zmq_poll(items, n, rate > 0 || !outstanding ? 1 : 100);
+        if (rc <= 0)
+            continue;
+        for (int i = 0; i < n; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            for (;;) {
+                zmq_msg_t msg;
+                zmq_msg_init(&msg);
+                if (zmq_msg_recv(&msg, ps[i].sock, ZMQ_DONTWAIT) < 0) {
+                    zmq_msg_close(&msg);
+                    break;
+                }
+                cchc_decoded_t *dec = NULL;
+                uint64_t id = 0;
+                cchc_err_t err;
+                if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &dec, &id, &err) == 0) {
+                    const Cchc__Envelope *env = cchc_decoded_env(dec);
+                    if (env->body_case == CCHC__ENVELOPE__BODY_ACK) {
+                        w->latencies[w->acked++] = now_ns() - ps[i].sent_at[id % (uint64_t)window];
+                        ps[i].inflight--;
+                        outstanding--;
+                    } else if (env->body_case == CCHC__ENVELOPE__BODY_ERROR &&
+                               env->error->code == CCHC__ERROR_CODE__ERR_BUSY) {
+                        //  refused before its number was used: send it again
+                        w->busy++;
+                        usleep(env->error->retry_after_ms * 1000);
+                        send_update(&ps[i], w->first + i, id);
+                    } else {
+                        fprintf(stderr, "cchc-bench: unexpected reply type %d\n", (int)env->body_case);
+                        exit(1);
+                    }
+                }
+                cchc_decoded_destroy(&dec);
+                zmq_msg_close(&msg);
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        zmq_close(ps[i].sock);
+        free(ps[i].sent_at);
+    }
+    free(ps);
+    free(items);
+    return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+//  Register the ward, its units and tasks through one sender-less client.
+static int setup_ward(void *zctx, const char *endpoint)
+{
+    cchc_client_t *client = cchc_client_new(zctx, endpoint);
+    int rc = 0;
+    for (int phase = 0; phase < 3 && rc == 0; phase++) {
+        int n = phase == 0 ? 2 : phase == 1 ? UNITS : UNITS * TASKS_PER_UNIT;
+        Cchc__Event *evs = calloc((size_t)n, sizeof(Cchc__Event));
+        Cchc__Event **ptrs = calloc((size_t)n, sizeof(Cchc__Event *));
+        Cchc__WardRegistered wr = CCHC__WARD_REGISTERED__INIT;
+        Cchc__AreaDefined area = CCHC__AREA_DEFINED__INIT;
+        Cchc__UnitRegistered *units = calloc(UNITS, sizeof(*units));
+        Cchc__TaskAssigned *tasks = calloc((size_t)UNITS * TASKS_PER_UNIT, sizeof(*tasks));
+        char(*codes)[24] = calloc((size_t)UNITS * TASKS_PER_UNIT, 24);
+        char(*ucodes)[16] = calloc(UNITS, 16);
+        for (int i = 0; i < n; i++) {
+            cchc__event__init(&evs[i]);
+            evs[i].ward = "BENCH";
+            evs[i].actor = "ward";
+            ptrs[i] = &evs[i];
+            if (phase == 0 && i == 0) {
+                wr.name = "Phường đo hiệu năng";
+                wr.has_year = true;
+                wr.year = 2026;
+                evs[i].payload_case = CCHC__EVENT__PAYLOAD_WARD_REGISTERED;
+                evs[i].ward_registered = &wr;
+            } else if (phase == 0) {
+                area.code = "A";
+                area.name = "TTHC";
+                area.has_weight = true;
+                area.weight = 100;
+                evs[i].payload_case = CCHC__EVENT__PAYLOAD_AREA_DEFINED;
+                evs[i].area_defined = &area;
+            } else if (phase == 1) {
+                cchc__unit_registered__init(&units[i]);
+                snprintf(ucodes[i], 16, "U%02d", i);
+                units[i].code = ucodes[i];
+                units[i].name = ucodes[i];
+                evs[i].payload_case = CCHC__EVENT__PAYLOAD_UNIT_REGISTERED;
+                evs[i].unit_registered = &units[i];
+            } else {
+                cchc__task_assigned__init(&tasks[i]);
+                snprintf(codes[i], 24, "U%02d-T%02d", i / TASKS_PER_UNIT, i % TASKS_PER_UNIT);
+                snprintf(ucodes[i / TASKS_PER_UNIT], 16, "U%02d", i / TASKS_PER_UNIT);
+                tasks[i].code = codes[i];
+                tasks[i].unit = ucodes[i / TASKS_PER_UNIT];
+                tasks[i].area = "A";
+                tasks[i].title = "Nhiệm vụ đo tải";
+                tasks[i].has_due_date = true;
+                tasks[i].due_date = 20261231;
+                evs[i].payload_case = CCHC__EVENT__PAYLOAD_TASK_ASSIGNED;
+                evs[i].task_assigned = &tasks[i];
+            }
+        }
+        Cchc__Submit s = CCHC__SUBMIT__INIT;
+        s.n_events = (size_t)n;
+        s.events = ptrs;
+        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+        env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+        env.submit = &s;
+        cchc_decoded_t *reply = NULL;
+        if (cchc_client_call(client, &env, 10000, false, &reply) != 0 ||
+            cchc_decoded_env(reply)->body_case != CCHC__ENVELOPE__BODY_ACK ||
+            cchc_decoded_env(reply)->ack->n_errors)
+            rc = -1;
+        cchc_decoded_destroy(&reply);
+        free(evs);
+        free(ptrs);
+        free(units);
+        free(tasks);
+        free(codes);
+        free(ucodes);
+    }
+    cchc_client_destroy(&client);
+    return rc;
+}
+
+static int status(void *zctx, const char *endpoint, Cchc__Status *out)
+{
+    cchc_client_t *client = cchc_client_new(zctx, endpoint);
+    Cchc__StatusQuery q = CCHC__STATUS_QUERY__INIT;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_STATUS_QUERY;
+    env.status_query = &q;
+    cchc_decoded_t *reply = NULL;
+    int rc = -1;
+    if (cchc_client_call(client, &env, 5000, true, &reply) == 0 &&
+        cchc_decoded_env(reply)->body_case == CCHC__ENVELOPE__BODY_STATUS) {
+        const Cchc__Status *s = cchc_decoded_env(reply)->status;
+        out->commits = s->commits;
+        out->committed_jobs = s->committed_jobs;
+        out->accepted = s->accepted;
+        out->busy = s->busy;
+        rc = 0;
+    }
+    cchc_decoded_destroy(&reply);
+    cchc_client_destroy(&client);
+    return rc;
+}
+
+static double rss_mb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    double mb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, field, strlen(field)))
+            mb = atof(line + strlen(field)) / 1024.0;
+    if (f)
+        fclose(f);
+    return mb;
+}
+
+int bench_ingest(int argc, char **argv, const char *bin_dir)
+{
+    config_t cfg = {.clients = 100, .inflight = 1, .updates = 100000};
+    char intake_bin[PATH_MAX];
+    snprintf(intake_bin, sizeof(intake_bin), "%s/../services/intake/cchc-intake", bin_dir);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--clients") && v)
+            cfg.clients = atoi(argv[++i]);
+        else if (!strcmp(a, "--inflight") && v)
+            cfg.inflight = atoi(argv[++i]);
+        else if (!strcmp(a, "--updates") && v)
+            cfg.updates = atol(argv[++i]);
+        else if (!strcmp(a, "--rate") && v)
+            cfg.rate = atof(argv[++i]);
+        else if (!strcmp(a, "--intake-bin") && v)
+            snprintf(intake_bin, sizeof(intake_bin), "%s", argv[++i]);
+        else {
+            fprintf(stderr, "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R] "
+                            "[--intake-bin PATH]\n");
+            return 2;
+        }
+    }
+    if (cfg.clients < 1 || cfg.inflight < 1 || cfg.updates < cfg.clients) {
+        fprintf(stderr, "cchc-bench: need clients >= 1, inflight >= 1, updates >= clients\n");
+        return 2;
+    }
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    char dir[] = "/tmp/cchc-bench-XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    int port = free_port(), pub = free_port();
+    snprintf(cfg.endpoint, sizeof(cfg.endpoint), "tcp://127.0.0.1:%d", port);
+    char a1[128], a2[128], a3[300];
+    snprintf(a1, sizeof(a1), "--bind=%s", cfg.endpoint);
+    snprintf(a2, sizeof(a2), "--pub_bind=tcp://127.0.0.1:%d", pub);
+    snprintf(a3, sizeof(a3), "--data_dir=%s/intake", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, STDERR_FILENO);
+        execl(intake_bin, intake_bin, a1, a2, a3, "--clock=manual", "--log_format=json", (char *)NULL);
+        _exit(127);
+    }
+    cfg.zctx = zmq_ctx_new();
+    zmq_ctx_set(cfg.zctx, ZMQ_MAX_SOCKETS, cfg.clients + 64);
+    Cchc__Status st0 = CCHC__STATUS__INIT, st1 = CCHC__STATUS__INIT;
+    int up = -1;
+    for (int i = 0; i < 50 && up != 0; i++) {
+        up = status(cfg.zctx, cfg.endpoint, &st0);
+        if (up != 0)
+            usleep(100000);
+    }
+    if (up != 0 || setup_ward(cfg.zctx, cfg.endpoint) != 0 || status(cfg.zctx, cfg.endpoint, &st0) != 0) {
+        fprintf(stderr, "cchc-bench: intake did not start or refused the ward (%s)\n", intake_bin);
+        kill(pid, SIGKILL);
+        return 1;
+    }
+
+    int nthreads = cfg.clients < MAX_THREADS ? cfg.clients : MAX_THREADS;
+    worker_t workers[MAX_THREADS];
+    pthread_t threads[MAX_THREADS];
+    int64_t start = now_ns();
+    int first = 0;
+    long assigned = 0;
+    for (int t = 0; t < nthreads; t++) {
+        int count = cfg.clients / nthreads + (t < cfg.clients % nthreads);
+        long quota = t == nthreads - 1 ? cfg.updates - assigned : cfg.updates * count / cfg.clients;
+        workers[t] =
+            (worker_t){.cfg = &cfg, .first = first, .count = count, .quota = quota, .start_ns = start};
+        workers[t].latencies = calloc((size_t)quota + 1, sizeof(int64_t));
+        first += count;
+        assigned += quota;
+        pthread_create(&threads[t], NULL, worker_main, &workers[t]);
+    }
+    double peak_rss = 0;
+    for (int t = 0; t < nthreads; t++)
+        pthread_join(threads[t], NULL);
+    double elapsed = (now_ns() - start) / 1e9;
+    peak_rss = rss_mb(pid, "VmHWM:");
+    status(cfg.zctx, cfg.endpoint, &st1);
+
+    long total = 0, busy = 0;
+    for (int t = 0; t < nthreads; t++) {
+        total += workers[t].acked;
+        busy += workers[t].busy;
+    }
+    int64_t *all = calloc((size_t)total + 1, sizeof(int64_t));
+    long k = 0;
+    for (int t = 0; t < nthreads; t++) {
+        memcpy(all + k, workers[t].latencies, (size_t)workers[t].acked * sizeof(int64_t));
+        k += workers[t].acked;
+        free(workers[t].latencies);
+    }
+    qsort(all, (size_t)total, sizeof(int64_t), cmp_i64);
+    double p50 = all[total / 2] / 1e6, p99 = all[(long)(total * 0.99)] / 1e6,
+           p999 = all[(long)(total * 0.999)] / 1e6;
+    uint64_t commits = st1.commits - st0.commits;
+    uint64_t jobs = st1.committed_jobs - st0.committed_jobs;
+    double mean_batch = commits ? (double)jobs / (double)commits : 0;
+    free(all);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    zmq_ctx_term(cfg.zctx);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cchc-bench: could not remove %s\n", dir);
+
+    printf("ingest: %d clients x %d in flight, %ld updates%s in %.2f s: %.0f acked/s\n", cfg.clients,
+           cfg.inflight, total, cfg.rate > 0 ? " (paced)" : "", elapsed, total / elapsed);
+    printf("ack latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms; %llu commits, %.1f submissions per commit; "
+           "%ld busy; intake peak RSS %.1f MB\n",
+           p50, p99, p999, (unsigned long long)commits, mean_batch, busy, peak_rss);
+    printf(
+        "{\"bench\":\"ingest\",\"clients\":%d,\"inflight\":%d,\"updates\":%ld,\"rate\":%.0f,\"seconds\":%.3f,"
+        "\"acked_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"mean_batch\":%.1f,\"busy\":%"
+        "ld,"
+        "\"rss_mb\":%.1f}\n",
+        cfg.clients, cfg.inflight, total, cfg.rate, elapsed, total / elapsed, p50, p99, p999, mean_batch,
+        busy, peak_rss);
+    return 0;
+}
