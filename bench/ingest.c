@@ -36,7 +36,7 @@
 #define MAX_THREADS    4
 
 typedef struct {
-    int clients, inflight;
+    int clients, inflight, batch;
     long updates;
     double rate; //  updates/s in total; 0 = as fast as acks allow
     char endpoint[64];
@@ -88,23 +88,30 @@ static void target(int producer, char *unit, size_t ulen, char *task, size_t tle
     snprintf(task, tlen, "U%02d-T%02d", u, t);
 }
 
-//  Send submission number seq (also its request id) of producer p.
-static int send_update(producer_t *p, int index, uint64_t seq)
+#define MAX_BATCH 64
+
+//  Send submission number seq (also its request id) of producer p: batch
+//  progress updates on the producer's task.
+static int send_update(producer_t *p, int index, uint64_t seq, int batch)
 {
     char unit[16], task[24];
     target(index, unit, sizeof(unit), task, sizeof(task));
-    Cchc__ProgressReported pr = CCHC__PROGRESS_REPORTED__INIT;
-    pr.task = task;
-    pr.has_percent = true;
-    pr.percent = (int)(seq % 100);
-    Cchc__Event ev = CCHC__EVENT__INIT;
-    ev.ward = "BENCH";
-    ev.actor = unit;
-    ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
-    ev.progress_reported = &pr;
-    Cchc__Event *evs[1] = {&ev};
+    Cchc__ProgressReported pr[MAX_BATCH];
+    Cchc__Event ev[MAX_BATCH], *evs[MAX_BATCH];
+    for (int i = 0; i < batch; i++) {
+        cchc__progress_reported__init(&pr[i]);
+        pr[i].task = task;
+        pr[i].has_percent = true;
+        pr[i].percent = (int)((seq + (uint64_t)i) % 100);
+        cchc__event__init(&ev[i]);
+        ev[i].ward = "BENCH";
+        ev[i].actor = unit;
+        ev[i].payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
+        ev[i].progress_reported = &pr[i];
+        evs[i] = &ev[i];
+    }
     Cchc__Submit s = CCHC__SUBMIT__INIT;
-    s.n_events = 1;
+    s.n_events = (size_t)batch;
     s.events = evs;
     s.producer_id = p->id;
     s.has_producer_seq = true;
@@ -157,12 +164,12 @@ static void *worker_main(void *arg)
             int64_t due = rate > 0 ? w->start_ns + (int64_t)(sent * 1e9 / rate) : now;
             if (due > now)
                 break;
-            if (send_update(p, index, p->next_seq) != 0)
+            if (send_update(p, index, p->next_seq, cfg->batch) != 0)
                 continue;
             p->sent_at[p->next_seq % (uint64_t)window] = rate > 0 ? due : now;
             p->next_seq++;
             p->inflight++;
-            sent++;
+            sent += cfg->batch;
             outstanding++;
         }
         //  paced: wake at least every millisecond to keep the schedule
@@ -185,7 +192,9 @@ static void *worker_main(void *arg)
                 if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &dec, &id, &err) == 0) {
                     const Cchc__Envelope *env = cchc_decoded_env(dec);
                     if (env->body_case == CCHC__ENVELOPE__BODY_ACK) {
-                        w->latencies[w->acked++] = now_ns() - ps[i].sent_at[id % (uint64_t)window];
+                        int64_t latency = now_ns() - ps[i].sent_at[id % (uint64_t)window];
+                        for (int b = 0; b < cfg->batch; b++) //  every update waited that long
+                            w->latencies[w->acked++] = latency;
                         ps[i].inflight--;
                         outstanding--;
                     } else if (env->body_case == CCHC__ENVELOPE__BODY_ERROR &&
@@ -193,7 +202,7 @@ static void *worker_main(void *arg)
                         //  refused before its number was used: send it again
                         w->busy++;
                         usleep(env->error->retry_after_ms * 1000);
-                        send_update(&ps[i], w->first + i, id);
+                        send_update(&ps[i], w->first + i, id, cfg->batch);
                     } else {
                         fprintf(stderr, "cchc-bench: unexpected reply type %d\n", (int)env->body_case);
                         exit(1);
@@ -335,7 +344,7 @@ static double rss_mb(pid_t pid, const char *field)
 
 int bench_ingest(int argc, char **argv, const char *bin_dir)
 {
-    config_t cfg = {.clients = 100, .inflight = 1, .updates = 100000};
+    config_t cfg = {.clients = 100, .inflight = 1, .batch = 1, .updates = 100000};
     char intake_bin[PATH_MAX];
     snprintf(intake_bin, sizeof(intake_bin), "%s/../services/intake/cchc-intake", bin_dir);
     for (int i = 0; i < argc; i++) {
@@ -346,20 +355,28 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             cfg.inflight = atoi(argv[++i]);
         else if (!strcmp(a, "--updates") && v)
             cfg.updates = atol(argv[++i]);
+        else if (!strcmp(a, "--batch") && v)
+            cfg.batch = atoi(argv[++i]);
         else if (!strcmp(a, "--rate") && v)
             cfg.rate = atof(argv[++i]);
         else if (!strcmp(a, "--intake-bin") && v)
             snprintf(intake_bin, sizeof(intake_bin), "%s", argv[++i]);
         else {
-            fprintf(stderr, "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R] "
-                            "[--intake-bin PATH]\n");
+            fprintf(stderr,
+                    "usage: cchc-bench ingest --clients N --inflight K --updates M [--batch B] [--rate R] "
+                    "[--intake-bin PATH]\n");
             return 2;
         }
     }
-    if (cfg.clients < 1 || cfg.inflight < 1 || cfg.updates < cfg.clients) {
-        fprintf(stderr, "cchc-bench: need clients >= 1, inflight >= 1, updates >= clients\n");
+    if (cfg.clients < 1 || cfg.inflight < 1 || cfg.batch < 1 || cfg.batch > MAX_BATCH ||
+        cfg.updates < (long)cfg.clients * cfg.batch) {
+        fprintf(
+            stderr,
+            "cchc-bench: need clients >= 1, inflight >= 1, 1 <= batch <= %d, updates >= clients x batch\n",
+            MAX_BATCH);
         return 2;
     }
+    cfg.updates -= cfg.updates % ((long)cfg.clients * cfg.batch); //  whole submissions for everyone
     struct rlimit files;
     if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
         files.rlim_cur = files.rlim_max;
@@ -404,7 +421,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     long assigned = 0;
     for (int t = 0; t < nthreads; t++) {
         int count = cfg.clients / nthreads + (t < cfg.clients % nthreads);
-        long quota = t == nthreads - 1 ? cfg.updates - assigned : cfg.updates * count / cfg.clients;
+        long quota = t == nthreads - 1 ? cfg.updates - assigned : cfg.updates / cfg.clients * count;
         workers[t] =
             (worker_t){.cfg = &cfg, .first = first, .count = count, .quota = quota, .start_ns = start};
         workers[t].latencies = calloc((size_t)quota + 1, sizeof(int64_t));
@@ -446,17 +463,17 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     if (system(cmd) != 0)
         fprintf(stderr, "cchc-bench: could not remove %s\n", dir);
 
-    printf("ingest: %d clients x %d in flight, %ld updates%s in %.2f s: %.0f acked/s\n", cfg.clients,
-           cfg.inflight, total, cfg.rate > 0 ? " (paced)" : "", elapsed, total / elapsed);
+    printf("ingest: %d clients x %d in flight x %d updates per submission, %ld updates%s in %.2f s: %.0f "
+           "acked/s\n",
+           cfg.clients, cfg.inflight, cfg.batch, total, cfg.rate > 0 ? " (paced)" : "", elapsed,
+           total / elapsed);
     printf("ack latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms; %llu commits, %.1f submissions per commit; "
            "%ld busy; intake peak RSS %.1f MB\n",
            p50, p99, p999, (unsigned long long)commits, mean_batch, busy, peak_rss);
-    printf(
-        "{\"bench\":\"ingest\",\"clients\":%d,\"inflight\":%d,\"updates\":%ld,\"rate\":%.0f,\"seconds\":%.3f,"
-        "\"acked_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"mean_batch\":%.1f,\"busy\":%"
-        "ld,"
-        "\"rss_mb\":%.1f}\n",
-        cfg.clients, cfg.inflight, total, cfg.rate, elapsed, total / elapsed, p50, p99, p999, mean_batch,
-        busy, peak_rss);
+    printf("{\"bench\":\"ingest\",\"clients\":%d,\"inflight\":%d,\"batch\":%d,\"updates\":%ld,\"rate\":%.0f,"
+           "\"seconds\":%.3f,\"acked_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+           "\"mean_batch\":%.1f,\"busy\":%ld,\"rss_mb\":%.1f}\n",
+           cfg.clients, cfg.inflight, cfg.batch, total, cfg.rate, elapsed, total / elapsed, p50, p99, p999,
+           mean_batch, busy, peak_rss);
     return 0;
 }
