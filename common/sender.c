@@ -22,6 +22,8 @@ struct cchc_sender {
     uint64_t request_id;
     uint64_t retries;
     uint64_t busy;
+    uint64_t shards;   //  shards moved to (suffix of the producer id)
+    uint64_t followed; //  WRONG_SHARD replies followed
 };
 
 static int64_t now_ms(void)
@@ -115,6 +117,40 @@ static cchc_decoded_t *wait_reply(cchc_sender_t *self, uint64_t request_id, int6
     }
 }
 
+//  The owner named when every event of a submission went to the wrong
+//  shard, all to the same owner; else NULL.
+static const char *wrong_shard_owner(const Cchc__Ack *ack, size_t n)
+{
+    if (n == 0 || ack->n_errors != n)
+        return NULL;
+    const char *owner = ack->errors[0]->owner;
+    for (size_t i = 0; i < n; i++)
+        if (ack->errors[i]->code != CCHC__ERROR_CODE__ERR_WRONG_SHARD || !ack->errors[i]->owner ||
+            !*ack->errors[i]->owner || strcmp(ack->errors[i]->owner, owner) != 0)
+            return NULL;
+    return owner;
+}
+
+//  Move to another shard's intake: a new connection and, since producer
+//  numbers are kept per intake, a new producer id starting again at 1.
+static int follow(cchc_sender_t *self, const char *endpoint)
+{
+    char *copy = strdup(endpoint);
+    if (!copy)
+        return -1;
+    free(self->endpoint);
+    self->endpoint = copy;
+    zmq_close(self->sock);
+    self->sock = NULL;
+    size_t len = strlen(self->id);
+    char *at = strchr(self->id, '@');
+    snprintf(at ? at : self->id + len, sizeof(self->id) - (size_t)((at ? at : self->id + len) - self->id),
+             "@%llu", (unsigned long long)++self->shards);
+    self->seq = 0;
+    self->followed++;
+    return sender_connect(self);
+}
+
 int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int timeout_ms, int deadline_ms,
                        cchc_decoded_t **reply)
 {
@@ -130,6 +166,7 @@ int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int 
     env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
     env.submit = &submit;
     int64_t give_up = deadline_ms > 0 ? now_ms() + deadline_ms : INT64_MAX;
+    int follows = 0;
     for (int attempt = 0;; attempt++) {
         if (now_ms() >= give_up) {
             errno = ETIMEDOUT;
@@ -166,6 +203,16 @@ int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int 
         *reply = dec;
         if (r->body_case == CCHC__ENVELOPE__BODY_ACK) {
             self->seq = submit.producer_seq;
+            const char *owner = wrong_shard_owner(r->ack, n);
+            if (owner && follows < 3 && follow(self, owner) == 0) {
+                //  nothing was appended here: send it to the owner instead
+                follows++;
+                cchc_decoded_destroy(reply);
+                submit.producer_id = self->id;
+                submit.producer_seq = self->seq + 1;
+                attempt = -1;
+                continue;
+            }
             return 0;
         }
         if (r->body_case == CCHC__ENVELOPE__BODY_ERROR && r->error->code == CCHC__ERROR_CODE__ERR_BUSY) {
@@ -206,4 +253,14 @@ uint64_t cchc_sender_retries(const cchc_sender_t *self)
 uint64_t cchc_sender_busy(const cchc_sender_t *self)
 {
     return self->busy;
+}
+
+uint64_t cchc_sender_followed(const cchc_sender_t *self)
+{
+    return self->followed;
+}
+
+const char *cchc_sender_endpoint(const cchc_sender_t *self)
+{
+    return self->endpoint;
 }

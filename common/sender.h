@@ -7,7 +7,10 @@
     (Lazy Pirate); intake answers a resend of something already committed
     with the original Ack, so a retry never appends twice. An ERR_BUSY reply
     (intake's backpressure) is waited out for its retry_after_ms and the same
-    number sent again. One submission is in flight at a time.
+    number sent again. When every event of a submission comes back
+    ERR_WRONG_SHARD naming the same owner, the sender moves to that intake
+    (as a new producer there) and sends the submission again. One
+    submission is in flight at a time.
 */
 #ifndef CCHC_SENDER_H
 #define CCHC_SENDER_H
@@ -39,5 +42,9 @@ const char *cchc_sender_id(const cchc_sender_t *self);
 uint64_t cchc_sender_seq(const cchc_sender_t *self);
 uint64_t cchc_sender_retries(const cchc_sender_t *self);
 uint64_t cchc_sender_busy(const cchc_sender_t *self);
+
+//  WRONG_SHARD replies followed, and the endpoint now used.
+uint64_t cchc_sender_followed(const cchc_sender_t *self);
+const char *cchc_sender_endpoint(const cchc_sender_t *self);
 
 #endif

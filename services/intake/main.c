@@ -30,6 +30,7 @@
 #include "eventlog.h"
 #include "log.h"
 #include "model.h"
+#include "strmap.h"
 #include "producers.h"
 #include "reply.h"
 #include "service.h"
@@ -50,6 +51,8 @@ static const cchc_option_t intake_options[] = {
     {"max_msg_bytes", "65536", "largest request accepted; larger ones get ERR_OVERSIZED"},
     {"hwm", "10000", "ZeroMQ high-water mark of each socket"},
     {"max_pending_events", "100000", "events waiting for the writer before submissions get ERR_BUSY"},
+    {"wards", "", "ward codes this shard owns, comma-separated; empty = every ward"},
+    {"shard_map", "", "owners of other wards for WRONG_SHARD replies: WARD@endpoint,..."},
     {"log_level", "info", "debug, info, warn or error"},
     {"log_format", "auto", "json, text or auto"},
     {NULL, NULL, NULL},
@@ -76,6 +79,8 @@ typedef struct {
     uint64_t duplicates;         //  resends answered with the original ack
     uint64_t pending_events;     //  accepted, not yet committed
     int64_t max_pending_events;  //  above it submissions are refused with ERR_BUSY
+    cchc_strmap_t *owned;        //  wards this shard owns (NULL: every ward)
+    cchc_strmap_t *owners;       //  other wards -> owner endpoint (owned strings)
     sqlite3_stmt *append_stmt;   //  writer thread only: cached INSERTs
     sqlite3_stmt *producer_stmt;
     uint64_t busy; //  submissions refused for backpressure
@@ -133,6 +138,7 @@ static void submission_free(submission_t *sub)
     for (size_t i = 0; i < sub->nerrors; i++) {
         free(sub->errors[i]->message_vi);
         free(sub->errors[i]->message_en);
+        free(sub->errors[i]->owner);
         free(sub->errors[i]);
     }
     for (size_t i = 0; i < sub->nrows; i++)
@@ -350,6 +356,51 @@ static void submission_dispatch(intake_t *self, submission_t *sub)
     }
 }
 
+//  Does this shard own the ward? (No list: it owns every ward.)
+static bool shard_owns(const intake_t *self, const char *ward)
+{
+    return !self->owned || (ward && cchc_strmap_get(self->owned, ward));
+}
+
+//  Parse "A,B" into a set, or "A@ep,B@ep" into a map; NULL for "".
+static cchc_strmap_t *shard_parse(const char *text, bool with_endpoints)
+{
+    if (!text || !*text)
+        return NULL;
+    cchc_strmap_t *map = cchc_strmap_new();
+    char *copy = strdup(text), *save = NULL;
+    if (!copy)
+        abort();
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        while (*item == ' ')
+            item++;
+        char *at = with_endpoints ? strchr(item, '@') : NULL;
+        if (with_endpoints && !at) {
+            cchc_log(CCHC_WARN, "shard_map_entry_ignored", "entry=%s", item);
+            continue;
+        }
+        if (at)
+            *at = 0;
+        char *value = strdup(at ? at + 1 : "1");
+        if (!value)
+            abort();
+        free(cchc_strmap_put(map, item, value));
+    }
+    free(copy);
+    return map;
+}
+
+static void shard_free(cchc_strmap_t **map)
+{
+    if (!*map)
+        return;
+    size_t cursor = 0;
+    void *value;
+    while (cchc_strmap_next(*map, &cursor, NULL, &value))
+        free(value);
+    cchc_strmap_destroy(map);
+}
+
 //  Check a producer's submission number. Returns 0 with *out set when the
 //  submission is the next one (new or known producer); -1 when it has been
 //  answered already: a resend of the last one (its ack, now or once it
@@ -449,7 +500,17 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
         cchc_err_t err;
         cchc_err_clear(&err);
         err.index = (int)i;
-        if (ev->payload_case == CCHC__EVENT__PAYLOAD_CLOCK) {
+        if (ev->payload_case != CCHC__EVENT__PAYLOAD_CLOCK && !shard_owns(self, ev->ward)) {
+            //  another shard's ward: say which one owns it, if the map knows
+            cchc_err_set(&err, CCHC__ERROR_CODE__ERR_WRONG_SHARD, (int)i, ev->ward);
+            submission_reject(self, sub, &err);
+            const char *owner = self->owners ? cchc_strmap_get(self->owners, ev->ward) : NULL;
+            if (owner) {
+                sub->errors[sub->nerrors - 1]->owner = strdup(owner);
+                if (!sub->errors[sub->nerrors - 1]->owner)
+                    abort();
+            }
+        } else if (ev->payload_case == CCHC__EVENT__PAYLOAD_CLOCK) {
             cchc_err_set_vi_en(&err, CCHC__ERROR_CODE__ERR_NOT_PERMITTED, (int)i,
                                "sự kiện đồng hồ chỉ do dịch vụ tiếp nhận ghi",
                                "clock events are intake's own");
@@ -832,6 +893,8 @@ static int intake_start(intake_t *self)
     cchc_config_get_int(self->config, "hwm", &hwm);
     cchc_config_get_int(self->config, "max_msg_bytes", &max_bytes);
     cchc_config_get_int(self->config, "tick_ms", &self->tick_ms);
+    self->owned = shard_parse(cchc_config_get(self->config, "wards"), false);
+    self->owners = shard_parse(cchc_config_get(self->config, "shard_map"), true);
     self->max_pending_events = 100000;
     cchc_config_get_int(self->config, "max_pending_events", &self->max_pending_events);
     self->max_msg_bytes = (size_t)max_bytes;
@@ -882,6 +945,8 @@ int main(int argc, char **argv)
     cchc_model_destroy(&self->model);
     if (self->producers)
         cchc_producers_destroy(&self->producers);
+    shard_free(&self->owned);
+    shard_free(&self->owners);
     cchc_config_destroy(&self->config);
     return rc == 0 ? 0 : 1;
 }
