@@ -31,7 +31,11 @@ struct cchc_consumer {
     void *arg;
     cchc_zwatch_t *dealer; //  owned; replaced on timeout
     cchc_zwatch_t *hint;   //  owned SUB socket, or NULL
-    uv_timer_t timer;      //  poll while idle, timeout while fetching
+    uv_timer_t timer;    //  poll while idle, timeout while fetching
+    uv_timer_t watchdog; //  notices a silent intake
+    uint64_t last_heard; //  uv_now of the last message from intake
+    unsigned silence_ms; //  silent longer than this: logged
+    bool silent;
     consumer_state_t state;
     uint64_t next_seq;   //  first seq not yet handed to the owner
     uint64_t head_seq;   //  highest committed seq intake reported
@@ -45,6 +49,27 @@ struct cchc_consumer {
 };
 
 static void fetch_send(cchc_consumer_t *self);
+
+//  Anything from intake (a reply or a hint) proves it is alive.
+static void heard(cchc_consumer_t *self)
+{
+    self->last_heard = uv_now(self->loop);
+    if (self->silent) {
+        self->silent = false;
+        cchc_log(CCHC_INFO, "intake_back", "endpoint=%s", self->fetch_endpoint);
+    }
+}
+
+static void on_watchdog(uv_timer_t *timer)
+{
+    cchc_consumer_t *self = timer->data;
+    uint64_t quiet = uv_now(self->loop) - self->last_heard;
+    if (!self->silent && quiet > self->silence_ms) {
+        self->silent = true;
+        cchc_log(CCHC_WARN, "intake_silent", "endpoint=%s silent_ms=%llu", self->fetch_endpoint,
+                 (unsigned long long)quiet);
+    }
+}
 
 // ---------------------------------------------------------------------------
 //  Sockets
@@ -166,6 +191,7 @@ static void on_reply(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void 
     cchc_consumer_t *self = arg;
     if (watch != self->dealer || nframes != 1 || self->state != STATE_FETCHING)
         return; //  a late reply on a socket being replaced, or unexpected
+    heard(self);
     cchc_decoded_t *dec = NULL;
     uint64_t request_id = 0;
     cchc_err_t err;
@@ -216,6 +242,7 @@ static void on_hint(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *
 {
     (void)watch, (void)frames, (void)nframes;
     cchc_consumer_t *self = arg;
+    heard(self);
     if (self->state == STATE_IDLE) {
         uv_timer_stop(&self->timer);
         fetch_send(self);
@@ -247,6 +274,13 @@ cchc_consumer_t *cchc_consumer_new(uv_loop_t *loop, void *zctx, const cchc_consu
     self->arg = arg;
     uv_timer_init(loop, &self->timer);
     self->timer.data = self;
+    //  intake publishes its head every second: three silent seconds (or
+    //  three fetch timeouts, without hints) mean it is gone
+    self->silence_ms = self->hint_endpoint ? 3000 : 3 * self->timeout_ms;
+    self->last_heard = uv_now(loop);
+    uv_timer_init(loop, &self->watchdog);
+    self->watchdog.data = self;
+    uv_timer_start(&self->watchdog, on_watchdog, 1000, 1000);
     self->dealer = watch_open(self, ZMQ_DEALER, self->fetch_endpoint, on_reply);
     if (self->dealer && self->hint_endpoint)
         self->hint = watch_open(self, ZMQ_SUB, self->hint_endpoint, on_hint);
@@ -293,8 +327,9 @@ void cchc_consumer_close(cchc_consumer_t *self, void (*on_closed)(void *arg), vo
     self->closing = true;
     self->on_closed = on_closed;
     self->closed_arg = arg;
-    self->pending_closes = 1;
+    self->pending_closes = 2;
     uv_timer_stop(&self->timer);
+    uv_close((uv_handle_t *)&self->watchdog, timer_closed);
     if (self->dealer) {
         self->pending_closes++;
         cchc_zwatch_close(self->dealer, watch_closed, self);

@@ -12,6 +12,10 @@
     timeout_ms is abandoned: the socket is recreated and the fetch resent
     (fetch is idempotent). Events must arrive gapless from next_seq; a gap is
     logged and the consumer refetches from next_seq.
+
+    Heartbeats: intake publishes its head every second. A consumer that hears
+    nothing from intake (no hint, no reply) for 3 s logs "intake_silent"
+    (and "intake_back" when it returns) while it keeps retrying.
 */
 #ifndef CCHC_CONSUMER_H
 #define CCHC_CONSUMER_H

@@ -51,6 +51,7 @@ static const cchc_option_t intake_options[] = {
     {"max_msg_bytes", "65536", "largest request accepted; larger ones get ERR_OVERSIZED"},
     {"hwm", "10000", "ZeroMQ high-water mark of each socket"},
     {"max_pending_events", "100000", "events waiting for the writer before submissions get ERR_BUSY"},
+    {"heartbeat_ms", "1000", "publish the head on PUB this often, so consumers notice a dead intake"},
     {"wards", "", "ward codes this shard owns, comma-separated; empty = every ward"},
     {"shard_map", "", "owners of other wards for WRONG_SHARD replies: WARD@endpoint,..."},
     {"log_level", "info", "debug, info, warn or error"},
@@ -67,7 +68,8 @@ typedef struct {
     cchc_writer_t *writer; //  owns the write connection
     cchc_zwatch_t router;
     cchc_zwatch_t pub;
-    uv_timer_t ticker; //  wall clock events
+    uv_timer_t ticker;    //  wall clock events
+    uv_timer_t heartbeat; //  publishes the head even when nothing happens
     size_t max_msg_bytes;
     int64_t tick_ms;
     uint64_t assigned_seq;  //  highest seq given to an event (committed or not)
@@ -545,6 +547,11 @@ static void clock_event_append(intake_t *self, const zmq_msg_t *identity, uint64
     submission_dispatch(self, sub);
 }
 
+static void on_heartbeat(uv_timer_t *timer)
+{
+    publish_head(timer->data);
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     intake_t *self = timer->data;
@@ -818,6 +825,7 @@ static void on_stop(cchc_service_t *service, void *arg)
     cchc_zwatch_stop(&self->router); //  stop accepting
     uv_timer_stop(&self->ticker);
     uv_close((uv_handle_t *)&self->ticker, on_handle_closed);
+    uv_close((uv_handle_t *)&self->heartbeat, on_handle_closed);
     cchc_writer_close(self->writer, on_writer_closed, self);
 }
 
@@ -915,6 +923,12 @@ static int intake_start(intake_t *self)
     cchc_zwatch_init(self->service.loop, &self->pub, pub, NULL, self);
     cchc_zwatch_start(&self->router);
 
+    int64_t heartbeat_ms = 1000;
+    cchc_config_get_int(self->config, "heartbeat_ms", &heartbeat_ms);
+    uv_timer_init(self->service.loop, &self->heartbeat);
+    self->heartbeat.data = self;
+    if (heartbeat_ms > 0)
+        uv_timer_start(&self->heartbeat, on_heartbeat, (uint64_t)heartbeat_ms, (uint64_t)heartbeat_ms);
     uv_timer_init(self->service.loop, &self->ticker);
     self->ticker.data = self;
     if (!manual && self->tick_ms > 0)

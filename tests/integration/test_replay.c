@@ -15,9 +15,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "scenario.h"
@@ -189,6 +191,40 @@ static void test_notify_rebuilds_same_alerts(void **state)
     free(rebuilt);
 }
 
+//  True if the service's log (JSON lines) has an event of that name.
+static bool log_has(cluster_t *c, const char *service, const char *event)
+{
+    char path[400], needle[96], line[4096];
+    snprintf(path, sizeof(path), "%s/%s.log", c->dir, service);
+    snprintf(needle, sizeof(needle), "\"event\":\"%s\"", event);
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof(line), f))
+        found = strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+//  Heartbeats: with intake dead, scoring and notify say so within seconds,
+//  and say when it is back; then they catch up as usual.
+static void test_consumers_notice_a_dead_intake(void **state)
+{
+    cluster_t *c = *state;
+    cluster_kill(c, SVC_INTAKE);
+    bool noticed = false;
+    for (int i = 0; i < 100 && !noticed; i++) { //  up to 10 s
+        usleep(100 * 1000);
+        noticed = log_has(c, "scoring", "intake_silent") && log_has(c, "notify", "intake_silent");
+    }
+    assert_true(noticed);
+    assert_int_equal(cluster_start(c, SVC_INTAKE, NULL), 0);
+    assert_true(ev_progress(c, SCENARIO_WARD, "KT", "T4", 10, 0) > 0);
+    assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
+    assert_true(log_has(c, "scoring", "intake_back"));
+    assert_true(log_has(c, "notify", "intake_back"));
+}
+
 int main(int argc, char **argv)
 {
     g_argc = argc;
@@ -197,6 +233,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_scoring_rebuilds_from_zero),
         cmocka_unit_test(test_scoring_survives_kill9),
         cmocka_unit_test(test_notify_rebuilds_same_alerts),
+        cmocka_unit_test(test_consumers_notice_a_dead_intake),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
