@@ -11,6 +11,7 @@
     summary and, as its last line, one JSON object.
 */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -37,6 +38,7 @@
 
 typedef struct {
     int clients, inflight, batch;
+    bool with_consumers;
     long updates;
     double rate; //  updates/s in total; 0 = as fast as acks allow
     char endpoint[64];
@@ -320,6 +322,7 @@ static int status(void *zctx, const char *endpoint, Cchc__Status *out)
         out->commits = s->commits;
         out->committed_jobs = s->committed_jobs;
         out->accepted = s->accepted;
+        out->head_seq = s->head_seq;
         out->busy = s->busy;
         rc = 0;
     }
@@ -342,6 +345,60 @@ static double rss_mb(pid_t pid, const char *field)
     return mb;
 }
 
+//  Start a consumer service (scoring or notify) following intake.
+static pid_t start_consumer(const char *bin, const char *dir, const char *name, int port, const char *intake,
+                            int intake_pub)
+{
+    char a1[128], a2[128], a3[128], a4[300], a5[128];
+    snprintf(a1, sizeof(a1), "--bind=tcp://127.0.0.1:%d", port);
+    snprintf(a2, sizeof(a2), "--intake=%s", intake);
+    snprintf(a3, sizeof(a3), "--intake_pub=tcp://127.0.0.1:%d", intake_pub);
+    snprintf(a4, sizeof(a4), "--data_dir=%s/%s", dir, name);
+    snprintf(a5, sizeof(a5), "--pub_bind=tcp://127.0.0.1:%d", free_port());
+    char log[400];
+    snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, STDERR_FILENO);
+        if (!strcmp(name, "scoring"))
+            execl(bin, bin, a1, a2, a3, a4, a5, "--log_format=json", (char *)NULL);
+        else
+            execl(bin, bin, a1, a2, a3, a4, "--channels=", "--log_format=json", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+//  The last seq a consumer has applied for ward BENCH (0 if it cannot say yet).
+static uint64_t consumer_seq(cchc_client_t *client, bool scoring)
+{
+    Cchc__RankingQuery rq = CCHC__RANKING_QUERY__INIT;
+    Cchc__AlertQuery aq = CCHC__ALERT_QUERY__INIT;
+    rq.ward = aq.ward = "BENCH";
+    aq.has_limit = true;
+    aq.limit = 1;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    if (scoring) {
+        env.body_case = CCHC__ENVELOPE__BODY_RANKING_QUERY;
+        env.ranking_query = &rq;
+    } else {
+        env.body_case = CCHC__ENVELOPE__BODY_ALERT_QUERY;
+        env.alert_query = &aq;
+    }
+    cchc_decoded_t *reply = NULL;
+    uint64_t seq = 0;
+    if (cchc_client_call(client, &env, 2000, true, &reply) == 0) {
+        const Cchc__Envelope *r = cchc_decoded_env(reply);
+        if (r->body_case == CCHC__ENVELOPE__BODY_RANKING)
+            seq = r->ranking->last_seq;
+        else if (r->body_case == CCHC__ENVELOPE__BODY_ALERT_LIST)
+            seq = r->alert_list->last_seq;
+    }
+    cchc_decoded_destroy(&reply);
+    return seq;
+}
+
 int bench_ingest(int argc, char **argv, const char *bin_dir)
 {
     config_t cfg = {.clients = 100, .inflight = 1, .batch = 1, .updates = 100000};
@@ -355,6 +412,8 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             cfg.inflight = atoi(argv[++i]);
         else if (!strcmp(a, "--updates") && v)
             cfg.updates = atol(argv[++i]);
+        else if (!strcmp(a, "--with-consumers"))
+            cfg.with_consumers = true;
         else if (!strcmp(a, "--batch") && v)
             cfg.batch = atoi(argv[++i]);
         else if (!strcmp(a, "--rate") && v)
@@ -400,6 +459,20 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     }
     cfg.zctx = zmq_ctx_new();
     zmq_ctx_set(cfg.zctx, ZMQ_MAX_SOCKETS, cfg.clients + 64);
+    pid_t scoring_pid = 0, notify_pid = 0;
+    cchc_client_t *scoring = NULL, *notify = NULL;
+    if (cfg.with_consumers) {
+        char bin[PATH_MAX + 64], ep[64];
+        int sp = free_port(), np = free_port();
+        snprintf(bin, sizeof(bin), "%s/../services/scoring/cchc-scoring", bin_dir);
+        scoring_pid = start_consumer(bin, dir, "scoring", sp, cfg.endpoint, pub);
+        snprintf(bin, sizeof(bin), "%s/../services/notify/cchc-notify", bin_dir);
+        notify_pid = start_consumer(bin, dir, "notify", np, cfg.endpoint, pub);
+        snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", sp);
+        scoring = cchc_client_new(cfg.zctx, ep);
+        snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", np);
+        notify = cchc_client_new(cfg.zctx, ep);
+    }
     Cchc__Status st0 = CCHC__STATUS__INIT, st1 = CCHC__STATUS__INIT;
     int up = -1;
     for (int i = 0; i < 50 && up != 0; i++) {
@@ -430,9 +503,41 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         pthread_create(&threads[t], NULL, worker_main, &workers[t]);
     }
     double peak_rss = 0;
+    //  with consumers: sample their lag (events behind intake's head) while
+    //  the load runs
+    uint64_t max_lag = 0;
+    long total_quota = cfg.updates;
+    while (cfg.with_consumers) {
+        long acked = 0;
+        for (int t = 0; t < nthreads; t++)
+            acked += workers[t].acked;
+        if (acked >= total_quota)
+            break;
+        Cchc__Status now_st = CCHC__STATUS__INIT;
+        uint64_t head = st0.head_seq, s_seq = consumer_seq(scoring, true),
+                 n_seq = consumer_seq(notify, false);
+        if (status(cfg.zctx, cfg.endpoint, &now_st) == 0)
+            head = now_st.head_seq;
+        uint64_t lag = head > (s_seq < n_seq ? s_seq : n_seq) ? head - (s_seq < n_seq ? s_seq : n_seq) : 0;
+        if (s_seq && n_seq && lag > max_lag)
+            max_lag = lag;
+        usleep(200 * 1000);
+    }
     for (int t = 0; t < nthreads; t++)
         pthread_join(threads[t], NULL);
     double elapsed = (now_ns() - start) / 1e9;
+    double catch_up = 0;
+    if (cfg.with_consumers) {
+        //  how long after the last ack both consumers have applied everything
+        Cchc__Status end_st = CCHC__STATUS__INIT;
+        status(cfg.zctx, cfg.endpoint, &end_st);
+        int64_t t0 = now_ns();
+        while ((consumer_seq(scoring, true) < end_st.accepted ||
+                consumer_seq(notify, false) < end_st.accepted) &&
+               now_ns() - t0 < 120000000000LL)
+            usleep(10 * 1000);
+        catch_up = (now_ns() - t0) / 1e9;
+    }
     peak_rss = rss_mb(pid, "VmHWM:");
     status(cfg.zctx, cfg.endpoint, &st1);
 
@@ -455,12 +560,20 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     uint64_t jobs = st1.committed_jobs - st0.committed_jobs;
     double mean_batch = commits ? (double)jobs / (double)commits : 0;
     free(all);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    cchc_client_destroy(&scoring);
+    cchc_client_destroy(&notify);
+    pid_t children[3] = {notify_pid, scoring_pid, pid};
+    for (int i = 0; i < 3; i++)
+        if (children[i] > 0) {
+            kill(children[i], SIGTERM);
+            waitpid(children[i], NULL, 0);
+        }
     zmq_ctx_term(cfg.zctx);
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
+    if (getenv("CCHC_BENCH_KEEP"))
+        fprintf(stderr, "cchc-bench: kept %s\n", dir);
+    else if (system(cmd) != 0)
         fprintf(stderr, "cchc-bench: could not remove %s\n", dir);
 
     printf("ingest: %d clients x %d in flight x %d updates per submission, %ld updates%s in %.2f s: %.0f "
@@ -470,10 +583,16 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     printf("ack latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms; %llu commits, %.1f submissions per commit; "
            "%ld busy; intake peak RSS %.1f MB\n",
            p50, p99, p999, (unsigned long long)commits, mean_batch, busy, peak_rss);
+    if (cfg.with_consumers)
+        printf("consumers (scoring, notify): at most %llu events behind during the load; all applied %.3f s "
+               "after the last ack\n",
+               (unsigned long long)max_lag, catch_up);
     printf("{\"bench\":\"ingest\",\"clients\":%d,\"inflight\":%d,\"batch\":%d,\"updates\":%ld,\"rate\":%.0f,"
            "\"seconds\":%.3f,\"acked_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
-           "\"mean_batch\":%.1f,\"busy\":%ld,\"rss_mb\":%.1f}\n",
+           "\"mean_batch\":%.1f,\"busy\":%ld,\"rss_mb\":%.1f,\"consumer_max_lag_events\":%lld,"
+           "\"consumer_catch_up_s\":%.3f}\n",
            cfg.clients, cfg.inflight, cfg.batch, total, cfg.rate, elapsed, total / elapsed, p50, p99, p999,
-           mean_batch, busy, peak_rss);
+           mean_batch, busy, peak_rss, cfg.with_consumers ? (long long)max_lag : -1LL,
+           cfg.with_consumers ? catch_up : -1.0);
     return 0;
 }

@@ -593,7 +593,8 @@ static int cmd_explain(cli_t *cli, int argc, char **argv)
     if (e->bonus_centi || e->penalty_centi)
         printf("Điểm thưởng: +%s; điểm trừ: −%s.\n", cchc_format_score(e->bonus_centi, a, sizeof(a)),
                cchc_format_score(e->penalty_centi, b, sizeof(b)));
-    printf("Nhiệm vụ được đánh giá: %u (đúng hạn %u, quá hạn %u, chưa hoàn thành quá hạn %u; chưa đạt yêu "
+    printf("Nhiệm vụ được đánh giá: %u (hoàn thành đúng hạn %u, hoàn thành quá hạn %u, chưa hoàn thành quá "
+           "hạn %u; chưa đạt yêu "
            "cầu %u)\n\n",
            e->evaluated, e->on_time, e->late, e->overdue, e->unmet);
     printf("Theo lĩnh vực:\n");

@@ -1,10 +1,12 @@
-/*  codec.c - the envelope: size cap, arena-budgeted decode, encode.
+/*  codec.c - the envelope: size cap, memory-budgeted decode, encode.
 
-    Decoding unpacks into one malloc'd arena through a ProtobufCAllocator
-    whose alloc bumps a pointer and whose free does nothing; destroying the
-    decoded envelope frees the arena at once. The arena's capacity is fixed
-    from the input size, so a message that expands far beyond its wire size
-    fails to unpack instead of taking memory.
+    Decoding unpacks through a ProtobufCAllocator that counts the bytes it
+    has handed out and not yet taken back, and refuses an allocation that
+    would take the live total past a budget fixed from the input size
+    (CCHC_DECODE_EXPANSION x len + 4 KiB). Frees are real: protobuf-c
+    allocates temporary parsing slabs for every nested message and frees
+    them as it goes, so only the peak of live memory counts. A message that
+    would expand beyond the budget fails to unpack instead of taking memory.
 */
 #include "codec.h"
 
@@ -14,29 +16,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  Each block starts with its size, so that free can give it back.
+#define HEADER 16
+
 struct cchc_decoded {
-    Cchc__Envelope *env; //  lives in the arena
-    uint8_t *arena;      //  owned
-    size_t used, cap;
-    bool exhausted; //  an allocation did not fit
+    Cchc__Envelope *env; //  unpacked through allocator
+    ProtobufCAllocator allocator;
+    size_t live, budget; //  bytes handed out and not freed; the cap
+    bool exhausted;      //  an allocation was refused
 };
 
-static void *arena_alloc(void *data, size_t size)
+static void *budget_alloc(void *data, size_t size)
 {
     cchc_decoded_t *self = data;
-    size_t aligned = (size + 15) & ~(size_t)15;
-    if (aligned < size || self->used + aligned > self->cap) {
+    if (size > self->budget || self->live + size > self->budget) {
         self->exhausted = true;
         return NULL;
     }
-    void *p = self->arena + self->used;
-    self->used += aligned;
-    return p;
+    uint8_t *block = malloc(size + HEADER);
+    if (!block)
+        return NULL;
+    memcpy(block, &size, sizeof(size));
+    self->live += size;
+    return block + HEADER;
 }
 
-static void arena_free(void *data, void *ptr)
+static void budget_free(void *data, void *ptr)
 {
-    (void)data, (void)ptr; //  the arena is freed whole
+    cchc_decoded_t *self = data;
+    if (!ptr)
+        return;
+    uint8_t *block = (uint8_t *)ptr - HEADER;
+    size_t size;
+    memcpy(&size, block, sizeof(size));
+    self->live -= size;
+    free(block);
 }
 
 void cchc_decoded_destroy(cchc_decoded_t **self_p)
@@ -45,7 +59,9 @@ void cchc_decoded_destroy(cchc_decoded_t **self_p)
     cchc_decoded_t *self = *self_p;
     if (!self)
         return;
-    free(self->arena);
+    if (self->env)
+        cchc__envelope__free_unpacked(self->env, &self->allocator);
+    assert(self->live == 0);
     free(self);
     *self_p = NULL;
 }
@@ -71,14 +87,9 @@ int cchc_decode(const void *data, size_t len, size_t max_bytes, cchc_decoded_t *
     cchc_decoded_t *self = calloc(1, sizeof(*self));
     if (!self)
         return cchc_err_set(err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "out of memory");
-    self->cap = CCHC_DECODE_EXPANSION * len + 4096;
-    self->arena = malloc(self->cap);
-    if (!self->arena) {
-        free(self);
-        return cchc_err_set(err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "out of memory");
-    }
-    ProtobufCAllocator allocator = {arena_alloc, arena_free, self};
-    self->env = cchc__envelope__unpack(&allocator, len, data);
+    self->budget = CCHC_DECODE_EXPANSION * len + 4096;
+    self->allocator = (ProtobufCAllocator){budget_alloc, budget_free, self};
+    self->env = cchc__envelope__unpack(&self->allocator, len, data);
     if (!self->env) {
         bool budget = self->exhausted;
         cchc_decoded_destroy(&self);

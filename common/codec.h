@@ -2,9 +2,10 @@
     memory budget, encode into a ZeroMQ message.
 
     protobuf-c has no limits of its own: a small message can unpack into many
-    times its size. cchc_decode refuses input over max_bytes, and unpacks into
-    an arena whose capacity is a fixed multiple of the input size, so a hostile
-    message costs bounded memory and fails as a clean error.
+    times its size. cchc_decode refuses input over max_bytes, and unpacks
+    through an allocator whose live bytes may not exceed a fixed multiple of
+    the input size, so a hostile message costs bounded memory and fails as a
+    clean error.
 */
 #ifndef CCHC_CODEC_H
 #define CCHC_CODEC_H
@@ -18,7 +19,7 @@
 
 #define CCHC_PROTOCOL_VERSION      1
 #define CCHC_DEFAULT_MAX_MSG_BYTES (64 * 1024)
-//  Arena capacity = CCHC_DECODE_EXPANSION * input size + 4 KiB.
+//  Memory budget of a decode = CCHC_DECODE_EXPANSION * input size + 4 KiB.
 #define CCHC_DECODE_EXPANSION 16
 
 typedef struct cchc_decoded cchc_decoded_t;

@@ -526,6 +526,8 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
                 ev->producer_seq = submit->producer_seq;
             }
             submission_accept(self, sub, i, ev);
+            //  the decoded request frees its own strings: never ours
+            ev->producer_id = NULL;
         }
     }
     submission_dispatch(self, sub);

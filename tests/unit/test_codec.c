@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,45 @@ static void test_memory_budget(void **state)
     free(evs);
 }
 
+//  A legitimate reply with many nested messages decodes: protobuf-c's
+//  temporary parsing memory is freed as it goes and only live bytes count
+//  against the budget (a ranking of 60 units once failed here).
+static void test_many_nested_messages(void **state)
+{
+    (void)state;
+    Cchc__RankEntry entries[60], *ptrs[60];
+    char codes[60][8];
+    for (int i = 0; i < 60; i++) {
+        cchc__rank_entry__init(&entries[i]);
+        snprintf(codes[i], sizeof(codes[i]), "U%02d", i);
+        entries[i].unit = entries[i].unit_name = codes[i];
+        entries[i].par_group = "A";
+        entries[i].has_rank = entries[i].has_score_centi = entries[i].has_tier = true;
+        entries[i].rank = (uint32_t)i + 1;
+        entries[i].score_centi = 9000 - i;
+        entries[i].tier = CCHC__TIER__TIER_GOOD;
+        ptrs[i] = &entries[i];
+    }
+    Cchc__Ranking r = CCHC__RANKING__INIT;
+    r.ward = "W";
+    r.ward_name = "Phường đo hiệu năng";
+    r.n_entries = 60;
+    r.entries = ptrs;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_RANKING;
+    env.ranking = &r;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cchc_encode_buf(&env, &buf, &len), 0);
+    cchc_decoded_t *dec = NULL;
+    cchc_err_t err;
+    assert_int_equal(cchc_decode(buf, len, 65536, &dec, NULL, &err), 0);
+    assert_int_equal(cchc_decoded_env(dec)->ranking->n_entries, 60);
+    assert_string_equal(cchc_decoded_env(dec)->ranking->entries[59]->unit, "U59");
+    cchc_decoded_destroy(&dec);
+    free(buf);
+}
+
 static void test_malformed(void **state)
 {
     (void)state;
@@ -175,9 +215,10 @@ static void test_error_reply(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_over_the_cap),
-        cmocka_unit_test(test_memory_budget),    cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_version_and_type), cmocka_unit_test(test_error_reply),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_over_the_cap),
+        cmocka_unit_test(test_memory_budget), cmocka_unit_test(test_many_nested_messages),
+        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_version_and_type),
+        cmocka_unit_test(test_error_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
