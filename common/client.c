@@ -118,32 +118,57 @@ static int wait_reply(cchc_client_t *self, uint64_t request_id, int64_t deadline
     return -1;
 }
 
-int cchc_client_call(cchc_client_t *self, Cchc__Envelope *req, int timeout_ms, bool idempotent,
-                     cchc_decoded_t **reply)
+int cchc_client_request(cchc_client_t *self, Cchc__Envelope *req, int timeout_ms, cchc_decoded_t **reply)
 {
     assert(self && req && reply);
     *reply = NULL;
+    if (!self->sock)
+        return -1;
     req->has_request_id = true;
     req->request_id = ++self->next_id;
     uint8_t *buf = NULL;
     size_t len = 0;
     if (cchc_encode_buf(req, &buf, &len) != 0)
         return -1;
+    int sent = zmq_send(self->sock, buf, len, 0);
+    free(buf);
+    if (sent != (int)len)
+        return -1;
+    return wait_reply(self, req->request_id, now_ms() + timeout_ms, reply);
+}
+
+int cchc_client_reconnect(cchc_client_t *self, const char *endpoint)
+{
+    if (endpoint && strcmp(endpoint, self->endpoint) != 0) {
+        char *copy = strdup(endpoint);
+        if (!copy)
+            return -1;
+        free(self->endpoint);
+        self->endpoint = copy;
+    }
+    if (self->sock)
+        zmq_close(self->sock);
+    self->sock = NULL;
+    return client_connect(self);
+}
+
+const char *cchc_client_endpoint(const cchc_client_t *self)
+{
+    return self->endpoint;
+}
+
+int cchc_client_call(cchc_client_t *self, Cchc__Envelope *req, int timeout_ms, bool idempotent,
+                     cchc_decoded_t **reply)
+{
+    assert(self && req && reply);
     int attempts = idempotent ? 1 + CLIENT_RETRIES : 1;
     int rc = -1;
     for (int attempt = 0; attempt < attempts && rc != 0; attempt++) {
-        if (attempt > 0) {
-            //  Lazy Pirate: a fresh socket drops whatever the old one queued.
-            zmq_close(self->sock);
-            self->sock = NULL;
-            if (client_connect(self) != 0)
-                break;
-        }
-        if (zmq_send(self->sock, buf, len, 0) != (int)len)
-            continue;
-        rc = wait_reply(self, req->request_id, now_ms() + timeout_ms, reply);
+        //  Lazy Pirate: a fresh socket drops whatever the old one queued.
+        if (attempt > 0 && cchc_client_reconnect(self, NULL) != 0)
+            break;
+        rc = cchc_client_request(self, req, timeout_ms, reply);
     }
-    free(buf);
     if (rc != 0)
         errno = ETIMEDOUT;
     return rc;

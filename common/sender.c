@@ -1,6 +1,8 @@
 /*  sender.c - see sender.h. */
 #include "sender.h"
 
+#include "client.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -11,15 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SENDER_MAX_REPLY (16 * 1024 * 1024)
-
 struct cchc_sender {
-    void *zctx; //  borrowed
-    char *endpoint;
+    cchc_client_t *client; //  owned: the connection to intake (request ids, replies)
     char id[64];
-    void *sock;   //  owned DEALER
     uint64_t seq; //  last acknowledged submission number
-    uint64_t request_id;
     uint64_t retries;
     uint64_t busy;
     uint64_t shards;   //  shards moved to (suffix of the producer id)
@@ -33,30 +30,16 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int sender_connect(cchc_sender_t *self)
-{
-    self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
-    if (!self->sock)
-        return -1;
-    int linger = 0;
-    int64_t max = SENDER_MAX_REPLY;
-    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof(linger));
-    zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
-    if (zmq_connect(self->sock, self->endpoint) != 0) {
-        zmq_close(self->sock);
-        self->sock = NULL;
-        return -1;
-    }
-    return 0;
-}
-
 cchc_sender_t *cchc_sender_new(void *zctx, const char *endpoint, const char *producer_id)
 {
     cchc_sender_t *self = calloc(1, sizeof(*self));
     if (!self)
         return NULL;
-    self->zctx = zctx;
-    self->endpoint = strdup(endpoint);
+    self->client = cchc_client_new(zctx, endpoint);
+    if (!self->client) {
+        free(self);
+        return NULL;
+    }
     if (producer_id) {
         snprintf(self->id, sizeof(self->id), "%s", producer_id);
     } else {
@@ -64,12 +47,6 @@ cchc_sender_t *cchc_sender_new(void *zctx, const char *endpoint, const char *pro
         if (getrandom(&r, sizeof(r), 0) != sizeof(r))
             r = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
         snprintf(self->id, sizeof(self->id), "p-%016llx", (unsigned long long)r);
-    }
-    self->request_id = (uint64_t)now_ms() << 16;
-    if (!self->endpoint || sender_connect(self) != 0) {
-        free(self->endpoint);
-        free(self);
-        return NULL;
     }
     return self;
 }
@@ -80,41 +57,9 @@ void cchc_sender_destroy(cchc_sender_t **self_p)
     cchc_sender_t *self = *self_p;
     if (!self)
         return;
-    if (self->sock)
-        zmq_close(self->sock);
-    free(self->endpoint);
+    cchc_client_destroy(&self->client);
     free(self);
     *self_p = NULL;
-}
-
-//  Wait for the reply to request_id until deadline (monotonic ms).
-static cchc_decoded_t *wait_reply(cchc_sender_t *self, uint64_t request_id, int64_t deadline)
-{
-    for (;;) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0)
-            return NULL;
-        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll(&item, 1, (long)left);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return NULL;
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
-            continue;
-        }
-        cchc_decoded_t *dec = NULL;
-        uint64_t id = 0;
-        cchc_err_t err;
-        int ok = cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), SENDER_MAX_REPLY, &dec, &id, &err);
-        zmq_msg_close(&msg);
-        if (ok == 0 && id == request_id)
-            return dec;
-        cchc_decoded_destroy(&dec); //  a late answer to an abandoned attempt
-    }
 }
 
 //  The owner named when every event of a submission went to the wrong
@@ -135,20 +80,13 @@ static const char *wrong_shard_owner(const Cchc__Ack *ack, size_t n)
 //  numbers are kept per intake, a new producer id starting again at 1.
 static int follow(cchc_sender_t *self, const char *endpoint)
 {
-    char *copy = strdup(endpoint);
-    if (!copy)
-        return -1;
-    free(self->endpoint);
-    self->endpoint = copy;
-    zmq_close(self->sock);
-    self->sock = NULL;
     size_t len = strlen(self->id);
     char *at = strchr(self->id, '@');
     snprintf(at ? at : self->id + len, sizeof(self->id) - (size_t)((at ? at : self->id + len) - self->id),
              "@%llu", (unsigned long long)++self->shards);
     self->seq = 0;
     self->followed++;
-    return sender_connect(self);
+    return cchc_client_reconnect(self->client, endpoint);
 }
 
 int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int timeout_ms, int deadline_ms,
@@ -172,32 +110,18 @@ int cchc_sender_submit(cchc_sender_t *self, Cchc__Event **events, size_t n, int 
             errno = ETIMEDOUT;
             return -1;
         }
+        //  Lazy Pirate: a fresh socket, the same submission number
         if (attempt > 0) {
-            //  Lazy Pirate: a fresh socket, the same submission number
             self->retries++;
-            zmq_close(self->sock);
-            self->sock = NULL;
-            if (sender_connect(self) != 0) {
+            if (cchc_client_reconnect(self->client, NULL) != 0) {
                 struct timespec ts = {0, 100 * 1000000L};
                 nanosleep(&ts, NULL);
                 continue;
             }
         }
-        env.has_request_id = true;
-        env.request_id = ++self->request_id;
-        uint8_t *buf;
-        size_t len;
-        if (cchc_encode_buf(&env, &buf, &len) != 0)
-            return -1;
-        int sent = zmq_send(self->sock, buf, len, 0);
-        free(buf);
-        if (sent != (int)len)
-            continue;
-        int64_t deadline = now_ms() + timeout_ms;
-        if (deadline > give_up)
-            deadline = give_up;
-        cchc_decoded_t *dec = wait_reply(self, env.request_id, deadline);
-        if (!dec)
+        int64_t wait = give_up - now_ms();
+        cchc_decoded_t *dec = NULL;
+        if (cchc_client_request(self->client, &env, wait < timeout_ms ? (int)wait : timeout_ms, &dec) != 0)
             continue;
         const Cchc__Envelope *r = cchc_decoded_env(dec);
         *reply = dec;
@@ -262,5 +186,5 @@ uint64_t cchc_sender_followed(const cchc_sender_t *self)
 
 const char *cchc_sender_endpoint(const cchc_sender_t *self)
 {
-    return self->endpoint;
+    return cchc_client_endpoint(self->client);
 }
