@@ -49,11 +49,13 @@ static int teardown(void **state)
     return rc;
 }
 
-//  Send raw bytes on a fresh DEALER and return the decoded reply (or NULL).
-static cchc_decoded_t *raw_call(cluster_t *c, const char *endpoint, const void *data, size_t len)
+//  Send raw bytes on a fresh DEALER and return the decoded reply (or NULL
+//  after timeout_ms).
+static cchc_decoded_t *raw_call_wait(cluster_t *c, const char *endpoint, const void *data, size_t len,
+                                     int timeout_ms)
 {
     void *sock = zmq_socket(c->zctx, ZMQ_DEALER);
-    int linger = 0, timeout = 5000;
+    int linger = 0, timeout = timeout_ms;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
     assert_int_equal(zmq_connect(sock, endpoint), 0);
@@ -70,6 +72,11 @@ static cchc_decoded_t *raw_call(cluster_t *c, const char *endpoint, const void *
     zmq_msg_close(&msg);
     zmq_close(sock);
     return dec;
+}
+
+static cchc_decoded_t *raw_call(cluster_t *c, const char *endpoint, const void *data, size_t len)
+{
+    return raw_call_wait(c, endpoint, data, len, 5000);
 }
 
 //  Expect an Error envelope with code; checks both messages are present and
@@ -135,6 +142,20 @@ static void test_oversized(void **state)
     free(buf);
     free(note);
     g_rejected++;
+}
+
+//  Far over the cap (more than 4x max_msg_bytes) the transport itself drops
+//  the message and the connection, before any decoding: no reply, and the
+//  service goes on serving everyone else.
+static void test_far_oversized_dropped(void **state)
+{
+    cluster_t *c = *state;
+    size_t len = 300 * 1024;
+    uint8_t *big = calloc(1, len);
+    cchc_decoded_t *dec = raw_call_wait(c, c->intake_ep, big, len, 1000);
+    assert_null(dec);
+    free(big);
+    assert_true(cluster_head(c) > 0); //  still serving
 }
 
 static void test_wrong_version_and_type(void **state)
@@ -345,13 +366,10 @@ int main(int argc, char **argv)
     g_argc = argc;
     g_argv = argv;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_malformed_bytes),
-        cmocka_unit_test(test_oversized),
-        cmocka_unit_test(test_wrong_version_and_type),
-        cmocka_unit_test(test_invalid_events),
-        cmocka_unit_test(test_batch_partial),
-        cmocka_unit_test(test_clock_backwards),
-        cmocka_unit_test(test_queries_for_unknown_things),
+        cmocka_unit_test(test_malformed_bytes),       cmocka_unit_test(test_oversized),
+        cmocka_unit_test(test_far_oversized_dropped), cmocka_unit_test(test_wrong_version_and_type),
+        cmocka_unit_test(test_invalid_events),        cmocka_unit_test(test_batch_partial),
+        cmocka_unit_test(test_clock_backwards),       cmocka_unit_test(test_queries_for_unknown_things),
         cmocka_unit_test(test_still_serving),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
