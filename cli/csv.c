@@ -1,8 +1,13 @@
-/*  csv.c - see csv.h. Records are parsed character by character so that
-    quoted fields may hold commas, quotes and line breaks. */
+/*  csv.c - see csv.h. Records are parsed character by character (RFC 4180)
+    so that quoted fields may hold commas, doubled quotes and line breaks;
+    anything RFC 4180 does not allow (a quote inside an unquoted field, text
+    after a closing quote, bytes that are not UTF-8) is an error naming the
+    file, line and column, because a silently misread plan file would score
+    the wrong tasks. */
 #include "csv.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +32,46 @@ static void fields_free(char **fields, size_t *n)
     *n = 0;
 }
 
-//  Read one record into out. Returns 1, 0 at EOF, -1 on error.
+//  "path:line, cột 3 (due_date)": where field col (0-based) of the record
+//  being read sits, for error messages.
+static void where(const cchc_csv_t *self, int line, size_t col, char *buf, size_t size)
+{
+    if (col < self->ncols)
+        snprintf(buf, size, "%s:%d, cột %zu (%s)", self->path, line, col + 1, self->header[col]);
+    else
+        snprintf(buf, size, "%s:%d, cột %zu", self->path, line, col + 1);
+}
+
+//  Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid
+//  (overlong forms, surrogates and code points past U+10FFFF included).
+static size_t utf8_sequence(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len)
+        return 0;
+    unsigned cp = s[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+//  Read one record into out. Returns 1, 0 at EOF, -1 on error (err set).
 static int read_record(cchc_csv_t *self, char **out, size_t *nout, char *err, size_t err_size)
 {
     size_t cap = 256, len = 0;
     char *buf = malloc(cap);
-    bool quoted = false, field_started = false, any = false;
+    char at[512];
+    //  field: before its first character; quoted: inside quotes;
+    //  after_quote: a quoted field's closing quote was read
+    bool quoted = false, field_started = false, after_quote = false, any = false;
     int c;
     *nout = 0;
     self->record_line = self->line;
@@ -42,23 +81,28 @@ static int read_record(cchc_csv_t *self, char **out, size_t *nout, char *err, si
         c = fgetc(self->file);
         if (c == EOF) {
             if (quoted) {
-                snprintf(err, err_size, "%s:%d: unterminated quoted field", self->path, self->record_line);
+                where(self, self->record_line, *nout, at, sizeof(at));
+                snprintf(err, err_size, "%s: thiếu dấu ngoặc kép đóng (unterminated quoted field)", at);
                 goto fail;
             }
             if (!any) {
                 free(buf);
                 return 0;
             }
-            break;
+            c = '\n'; //  the last record without a final line break
         }
         any = true;
+        if (c == 0) {
+            where(self, self->record_line, *nout, at, sizeof(at));
+            snprintf(err, err_size, "%s: ký tự NUL (NUL byte)", at);
+            goto fail;
+        }
         if (quoted) {
             if (c == '"') {
                 int next = fgetc(self->file);
-                if (next == '"') {
-                    c = '"';
-                } else {
+                if (next != '"') { //  "" is a quote; a lone " closes the field
                     quoted = false;
+                    after_quote = true;
                     if (next != EOF)
                         ungetc(next, self->file);
                     continue;
@@ -66,9 +110,6 @@ static int read_record(cchc_csv_t *self, char **out, size_t *nout, char *err, si
             } else if (c == '\n') {
                 self->line++;
             }
-        } else if (c == '"' && !field_started) {
-            quoted = field_started = true;
-            continue;
         } else if (c == ',' || c == '\n' || c == '\r') {
             if (c == '\r') {
                 int next = fgetc(self->file);
@@ -77,23 +118,44 @@ static int read_record(cchc_csv_t *self, char **out, size_t *nout, char *err, si
                 c = '\n';
             }
             if (*nout == MAX_FIELDS) {
-                snprintf(err, err_size, "%s:%d: more than %d fields", self->path, self->record_line,
-                         MAX_FIELDS);
+                snprintf(err, err_size, "%s:%d: quá %d cột (more than %d fields)", self->path,
+                         self->record_line, MAX_FIELDS, MAX_FIELDS);
                 goto fail;
             }
             buf[len] = 0;
+            for (size_t i = 0; i < len;) {
+                size_t n = utf8_sequence((const unsigned char *)buf + i);
+                if (!n) {
+                    where(self, self->record_line, *nout, at, sizeof(at));
+                    snprintf(
+                        err, err_size,
+                        "%s: không phải văn bản UTF-8 hợp lệ, hãy lưu tệp dạng CSV UTF-8 (invalid UTF-8)",
+                        at);
+                    goto fail;
+                }
+                i += n;
+            }
             out[(*nout)++] = strdup(buf);
             len = 0;
-            field_started = false;
+            field_started = after_quote = false;
             if (c == '\n') {
                 self->line++;
                 free(buf);
                 return 1;
             }
             continue;
-        } else if (c == '"') {
-            snprintf(err, err_size, "%s:%d: quote inside an unquoted field", self->path, self->record_line);
+        } else if (after_quote || (c == '"' && field_started)) {
+            where(self, self->record_line, *nout, at, sizeof(at));
+            snprintf(err, err_size,
+                     after_quote
+                         ? "%s: ký tự sau dấu ngoặc kép đóng, trước dấu phẩy (text after a closing quote)"
+                         : "%s: dấu ngoặc kép giữa trường không đặt trong ngoặc kép (quote inside an "
+                           "unquoted field)",
+                     at);
             goto fail;
+        } else if (c == '"') {
+            quoted = field_started = true;
+            continue;
         }
         field_started = true;
         if (len + 2 > cap) {
@@ -104,11 +166,6 @@ static int read_record(cchc_csv_t *self, char **out, size_t *nout, char *err, si
         }
         buf[len++] = (char)c;
     }
-    //  last record without a final newline
-    buf[len] = 0;
-    out[(*nout)++] = strdup(buf);
-    free(buf);
-    return 1;
 fail:
     free(buf);
     fields_free(out, nout);
@@ -124,7 +181,7 @@ cchc_csv_t *cchc_csv_open(const char *path, char *err, size_t err_size)
     self->path = strdup(path);
     self->line = 1;
     if (!self->file) {
-        snprintf(err, err_size, "%s: cannot open", path);
+        snprintf(err, err_size, "%s: không mở được tệp (cannot open: %s)", path, strerror(errno));
         cchc_csv_close(&self);
         return NULL;
     }
@@ -139,7 +196,7 @@ cchc_csv_t *cchc_csv_open(const char *path, char *err, size_t err_size)
     int rc = read_record(self, self->header, &self->ncols, err, err_size);
     if (rc <= 0) {
         if (rc == 0)
-            snprintf(err, err_size, "%s: empty file (no header row)", path);
+            snprintf(err, err_size, "%s: tệp rỗng, không có dòng tiêu đề (empty file, no header row)", path);
         cchc_csv_close(&self);
         return NULL;
     }
@@ -171,8 +228,9 @@ int cchc_csv_next(cchc_csv_t *self, char *err, size_t err_size)
         if (self->nfields == 1 && self->fields[0][0] == 0)
             continue; //  blank line
         if (self->nfields != self->ncols) {
-            snprintf(err, err_size, "%s:%d: %zu fields, the header has %zu", self->path, self->record_line,
-                     self->nfields, self->ncols);
+            snprintf(err, err_size,
+                     "%s:%d: dòng có %zu cột, dòng tiêu đề có %zu (%zu fields, the header has %zu)",
+                     self->path, self->record_line, self->nfields, self->ncols, self->nfields, self->ncols);
             return -1;
         }
         return 1;
@@ -194,7 +252,8 @@ int cchc_csv_require(const cchc_csv_t *self, const char *const *columns, char *e
         for (size_t i = 0; i < self->ncols && !found; i++)
             found = strcmp(self->header[i], columns[c]) == 0;
         if (!found) {
-            snprintf(err, err_size, "%s:1: missing column '%s'", self->path, columns[c]);
+            snprintf(err, err_size, "%s:1: thiếu cột '%s' trong dòng tiêu đề (missing column '%s')",
+                     self->path, columns[c], columns[c]);
             return -1;
         }
     }

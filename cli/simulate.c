@@ -1,12 +1,23 @@
 /*  simulate.c - `cchc simulate DIR`: the demo's year 2026, played for real.
 
     From tasks.csv, units.csv and simulation.csv (each unit's profile:
-    diligent, steady, late, unmet) and a seed, the simulator plans what each
-    unit does with each task: progress reports, submission, the reviewer's
-    verdict (sometimes a failure and a resubmission), one extension approved
-    in time for an objective reason and one approved late. Then it plays the
-    plan through intake, moving the manual clock day by day, and shows the
-    ranking every month and the alerts decided so far. Same seed, same year.
+    diligent, steady, late, unmet) and a seed, the simulator first plans what
+    each unit does with each task: progress reports with growing percent and
+    outputs, the submission, the verdict of the reviewer (the head of Phòng
+    Văn hóa - Xã hội, sent as actor "ward"), sometimes a failure and a
+    resubmission, one extension approved in time for an objective reason and
+    one approved late. The plan depends only on the files and the seed
+    (xorshift64*), so the same seed plays the same year.
+
+    Then it plays the plan through intake like any other client: the manual
+    clock moves week by week from the current log time to 01/01/2027 00:00,
+    stopping also at 09:00 of each day when some unit acts, and after every
+    move the simulator waits until scoring and notify have consumed the log
+    up to intake's head (what was planned before the current log time
+    happens on the first day played). At the end of each month it prints the ranking (one
+    line per unit, with an arrow when the rank moved) and the alerts decided
+    so far by kind; at the end of the year, the final ranking table and the
+    alert counts.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +30,7 @@
 
 #define MAX_TASKS   1000
 #define MAX_UNITS   64
-#define MAX_ACTIONS (MAX_TASKS * 8)
+#define MAX_ACTIONS (MAX_TASKS * 8) //  plan_task plans at most 7 per task
 #define YEAR_START  20260101
 #define YEAR_END    20261231
 
@@ -41,7 +52,7 @@ typedef struct {
 } sim_task_t;
 
 typedef struct {
-    char code[64], head[64];
+    char code[64], head[64], vice_chairman[64];
     profile_t profile;
     uint32_t last_rank;
 } sim_unit_t;
@@ -52,7 +63,7 @@ typedef struct {
     act_kind_t kind;
     int task;
     int percent, outputs;
-    int32_t new_due;
+    int32_t new_due; //  extensions: the new due date
 } action_t;
 
 typedef struct {
@@ -86,7 +97,7 @@ static void plan(sim_t *s, int32_t date, act_kind_t kind, int task, int percent,
     if (s->nactions == MAX_ACTIONS || date > YEAR_END)
         return; //  what falls after the year does not happen in it
     if (date < 20260105)
-        date = 20260105;
+        date = 20260105; //  nobody acts in the plan's first days, before the first working week
     action_t *a = &s->actions[s->nactions];
     a->date = date;
     a->order = s->nactions++;
@@ -105,18 +116,41 @@ static sim_unit_t *unit_of(sim_t *s, const char *code)
     return NULL;
 }
 
+//  Open DIR/name and check its header has columns; NULL with err set.
+static cchc_csv_t *open_checked(const char *dir, const char *name, const char *const *columns, char *err,
+                                size_t err_size)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    cchc_csv_t *csv = cchc_csv_open(path, err, err_size);
+    if (csv && cchc_csv_require(csv, columns, err, err_size) != 0)
+        cchc_csv_close(&csv);
+    return csv;
+}
+
+//  Units (the reviewer is the head of VHXH, else of the first unit), their
+//  profiles (steady unless simulation.csv says otherwise) and the tasks.
 static int load(sim_t *s, const char *dir)
 {
-    char path[1024], err[1200];
+    static const char *const unit_cols[] = {"code", "head", "vice_chairman", NULL};
+    static const char *const profile_cols[] = {"unit", "profile", NULL};
+    static const char *const task_cols[] = {"code", "unit", "due_date", "outputs_required", NULL};
+    char err[1200];
     int rc;
-    snprintf(path, sizeof(path), "%s/units.csv", dir);
-    cchc_csv_t *csv = cchc_csv_open(path, err, sizeof(err));
+    cchc_csv_t *csv = open_checked(dir, "units.csv", unit_cols, err, sizeof(err));
     if (!csv)
         goto fail;
-    while ((rc = cchc_csv_next(csv, err, sizeof(err))) == 1 && s->nunits < MAX_UNITS) {
+    while ((rc = cchc_csv_next(csv, err, sizeof(err))) == 1) {
+        if (s->nunits == MAX_UNITS) {
+            snprintf(err, sizeof(err), "%s: quá %d đơn vị (more than %d units)", cchc_csv_path(csv),
+                     MAX_UNITS, MAX_UNITS);
+            rc = -1;
+            break;
+        }
         sim_unit_t *u = &s->units[s->nunits++];
         snprintf(u->code, sizeof(u->code), "%s", cchc_csv_field(csv, "code"));
         snprintf(u->head, sizeof(u->head), "%s", cchc_csv_field(csv, "head"));
+        snprintf(u->vice_chairman, sizeof(u->vice_chairman), "%s", cchc_csv_field(csv, "vice_chairman"));
         u->profile = PROFILE_STEADY;
         if (!strcmp(u->code, "VHXH"))
             snprintf(s->reviewer, sizeof(s->reviewer), "%s", u->head);
@@ -125,14 +159,17 @@ static int load(sim_t *s, const char *dir)
     if (rc < 0)
         goto fail;
 
-    snprintf(path, sizeof(path), "%s/simulation.csv", dir);
-    if (!(csv = cchc_csv_open(path, err, sizeof(err))))
+    if (!(csv = open_checked(dir, "simulation.csv", profile_cols, err, sizeof(err))))
         goto fail;
     while ((rc = cchc_csv_next(csv, err, sizeof(err))) == 1) {
         sim_unit_t *u = unit_of(s, cchc_csv_field(csv, "unit"));
         const char *p = cchc_csv_field(csv, "profile");
-        if (!u || !p) {
-            snprintf(err, sizeof(err), "%s:%d: unknown unit or no profile", path, cchc_csv_line(csv));
+        if (!u || (strcmp(p, "diligent") && strcmp(p, "steady") && strcmp(p, "late") && strcmp(p, "unmet"))) {
+            snprintf(
+                err, sizeof(err),
+                "%s:%d: đơn vị không có trong units.csv hoặc hồ sơ không phải diligent|steady|late|unmet "
+                "(unknown unit or profile)",
+                cchc_csv_path(csv), cchc_csv_line(csv));
             rc = -1;
             break;
         }
@@ -145,21 +182,28 @@ static int load(sim_t *s, const char *dir)
     if (rc < 0)
         goto fail;
 
-    snprintf(path, sizeof(path), "%s/tasks.csv", dir);
-    if (!(csv = cchc_csv_open(path, err, sizeof(err))))
+    if (!(csv = open_checked(dir, "tasks.csv", task_cols, err, sizeof(err))))
         goto fail;
-    while ((rc = cchc_csv_next(csv, err, sizeof(err))) == 1 && s->ntasks < MAX_TASKS) {
-        sim_task_t *t = &s->tasks[s->ntasks];
-        snprintf(t->code, sizeof(t->code), "%s", cchc_csv_field(csv, "code"));
-        snprintf(t->unit, sizeof(t->unit), "%s", cchc_csv_field(csv, "unit"));
-        t->outputs = atoi(cchc_csv_field(csv, "outputs_required"));
-        if (t->outputs < 1)
-            t->outputs = 1;
-        if (cchc_date_parse(cchc_csv_field(csv, "due_date"), &t->due) != 0) {
-            snprintf(err, sizeof(err), "%s:%d: bad due_date", path, cchc_csv_line(csv));
+    while ((rc = cchc_csv_next(csv, err, sizeof(err))) == 1) {
+        if (s->ntasks == MAX_TASKS) {
+            snprintf(err, sizeof(err), "%s: quá %d nhiệm vụ (more than %d tasks)", cchc_csv_path(csv),
+                     MAX_TASKS, MAX_TASKS);
             rc = -1;
             break;
         }
+        sim_task_t *t = &s->tasks[s->ntasks];
+        long outputs = 1;
+        const char *v = cchc_csv_field(csv, "outputs_required");
+        snprintf(t->code, sizeof(t->code), "%s", cchc_csv_field(csv, "code"));
+        snprintf(t->unit, sizeof(t->unit), "%s", cchc_csv_field(csv, "unit"));
+        if (cchc_date_parse(cchc_csv_field(csv, "due_date"), &t->due) != 0 ||
+            (*v && cli_parse_int(v, 1, 1000000, &outputs) != 0)) {
+            snprintf(err, sizeof(err), "%s:%d: due_date hoặc outputs_required không hợp lệ (bad value)",
+                     cchc_csv_path(csv), cchc_csv_line(csv));
+            rc = -1;
+            break;
+        }
+        t->outputs = (int)outputs;
         s->ntasks++;
     }
     cchc_csv_close(&csv);
@@ -212,11 +256,12 @@ static void plan_task(sim_t *s, int i, bool *extended_objective, bool *extended_
         break;
     }
     int half = t->outputs / 2;
-    plan(s, cchc_date_add(submit, -14), ACT_PROGRESS, i, 40, half, 0);
-    if (never) {
+    if (never) { //  work stops short of the outputs required, and stays there
+        plan(s, cchc_date_add(due, -14), ACT_PROGRESS, i, 40, half, 0);
         plan(s, cchc_date_add(due, -3), ACT_PROGRESS, i, 60, t->outputs > 1 ? t->outputs - 1 : 0, 0);
         return;
     }
+    plan(s, cchc_date_add(submit, -14), ACT_PROGRESS, i, 40, half, 0);
     plan(s, cchc_date_add(submit, -5), ACT_PROGRESS, i, 90, t->outputs, 0);
     plan(s, submit, ACT_SUBMIT, i, 0, 0, 0);
     if (fail_first) {
@@ -291,6 +336,9 @@ static int play_day(cli_t *cli, sim_t *s, int from, int to, uint64_t *head)
             dc[n].objective = a->kind == ACT_EXTEND_OBJECTIVE;
             dc[n].reason = a->kind == ACT_EXTEND_OBJECTIVE ? "Chờ văn bản hướng dẫn của cấp trên"
                                                            : "Đơn vị đề nghị lùi thời hạn";
+            //  approved by the vice-chairman in charge of the unit
+            const sim_unit_t *u = unit_of(s, t->unit);
+            dc[n].approver = u && u->vice_chairman[0] ? (char *)u->vice_chairman : NULL;
             ev[n].actor = "ward";
             ev[n].payload_case = CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED;
             ev[n].deadline_changed = &dc[n];
@@ -309,15 +357,10 @@ static int64_t local_time(int32_t date, int hour)
     return cchc_date_start_ms(date) + (int64_t)hour * 3600 * 1000;
 }
 
-//  Alerts decided so far, by kind.
+//  Alerts decided so far, by kind (AlertKind values 0..3).
 static int alert_counts(cli_t *cli, unsigned counts[4])
 {
-    Cchc__AlertQuery q = CCHC__ALERT_QUERY__INIT;
-    q.ward = (char *)cli->ward;
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.body_case = CCHC__ENVELOPE__BODY_ALERT_QUERY;
-    env.alert_query = &q;
-    cchc_decoded_t *reply = cli_query(cli, "notify", &env, CCHC__ENVELOPE__BODY_ALERT_LIST);
+    cchc_decoded_t *reply = cli_query_alerts(cli, 0);
     if (!reply)
         return -1;
     memset(counts, 0, 4 * sizeof(unsigned));
@@ -329,72 +372,82 @@ static int alert_counts(cli_t *cli, unsigned counts[4])
     return 0;
 }
 
-static cchc_decoded_t *ranking(cli_t *cli)
+static void print_alert_counts(const unsigned counts[4])
 {
-    Cchc__RankingQuery q = CCHC__RANKING_QUERY__INIT;
-    q.ward = (char *)cli->ward;
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.body_case = CCHC__ENVELOPE__BODY_RANKING_QUERY;
-    env.ranking_query = &q;
-    return cli_query(cli, "scoring", &env, CCHC__ENVELOPE__BODY_RANKING);
+    printf("%s %u, %s %u, %s %u, %s %u", cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_REMINDER),
+           counts[0], cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_OVERDUE), counts[1],
+           cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_ESCALATION), counts[2],
+           cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_RESOLVED), counts[3]);
 }
 
+//  The month's compact ranking: rank, unit code, score, tier, rank change.
 static int print_month(cli_t *cli, sim_t *s, int32_t month_end)
 {
-    cchc_decoded_t *reply = ranking(cli);
+    cchc_decoded_t *reply = cli_query_ranking(cli);
     unsigned counts[4];
     if (!reply || alert_counts(cli, counts) != 0) {
         cchc_decoded_destroy(&reply);
         return -1;
     }
     const Cchc__Ranking *r = cchc_decoded_env(reply)->ranking;
-    printf("Tháng %02d/%d — xếp hạng:\n", month_end / 100 % 100, month_end / 10000);
+    printf("Tháng %02d/%d:\n", month_end / 100 % 100, month_end / 10000);
     for (size_t i = 0; i < r->n_entries; i++) {
         const Cchc__RankEntry *e = r->entries[i];
         sim_unit_t *u = unit_of(s, e->unit);
         char score[16], arrow[16] = "";
         if (u && u->last_rank && u->last_rank != e->rank)
-            snprintf(arrow, sizeof(arrow), "%s%u", e->rank < u->last_rank ? "↑" : "↓",
+            snprintf(arrow, sizeof(arrow), " %s%u", e->rank < u->last_rank ? "↑" : "↓",
                      e->rank < u->last_rank ? u->last_rank - e->rank : e->rank - u->last_rank);
         if (u)
             u->last_rank = e->rank;
-        printf("  %u. ", e->rank);
-        cchc_print_padded(stdout, e->unit, 7, 0);
-        cchc_print_padded(
-            stdout, e->tier == CCHC__TIER__TIER_UNRATED ? "—" : cchc_format_score(e->score_centi, score, 16),
-            6, 1);
-        printf("  ");
-        cchc_print_padded(stdout, cchc_tier_label_vi(e->tier), 20, 0);
-        printf(" %s\n", arrow);
+        printf("  %2u. ", e->rank);
+        cchc_print_padded(stdout, e->unit, 8, false);
+        cchc_print_padded(stdout,
+                          e->tier == CCHC__TIER__TIER_UNRATED
+                              ? "—"
+                              : cchc_format_score(e->score_centi, score, sizeof(score)),
+                          6, true);
+        printf("  %s%s\n", cchc_tier_label_vi(e->tier), arrow);
     }
-    printf("  Cảnh báo đã gửi đến nay: nhắc hạn %u, quá hạn %u, báo cáo vượt cấp %u, đã xử lý %u\n",
-           counts[0], counts[1], counts[2], counts[3]);
+    printf("  Cảnh báo đến nay: ");
+    print_alert_counts(counts);
+    printf("\n");
     cchc_decoded_destroy(&reply);
     return 0;
 }
 
+//  Move the clock to to_ms (unless the log is already there) and wait until
+//  scoring and notify have caught up with the log.
+static int step_clock(cli_t *cli, int64_t to_ms, int64_t *now, uint64_t *head)
+{
+    if (to_ms > *now) {
+        if (cli_advance(cli, to_ms, head) != 0)
+            return -1;
+        *now = to_ms;
+    }
+    return cli_wait_consumers(cli, *head, 10000);
+}
+
 int cmd_simulate(cli_t *cli, int argc, char **argv)
 {
-    const char *dir = NULL;
-    uint64_t seed = 2026;
-    bool quiet = false;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--seed") && i + 1 < argc)
-            seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--quiet"))
-            quiet = true;
-        else if (strcmp(argv[i], "--json") != 0)
-            dir = argv[i];
-    }
-    if (!dir) {
-        fprintf(stderr, "Cách dùng: cchc simulate DIR [--seed N] [--quiet]\n");
+    static const char *const known[] = {"seed", NULL};
+    static const char *const flags[] = {"quiet", NULL};
+    cli_args_t a;
+    long long seed = 2026;
+    if (cli_args_parse(argc, argv, known, flags, &a) != 0 || a.npositional != 1 ||
+        (cli_arg(&a, "seed") && (sscanf(cli_arg(&a, "seed"), "%lld", &seed) != 1 || seed < 0))) {
+        fprintf(stderr, "Cách dùng (usage): cchc simulate DIR [--seed N] [--quiet]\n");
         return 2;
     }
+    const char *dir = a.positional[0];
+    //  --json: no monthly lines, only the final ranking as JSON
+    bool quiet = cli_arg(&a, "quiet") || cli->json;
     sim_t *s = calloc(1, sizeof(*s));
     if (!s)
         abort();
-    s->rng = seed * 0x9E3779B97F4A7C15ULL + 1;
+    s->rng = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1; //  never 0, which xorshift cannot leave
     int rc = 1;
+    cchc_decoded_t *reply = NULL;
     if (load(s, dir) != 0)
         goto done;
     bool ext_obj = false, ext_late = false;
@@ -404,11 +457,28 @@ int cmd_simulate(cli_t *cli, int argc, char **argv)
 
     uint64_t head = 0;
     int64_t now;
-    if (cli_status(cli, &head, &now, NULL) != 0)
+    bool manual;
+    if (cli_status(cli, &head, &now, &manual) != 0)
         goto done;
-    if (!quiet)
-        printf("Mô phỏng năm 2026: %d nhiệm vụ, %d thao tác của các đơn vị (seed %llu).\n\n", s->ntasks,
-               s->nactions, (unsigned long long)seed);
+    if (!manual) {
+        fprintf(stderr,
+                "Dịch vụ tiếp nhận không chạy với đồng hồ thủ công (clock=manual): không mô phỏng được.\n"
+                "    (intake's clock is not manual)\n");
+        goto done;
+    }
+    if (now >= cchc_date_end_ms(YEAR_END)) {
+        char when[32];
+        fprintf(stderr,
+                "Năm 2026 đã kết thúc theo đồng hồ của nhật ký (%s): không còn gì để mô phỏng.\n"
+                "    (the log's clock is past 2026)\n",
+                cchc_time_format(now, when, sizeof(when)));
+        goto done;
+    }
+    if (!quiet) {
+        char when[32];
+        printf("Mô phỏng năm 2026 từ %s: %d nhiệm vụ, %d thao tác của các đơn vị (seed %lld).\n\n",
+               cchc_time_format(now, when, sizeof(when)), s->ntasks, s->nactions, seed);
+    }
     int k = 0;
     int32_t day = cchc_date_of_ms(now) > YEAR_START ? cchc_date_of_ms(now) : YEAR_START;
     for (; day <= YEAR_END; day = cchc_date_add(day, 1)) {
@@ -416,49 +486,44 @@ int cmd_simulate(cli_t *cli, int argc, char **argv)
         while (end < s->nactions && s->actions[end].date <= day)
             end++;
         if (end > k) {
-            if (local_time(day, 9) > now && cli_advance(cli, local_time(day, 9), &head) != 0)
+            if (step_clock(cli, local_time(day, 9), &now, &head) != 0)
                 goto done;
-            now = local_time(day, 9) > now ? local_time(day, 9) : now;
             for (int from = k; from < end; from += 64)
                 if (play_day(cli, s, from, end < from + 64 ? end : from + 64, &head) != 0)
                     goto done;
             k = end;
         }
-        int32_t next = cchc_date_add(day, 1);
-        bool month_end = next / 100 % 100 != day / 100 % 100;
+        bool month_end = cchc_date_add(day, 1) / 100 % 100 != day / 100 % 100;
         bool week_end = cchc_date_diff(YEAR_START, day) % 7 == 6;
-        if (month_end || week_end) {
-            //  the clock moves at the end of every week, so deadlines pass
-            //  even in weeks when nobody reports
-            if (cli_advance(cli, local_time(day, 18), &head) != 0)
-                goto done;
-            now = local_time(day, 18);
-        }
-        if (month_end && !quiet) {
-            if (cli_wait_consumers(cli, head, 10000) != 0 || print_month(cli, s, day) != 0)
-                goto done;
-        }
+        //  the clock moves at the end of every week, so that deadlines pass
+        //  and reminders go out even in weeks when nobody reports
+        if ((month_end || week_end) && step_clock(cli, local_time(day, 18), &now, &head) != 0)
+            goto done;
+        if (month_end && !quiet && print_month(cli, s, day) != 0)
+            goto done;
     }
     //  The year is over: 01/01/2027 00:00.
-    if (cli_advance(cli, cchc_date_end_ms(YEAR_END), &head) != 0 || cli_wait_consumers(cli, head, 10000) != 0)
+    if (step_clock(cli, cchc_date_end_ms(YEAR_END), &now, &head) != 0)
         goto done;
-    cchc_decoded_t *reply = ranking(cli);
     unsigned counts[4];
-    if (!reply || alert_counts(cli, counts) != 0) {
-        cchc_decoded_destroy(&reply);
+    if (!(reply = cli_query_ranking(cli)) || alert_counts(cli, counts) != 0)
         goto done;
+    if (cli->json) {
+        cchc_render_ranking_json(stdout, cchc_decoded_env(reply)->ranking);
+    } else {
+        printf("\n=== Kết quả năm 2026 ===\n");
+        cchc_render_ranking(stdout, cchc_decoded_env(reply)->ranking);
+        printf("\nCảnh báo trong năm: ");
+        print_alert_counts(counts);
+        printf(" (tổng %u).\n", counts[0] + counts[1] + counts[2] + counts[3]);
     }
-    printf("\n=== Kết quả năm 2026 ===\n");
-    cli_print_ranking(cli, cchc_decoded_env(reply)->ranking);
-    cchc_decoded_destroy(&reply);
-    printf("\nCảnh báo trong năm: nhắc hạn %u, quá hạn %u, báo cáo vượt cấp %u, đã xử lý %u (tổng %u).\n",
-           counts[0], counts[1], counts[2], counts[3], counts[0] + counts[1] + counts[2] + counts[3]);
     if (s->rejected) {
-        fprintf(stderr, "%d thao tác mô phỏng bị từ chối.\n", s->rejected);
+        fprintf(stderr, "%d thao tác mô phỏng bị từ chối (simulated updates rejected).\n", s->rejected);
         goto done;
     }
     rc = 0;
 done:
+    cchc_decoded_destroy(&reply);
     free(s);
     return rc;
 }

@@ -3,18 +3,21 @@
     independent of the C library's time zone settings. */
 #include "clock.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 void cchc_clock_init(cchc_clock_t *self, bool manual, int64_t start_ms)
 {
+    assert(self);
     self->manual = manual;
     self->manual_ms = manual ? start_ms : 0;
 }
 
 int64_t cchc_clock_now(const cchc_clock_t *self)
 {
+    assert(self);
     if (self->manual)
         return self->manual_ms;
     struct timespec ts;
@@ -24,6 +27,7 @@ int64_t cchc_clock_now(const cchc_clock_t *self)
 
 int cchc_clock_set(cchc_clock_t *self, int64_t to_ms)
 {
+    assert(self);
     if (!self->manual)
         return -1;
     if (to_ms < self->manual_ms)
@@ -201,7 +205,7 @@ int cchc_time_parse(const char *text, int64_t *ms)
         p++;
     } else if (*p == '+' || *p == '-') {
         int sign = *p++ == '-' ? -1 : 1, oh, om;
-        if (digits(&p, 2, &oh) != 0 || *p++ != ':' || digits(&p, 2, &om) != 0)
+        if (digits(&p, 2, &oh) != 0 || *p++ != ':' || digits(&p, 2, &om) != 0 || oh > 23 || om > 59)
             return -1;
         offset = sign * ((int64_t)oh * 3600000 + (int64_t)om * 60000);
     }

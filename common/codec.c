@@ -23,7 +23,8 @@ struct cchc_decoded {
     Cchc__Envelope *env; //  unpacked through allocator
     ProtobufCAllocator allocator;
     size_t live, budget; //  bytes handed out and not freed; the cap
-    bool exhausted;      //  an allocation was refused
+    bool exhausted;      //  an allocation was refused: over the budget
+    bool out_of_memory;  //  malloc itself failed (not the sender's fault)
 };
 
 static void *budget_alloc(void *data, size_t size)
@@ -34,8 +35,10 @@ static void *budget_alloc(void *data, size_t size)
         return NULL;
     }
     uint8_t *block = malloc(size + HEADER);
-    if (!block)
+    if (!block) {
+        self->out_of_memory = true;
         return NULL;
+    }
     memcpy(block, &size, sizeof(size));
     self->live += size;
     return block + HEADER;
@@ -80,38 +83,48 @@ int cchc_decode(const void *data, size_t len, size_t max_bytes, cchc_decoded_t *
         *request_id = 0;
     cchc_err_clear(err);
     if (len > max_bytes) {
-        char detail[64];
-        snprintf(detail, sizeof(detail), "%zu > %zu bytes", len, max_bytes);
-        return cchc_err_set(err, CCHC__ERROR_CODE__ERR_OVERSIZED, -1, detail);
+        char vi[96], en[96]; //  refused before unpacking anything
+        snprintf(vi, sizeof(vi), "%zu byte, tối đa %zu byte", len, max_bytes);
+        snprintf(en, sizeof(en), "%zu bytes, at most %zu", len, max_bytes);
+        return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__ERR_OVERSIZED, -1, vi, en);
     }
     cchc_decoded_t *self = calloc(1, sizeof(*self));
     if (!self)
-        return cchc_err_set(err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "out of memory");
+        return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "hết bộ nhớ", "out of memory");
     self->budget = CCHC_DECODE_EXPANSION * len + 4096;
     self->allocator = (ProtobufCAllocator){budget_alloc, budget_free, self};
     self->env = cchc__envelope__unpack(&self->allocator, len, data);
     if (!self->env) {
-        bool budget = self->exhausted;
+        bool budget = self->exhausted, oom = self->out_of_memory;
         cchc_decoded_destroy(&self);
         if (budget)
-            return cchc_err_set(err, CCHC__ERROR_CODE__ERR_OVERSIZED, -1,
-                                "vượt ngân sách bộ nhớ / memory budget exceeded");
+            return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__ERR_OVERSIZED, -1, "vượt ngân sách bộ nhớ",
+                                      "memory budget exceeded");
+        if (oom)
+            return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "hết bộ nhớ", "out of memory");
         return cchc_err_set(err, CCHC__ERROR_CODE__ERR_MALFORMED, -1, NULL);
     }
     if (request_id && self->env->has_request_id)
         *request_id = self->env->request_id;
     if (!self->env->has_version || self->env->version != CCHC_PROTOCOL_VERSION) {
-        char detail[64];
-        if (self->env->has_version)
-            snprintf(detail, sizeof(detail), "%u (expected %d)", self->env->version, CCHC_PROTOCOL_VERSION);
-        else
-            snprintf(detail, sizeof(detail), "none (expected %d)", CCHC_PROTOCOL_VERSION);
+        char vi[96], en[96];
+        if (self->env->has_version) {
+            snprintf(vi, sizeof(vi), "nhận phiên bản %u, cần phiên bản %d", self->env->version,
+                     CCHC_PROTOCOL_VERSION);
+            snprintf(en, sizeof(en), "got version %u, expected %d", self->env->version,
+                     CCHC_PROTOCOL_VERSION);
+        } else {
+            snprintf(vi, sizeof(vi), "không ghi phiên bản, cần phiên bản %d", CCHC_PROTOCOL_VERSION);
+            snprintf(en, sizeof(en), "no version given, expected %d", CCHC_PROTOCOL_VERSION);
+        }
         cchc_decoded_destroy(&self);
-        return cchc_err_set(err, CCHC__ERROR_CODE__ERR_UNSUPPORTED_VERSION, -1, detail);
+        return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__ERR_UNSUPPORTED_VERSION, -1, vi, en);
     }
     if (self->env->body_case == CCHC__ENVELOPE__BODY__NOT_SET) {
         cchc_decoded_destroy(&self);
-        return cchc_err_set(err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1, "no body");
+        return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1,
+                                  "không có nội dung hoặc loại thông điệp chưa biết",
+                                  "no body, or a body of a type this build does not know");
     }
     *out = self;
     return 0;
@@ -124,7 +137,9 @@ int cchc_encode(Cchc__Envelope *env, zmq_msg_t *msg)
     size_t len = cchc__envelope__get_packed_size(env);
     if (zmq_msg_init_size(msg, len) != 0)
         return -1;
-    cchc__envelope__pack(env, zmq_msg_data(msg));
+    size_t packed = cchc__envelope__pack(env, zmq_msg_data(msg));
+    assert(packed == len);
+    (void)packed;
     return 0;
 }
 
@@ -136,7 +151,9 @@ int cchc_encode_buf(Cchc__Envelope *env, uint8_t **buf, size_t *len)
     *buf = malloc(*len ? *len : 1);
     if (!*buf)
         return -1;
-    cchc__envelope__pack(env, *buf);
+    size_t packed = cchc__envelope__pack(env, *buf);
+    assert(packed == *len);
+    (void)packed;
     return 0;
 }
 

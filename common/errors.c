@@ -1,6 +1,13 @@
-/*  errors.c - the standard Vietnamese and English message of every error code. */
+/*  errors.c - the standard Vietnamese and English message of every error code.
+
+    One table indexed by the wire enum holds each code's stable name and its
+    two messages; test_errors checks that every value of the enum has an
+    entry. Messages with their detail are cut to the fixed buffers of
+    cchc_err_t at a UTF-8 character boundary, never inside a character.
+*/
 #include "errors.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +36,8 @@ static const error_text_t error_texts[] = {
                                               "task belongs to another unit"},
     [CCHC__ERROR_CODE__ERR_OUT_OF_RANGE] = {"out_of_range", "Giá trị nằm ngoài phạm vi cho phép",
                                             "value out of range"},
-    [CCHC__ERROR_CODE__ERR_DUPLICATE] = {"duplicate", "Đã được đăng ký trước đó", "already registered"},
+    [CCHC__ERROR_CODE__ERR_DUPLICATE] = {"duplicate", "Dữ liệu đã được đăng ký trước đó",
+                                         "already registered"},
     [CCHC__ERROR_CODE__ERR_INVALID_STATE] = {"invalid_state",
                                              "Không thực hiện được ở trạng thái hiện tại của nhiệm vụ",
                                              "not allowed in the task's current state"},
@@ -39,18 +47,21 @@ static const error_text_t error_texts[] = {
                                                 "unknown official"},
     [CCHC__ERROR_CODE__ERR_CLOCK_NOT_MANUAL] = {"clock_not_manual", "Dịch vụ không chạy với đồng hồ thủ công",
                                                 "the service does not run a manual clock"},
-    [CCHC__ERROR_CODE__ERR_CLOCK_BACKWARDS] = {"clock_backwards", "Không thể lùi đồng hồ về quá khứ",
+    [CCHC__ERROR_CODE__ERR_CLOCK_BACKWARDS] = {"clock_backwards",
+                                               "Không được lùi đồng hồ về thời điểm trước đó",
                                                "the clock cannot go back"},
     [CCHC__ERROR_CODE__ERR_TIME_BEFORE_ASSIGNED] = {"time_before_assigned",
                                                     "Thời điểm cập nhật trước khi nhiệm vụ được giao",
                                                     "time before the task was assigned"},
     [CCHC__ERROR_CODE__ERR_BUSY] = {"busy", "Hệ thống đang bận, vui lòng gửi lại sau", "busy, retry later"},
-    [CCHC__ERROR_CODE__ERR_WRONG_SHARD] = {"wrong_shard", "Phường thuộc máy chủ khác",
+    [CCHC__ERROR_CODE__ERR_WRONG_SHARD] = {"wrong_shard", "Phường do máy chủ khác phụ trách",
                                            "ward served by another shard"},
     [CCHC__ERROR_CODE__ERR_INTERNAL] = {"internal", "Lỗi nội bộ của hệ thống", "internal error"},
-    [CCHC__ERROR_CODE__ERR_SEQUENCE_GAP] = {"sequence_gap", "Số thứ tự gửi bị nhảy cóc, cần gửi lại từ số còn thiếu",
+    [CCHC__ERROR_CODE__ERR_SEQUENCE_GAP] = {"sequence_gap",
+                                            "Số thứ tự lần gửi không liên tục, cần gửi lại từ số còn thiếu",
                                             "producer sequence gap"},
-    [CCHC__ERROR_CODE__ERR_STALE_SEQUENCE] = {"stale_sequence", "Số thứ tự gửi đã cũ, lần gửi này đã được xử lý",
+    [CCHC__ERROR_CODE__ERR_STALE_SEQUENCE] = {"stale_sequence",
+                                              "Số thứ tự lần gửi đã cũ, lần gửi này đã được xử lý trước đó",
                                               "stale producer sequence"},
     [CCHC__ERROR_CODE__ERR_NOT_PERMITTED] = {"not_permitted", "Không có quyền thực hiện thao tác này",
                                              "not permitted for this sender"},
@@ -58,11 +69,14 @@ static const error_text_t error_texts[] = {
 
 #define ERROR_TEXT_COUNT (sizeof(error_texts) / sizeof(error_texts[0]))
 
+//  A code outside the table (a newer peer's code, a bad cast).
+static const error_text_t unknown_code_text = {"unknown_code", "Lỗi không xác định", "unknown error"};
+
 static const error_text_t *text_of(Cchc__ErrorCode code)
 {
     if ((unsigned)code < ERROR_TEXT_COUNT && error_texts[code].name)
         return &error_texts[code];
-    return &error_texts[CCHC__ERROR_CODE__ERR_INTERNAL];
+    return &unknown_code_text;
 }
 
 //  Copy src into dst (size bytes) without cutting a UTF-8 sequence.
@@ -81,6 +95,7 @@ static void copy_utf8(char *dst, size_t size, const char *src)
 int cchc_err_set_vi_en(cchc_err_t *err, Cchc__ErrorCode code, int index, const char *detail_vi,
                        const char *detail_en)
 {
+    assert(err);
     const error_text_t *t = text_of(code);
     char buf[512];
     err->code = code;
@@ -99,6 +114,7 @@ int cchc_err_set(cchc_err_t *err, Cchc__ErrorCode code, int index, const char *d
 
 void cchc_err_clear(cchc_err_t *err)
 {
+    assert(err);
     err->code = CCHC__ERROR_CODE__ERR_NONE;
     err->index = -1;
     err->vi[0] = err->en[0] = 0;

@@ -10,15 +10,15 @@
 #include <string.h>
 
 typedef struct {
-    char *key;   //  owned; NULL = empty slot
-    void *value; //  borrowed
-    uint64_t hash;
+    char *key;     //  owned; NULL = empty slot
+    void *value;   //  borrowed
+    uint64_t hash; //  of key, kept to skip most strcmp calls and to regrow without rehashing
 } slot_t;
 
 struct cchc_strmap {
-    slot_t *slots;
-    size_t cap; //  power of two
-    size_t size;
+    slot_t *slots; //  owned; cap entries
+    size_t cap;    //  power of two, so that hash & (cap - 1) is the home slot
+    size_t size;   //  live entries; kept at or below 70 % of cap
 };
 
 static uint64_t hash_of(const char *key)
@@ -136,11 +136,13 @@ void *cchc_strmap_remove(cchc_strmap_t *self, const char *key)
 
 size_t cchc_strmap_size(const cchc_strmap_t *self)
 {
+    assert(self);
     return self->size;
 }
 
 int cchc_strmap_next(const cchc_strmap_t *self, size_t *cursor, const char **key, void **value)
 {
+    assert(self && cursor);
     while (*cursor < self->cap) {
         slot_t *slot = &self->slots[(*cursor)++];
         if (slot->key) {

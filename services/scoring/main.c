@@ -1,14 +1,13 @@
 /*  main.c - cchc-scoring: scores, tiers and rankings from intake's log.
 
     A follower (common/follower.h) folds intake's events into the ward model
-    and commits the model with last_seq. After each batch the wards it
-    touched are re-evaluated (every ward when the log time moved: deadlines
-    may have passed) and re-ranked; units whose rank, score or tier changed
-    are published on PUB after the commit. Queries are answered from memory.
-
-    The re-evaluation is per ward (a ward has 5-15 units); the deadline index
-    and order-statistic ranking for a province of 20,000 units come with the
-    scoring issue.
+    and commits the model with last_seq. Each event's touch is noted in the
+    ranking (ranking.h); after the batch the touched units are re-evaluated
+    (every unit of wards with tasks when the log time moved: deadlines may
+    have passed) and their wards re-ranked; units whose rank, score or tier
+    changed are published on PUB (topic "rank.<ward>") after the commit, so
+    nothing is announced that a crash could take back. Queries are answered
+    from memory on the loop thread.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,7 @@
 #include "config.h"
 #include "follower.h"
 #include "log.h"
-#include "rules.h"
+#include "ranking.h"
 #include "reply.h"
 #include "service.h"
 #include "zwatch.h"
@@ -38,15 +37,6 @@ static const cchc_option_t scoring_options[] = {
     {NULL, NULL, NULL},
 };
 
-//  A ward's current ranking: units in rank order with their evaluations.
-typedef struct {
-    size_t n;
-    cchc_unit_t **order;     //  rank order
-    cchc_unit_eval_t *evals; //  by unit index
-    uint32_t *ranks;         //  by unit index
-    bool touched;            //  touched by the current batch
-} ward_rank_t;
-
 typedef struct {
     cchc_service_t service;
     cchc_config_t *config;
@@ -55,148 +45,36 @@ typedef struct {
     cchc_zwatch_t router;
     cchc_zwatch_t pub;
     size_t max_msg_bytes;
-    bool clock_moved;            //  the current batch moved the log time
+    cchc_ranking_t *ranking;     //  every ward's ranking (state in ward->user)
     uint64_t batch_seq;          //  last seq of the current batch
-    Cchc__RankChanged **changes; //  to publish after the commit
-    size_t nchanges, changes_cap;
+    cchc_rank_changes_t changes; //  of the current batch, published after its commit
     uint64_t queries, errors;
 } scoring_t;
 
 // ---------------------------------------------------------------------------
 //  Rankings
 
-static ward_rank_t *ward_rank(cchc_ward_t *ward)
-{
-    ward_rank_t *wr = ward->user;
-    if (!wr) {
-        wr = calloc(1, sizeof(*wr));
-        if (!wr)
-            abort();
-        ward->user = wr;
-    }
-    if (wr->n != ward->nunits) { //  units were registered: grow, keep old values
-        wr->order = realloc(wr->order, (ward->nunits + 1) * sizeof(*wr->order));
-        wr->evals = realloc(wr->evals, (ward->nunits + 1) * sizeof(*wr->evals));
-        wr->ranks = realloc(wr->ranks, (ward->nunits + 1) * sizeof(*wr->ranks));
-        if (!wr->order || !wr->evals || !wr->ranks)
-            abort();
-        for (size_t i = wr->n; i < ward->nunits; i++) {
-            memset(&wr->evals[i], 0, sizeof(wr->evals[i]));
-            wr->ranks[i] = 0;
-        }
-        wr->n = ward->nunits;
-    }
-    return wr;
-}
-
-static void ward_rank_free(cchc_ward_t *ward)
-{
-    ward_rank_t *wr = ward->user;
-    if (!wr)
-        return;
-    free(wr->order);
-    free(wr->evals);
-    free(wr->ranks);
-    free(wr);
-    ward->user = NULL;
-}
-
-static const cchc_unit_eval_t *sort_evals; //  qsort has no context argument
-
-static int unit_order(const void *a, const void *b)
-{
-    const cchc_unit_t *ua = *(cchc_unit_t *const *)a, *ub = *(cchc_unit_t *const *)b;
-    return cchc_eval_compare(&sort_evals[ua->index], ua->rec->def->code, &sort_evals[ub->index],
-                             ub->rec->def->code);
-}
-
-static void change_add(scoring_t *self, cchc_ward_t *ward, cchc_unit_t *unit, uint32_t old_rank,
-                       const cchc_unit_eval_t *old, uint32_t new_rank, const cchc_unit_eval_t *now)
-{
-    Cchc__RankChanged *c = calloc(1, sizeof(*c));
-    if (!c)
-        abort();
-    cchc__rank_changed__init(c);
-    c->ward = ward->code; //  borrowed: the model outlives the publication
-    c->unit = unit->rec->def->code;
-    c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
-    c->has_old_tier = c->has_new_tier = c->has_seq = true;
-    c->old_rank = old_rank;
-    c->new_rank = new_rank;
-    c->old_score_centi = old->score_centi;
-    c->new_score_centi = now->score_centi;
-    c->old_tier = old->tier;
-    c->new_tier = now->tier;
-    c->seq = self->batch_seq;
-    if (self->nchanges == self->changes_cap) {
-        self->changes_cap = self->changes_cap ? self->changes_cap * 2 : 16;
-        self->changes = realloc(self->changes, self->changes_cap * sizeof(*self->changes));
-        if (!self->changes)
-            abort();
-    }
-    self->changes[self->nchanges++] = c;
-}
-
-//  Re-evaluate and re-rank a ward; record changes when publish is true.
-static void ward_rerank(scoring_t *self, cchc_ward_t *ward, bool publish)
-{
-    ward_rank_t *wr = ward_rank(ward);
-    int64_t now = cchc_model_now(cchc_follower_model(self->follower));
-    cchc_unit_eval_t *old = malloc((ward->nunits + 1) * sizeof(*old));
-    uint32_t *old_ranks = malloc((ward->nunits + 1) * sizeof(*old_ranks));
-    if (!old || !old_ranks)
-        abort();
-    memcpy(old, wr->evals, ward->nunits * sizeof(*old));
-    memcpy(old_ranks, wr->ranks, ward->nunits * sizeof(*old_ranks));
-    for (size_t i = 0; i < ward->nunits; i++) {
-        cchc_unit_evaluate(&self->rules, ward->units[i], now, &wr->evals[i], NULL);
-        wr->order[i] = ward->units[i];
-    }
-    sort_evals = wr->evals;
-    qsort(wr->order, ward->nunits, sizeof(*wr->order), unit_order);
-    for (size_t r = 0; r < ward->nunits; r++)
-        wr->ranks[wr->order[r]->index] = (uint32_t)(r + 1);
-    for (size_t i = 0; publish && i < ward->nunits; i++) {
-        const cchc_unit_eval_t *o = &old[i], *n = &wr->evals[i];
-        if (old_ranks[i] != wr->ranks[i] || o->score_centi != n->score_centi || o->tier != n->tier)
-            change_add(self, ward, ward->units[i], old_ranks[i], o, wr->ranks[i], n);
-    }
-    free(old);
-    free(old_ranks);
-}
-
 static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch)
 {
     scoring_t *self = arg;
     self->batch_seq = ev->seq;
-    if (touch->clock)
-        self->clock_moved = true;
-    if (touch->ward)
-        ward_rank(touch->ward)->touched = true;
+    cchc_ranking_note(self->ranking, touch);
 }
 
 static void on_batch(void *arg)
 {
     scoring_t *self = arg;
-    cchc_model_t *model = cchc_follower_model(self->follower);
-    for (size_t i = 0; i < cchc_model_ward_count(model); i++) {
-        cchc_ward_t *ward = cchc_model_ward_at(model, i);
-        ward_rank_t *wr = ward_rank(ward);
-        if (self->clock_moved || wr->touched)
-            ward_rerank(self, ward, true);
-        wr->touched = false;
-    }
-    self->clock_moved = false;
+    cchc_ranking_update(self->ranking, cchc_follower_model(self->follower), self->batch_seq, &self->changes);
 }
 
 static void publish_changes(void *arg)
 {
     scoring_t *self = arg;
-    for (size_t i = 0; i < self->nchanges; i++) {
-        Cchc__RankChanged *c = self->changes[i];
+    for (size_t i = 0; i < self->changes.count; i++) {
+        const Cchc__RankChanged *c = self->changes.items[i];
         Cchc__Envelope env = CCHC__ENVELOPE__INIT;
         env.body_case = CCHC__ENVELOPE__BODY_RANK_CHANGED;
-        env.rank_changed = c;
+        env.rank_changed = (Cchc__RankChanged *)c;
         char topic[96];
         int len = snprintf(topic, sizeof(topic), "rank.%s", c->ward);
         zmq_msg_t frames[2];
@@ -208,9 +86,8 @@ static void publish_changes(void *arg)
             zmq_msg_close(&frames[0]);
         cchc_log(CCHC_DEBUG, "rank_changed", "ward=%s unit=%s rank=%u score=%d", c->ward, c->unit,
                  c->new_rank, c->new_score_centi);
-        free(c);
     }
-    self->nchanges = 0;
+    cchc_rank_changes_clear(&self->changes);
 }
 
 // ---------------------------------------------------------------------------
@@ -264,14 +141,16 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
         reply_error(self, identity, request_id, &err);
         return;
     }
-    ward_rank_t *wr = ward_rank(ward);
-    Cchc__RankEntry *entries = calloc(ward->nunits + 1, sizeof(*entries));
-    Cchc__RankEntry **ptrs = calloc(ward->nunits + 1, sizeof(*ptrs));
+    size_t n = cchc_ranking_size(self->ranking, ward);
+    Cchc__RankEntry *entries = calloc(n + 1, sizeof(*entries));
+    Cchc__RankEntry **ptrs = calloc(n + 1, sizeof(*ptrs));
     if (!entries || !ptrs)
         abort();
-    for (size_t r = 0; r < ward->nunits; r++) {
-        const cchc_unit_t *u = wr->order[r];
-        fill_entry(&entries[r], u, &wr->evals[u->index], wr->ranks[u->index]);
+    for (size_t r = 0; r < n; r++) {
+        const cchc_unit_t *u = cchc_ranking_unit_at(self->ranking, ward, r);
+        uint32_t rank = 0;
+        const cchc_unit_eval_t *ev = cchc_ranking_eval(self->ranking, u, &rank);
+        fill_entry(&entries[r], u, ev, rank);
         ptrs[r] = &entries[r];
     }
     Cchc__Ranking ranking = CCHC__RANKING__INIT;
@@ -280,7 +159,7 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     ranking.has_as_of_ms = ranking.has_last_seq = true;
     ranking.as_of_ms = cchc_model_now(model);
     ranking.last_seq = cchc_model_last_seq(model);
-    ranking.n_entries = ward->nunits;
+    ranking.n_entries = n;
     ranking.entries = ptrs;
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
@@ -305,12 +184,13 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
         reply_error(self, identity, request_id, &err);
         return;
     }
-    ward_rank_t *wr = ward_rank(ward);
+    uint32_t rank = 0; //  stays 0 for a unit not ranked yet
+    cchc_ranking_eval(self->ranking, unit, &rank);
     Cchc__Explanation x = CCHC__EXPLANATION__INIT;
     cchc_unit_eval_t eval;
     cchc_unit_evaluate(&self->rules, unit, cchc_model_now(model), &eval, &x);
     Cchc__RankEntry entry;
-    fill_entry(&entry, unit, &eval, wr->ranks[unit->index]);
+    fill_entry(&entry, unit, &eval, rank);
     x.entry = &entry;
     x.has_as_of_ms = true;
     x.as_of_ms = cchc_model_now(model);
@@ -362,8 +242,7 @@ static void on_follower_closed(void *arg)
 {
     scoring_t *self = arg;
     //  Every commit, the last included, published its changes in `committed`.
-    free(self->changes);
-    self->changes = NULL;
+    cchc_rank_changes_free(&self->changes);
     cchc_zwatch_close(&self->router, on_watch_closed, self);
     cchc_zwatch_close(&self->pub, on_watch_closed, self);
     cchc_service_close(&self->service);
@@ -376,11 +255,10 @@ static void on_stop(cchc_service_t *service, void *arg)
     (void)service;
     scoring_t *self = arg;
     cchc_zwatch_stop(&self->router);
-    //  No query or batch uses the per-ward rankings from here on; free them
-    //  while the model that holds them is still there.
-    cchc_model_t *model = cchc_follower_model(self->follower);
-    for (size_t i = 0; i < cchc_model_ward_count(model); i++)
-        ward_rank_free(cchc_model_ward_at(model, i));
+    //  No query or batch uses the rankings from here on (the consumer stops
+    //  first); free them while the model that holds them is still there.
+    //  Changes of a batch still committing keep only the model's strings.
+    cchc_ranking_destroy(&self->ranking);
     cchc_follower_close(self->follower, on_follower_closed, self);
 }
 
@@ -417,14 +295,14 @@ static int scoring_start(scoring_t *self)
         .committed = publish_changes,
         .arg = self,
     };
+    self->ranking = cchc_ranking_new(&self->rules); //  before any event can arrive
     self->follower = cchc_follower_new(self->service.loop, self->service.zctx, &opts, err, sizeof(err));
     if (!self->follower) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", err);
         return -1;
     }
     cchc_model_t *model = cchc_follower_model(self->follower);
-    for (size_t i = 0; i < cchc_model_ward_count(model); i++)
-        ward_rerank(self, cchc_model_ward_at(model, i), false);
+    cchc_ranking_rank_all(self->ranking, model); //  the loaded model; nothing to publish
 
     void *router = cchc_socket(self->service.zctx, ZMQ_ROUTER, cchc_config_get(self->config, "bind"), true,
                                10000, (long)max_bytes * 4);

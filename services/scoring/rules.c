@@ -9,7 +9,8 @@
        plus bonus (capped) minus penalties, clamped to 0..100; an appraisal
        overrides it (both kept).
     5. Tier by 90 / 70 / 50, then the gates, cumulative: tốt needs >= 80 % of
-       due tasks on time; xuất sắc needs that and no unmet task. Head accountable: không hoàn thành, or an
+       due tasks on time (judged only once a task came due); xuất sắc needs
+       that and no unmet task. Head accountable: không hoàn thành, or an
        unmet task once the plan year has ended.
 */
 #include "rules.h"
@@ -97,11 +98,20 @@ static char *vi_sprintf(const char *fmt, ...)
     return xstrdup(buf);
 }
 
-//  "87,50" style percentage of a ppm value.
+//  "87,50%" style percentage of a ppm value (Vietnamese decimal comma).
 static void pct_vi(int64_t ppm, char *buf, size_t size)
 {
     int64_t centi = ppm / 100;
     snprintf(buf, size, "%lld,%02lld%%", (long long)(centi / 100), (long long)(centi % 100));
+}
+
+//  A threshold as written in the rules: "80%", or "82,50%" when not whole.
+static void threshold_vi(int64_t ppm, char *buf, size_t size)
+{
+    if (ppm % 10000 == 0)
+        snprintf(buf, size, "%lld%%", (long long)(ppm / 10000));
+    else
+        pct_vi(ppm, buf, size);
 }
 
 static void add_gate(Cchc__Explanation *x, char *sentence)
@@ -209,12 +219,16 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
                          vi_sprintf("Không xếp loại Hoàn thành xuất sắc: còn %u nhiệm vụ chưa đạt yêu cầu.",
                                     e->unmet));
         }
-        if ((e->tier == CCHC__TIER__TIER_EXCELLENT || e->tier == CCHC__TIER__TIER_GOOD) &&
+        //  Without a due task there is no on-time rate to judge (an appraised
+        //  unit early in the year): the gate does not apply.
+        if ((e->tier == CCHC__TIER__TIER_EXCELLENT || e->tier == CCHC__TIER__TIER_GOOD) && e->evaluated > 0 &&
             e->on_time_ppm < r->gate_good_on_time_ppm) {
             if (x) {
+                char floor_pct[32];
                 pct_vi(e->on_time_ppm, pct, sizeof(pct));
-                add_gate(x, vi_sprintf("Không xếp loại %s: tỷ lệ nhiệm vụ hoàn thành đúng hạn %s, dưới 80%%.",
-                                       cchc_tier_label_vi(e->tier), pct));
+                threshold_vi(r->gate_good_on_time_ppm, floor_pct, sizeof(floor_pct));
+                add_gate(x, vi_sprintf("Không xếp loại %s: tỷ lệ nhiệm vụ hoàn thành đúng hạn %s, dưới %s.",
+                                       cchc_tier_label_vi(e->tier), pct, floor_pct));
             }
             e->tier = CCHC__TIER__TIER_COMPLETED;
         }

@@ -44,9 +44,12 @@ typedef struct {
     bool head_accountable, eligible;
 } cchc_unit_eval_t;
 
-//  Evaluate unit at now_ms. If explain is not NULL it is filled with the
-//  areas, tasks and gate sentences (Vietnamese); the caller frees it with
-//  cchc_explanation_clear.
+//  Evaluate unit (its ward as folded in the model) at log time now_ms with
+//  rules; eval is always fully written. If explain is not NULL (initialised
+//  with CCHC__EXPLANATION__INIT, empty) it is filled with the unit's areas,
+//  tasks and gate sentences (Vietnamese, UTF-8); the caller owns what was
+//  put there and frees it with cchc_explanation_clear. Strings of the model
+//  are copied, so explain outlives later events. Aborts on out-of-memory.
 void cchc_unit_evaluate(const cchc_rules_t *rules, const cchc_unit_t *unit, int64_t now_ms,
                         cchc_unit_eval_t *eval, Cchc__Explanation *explain);
 
@@ -54,7 +57,8 @@ void cchc_unit_evaluate(const cchc_rules_t *rules, const cchc_unit_t *unit, int6
 void cchc_explanation_clear(Cchc__Explanation *explain);
 
 //  Ranking order: score desc, on-time desc, overdue asc, unit code asc;
-//  unrated units after rated ones. qsort-style comparison.
+//  unrated units (neither a due task nor an appraisal) after rated ones.
+//  Returns < 0 when a ranks before b, > 0 after, 0 only for equal codes.
 int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_unit_eval_t *b,
                       const char *code_b);
 

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "strmap.h"
 
@@ -57,8 +58,67 @@ static void test_many_keys(void **state)
     assert_null(m);
 }
 
+//  Random puts, replaces and removes over a small key space, so that
+//  clusters form and removals shift them back, checked after every step
+//  against a plain array; iteration then visits each live key exactly once.
+#define KEYS 300
+
+static void test_random_operations(void **state)
+{
+    (void)state;
+    cchc_strmap_t *m = cchc_strmap_new();
+    static intptr_t expect[KEYS]; //  0 = absent
+    size_t live = 0;
+    char key[32];
+    srand(36);
+    for (int step = 0; step < 60000; step++) {
+        int k = rand() % KEYS;
+        snprintf(key, sizeof(key), "don-vi/%d", k);
+        if (rand() % 3 == 0) {
+            assert_ptr_equal(cchc_strmap_remove(m, key), (void *)expect[k]);
+            live -= expect[k] != 0;
+            expect[k] = 0;
+        } else {
+            intptr_t v = step + 1;
+            assert_ptr_equal(cchc_strmap_put(m, key, (void *)v), (void *)expect[k]);
+            live += expect[k] == 0;
+            expect[k] = v;
+        }
+        assert_int_equal(cchc_strmap_size(m), live);
+        if (step % 1000 == 0)
+            for (int j = 0; j < KEYS; j++) {
+                snprintf(key, sizeof(key), "don-vi/%d", j);
+                assert_ptr_equal(cchc_strmap_get(m, key), (void *)expect[j]);
+            }
+    }
+    int seen[KEYS] = {0};
+    size_t cursor = 0, visited = 0;
+    const char *k;
+    void *v;
+    while (cchc_strmap_next(m, &cursor, &k, &v)) {
+        int j = atoi(k + strlen("don-vi/"));
+        assert_true(j >= 0 && j < KEYS);
+        assert_int_equal(seen[j]++, 0);
+        assert_ptr_equal(v, (void *)expect[j]);
+        visited++;
+    }
+    assert_int_equal(visited, live);
+    //  empty it completely, then use it again
+    for (int j = 0; j < KEYS; j++) {
+        snprintf(key, sizeof(key), "don-vi/%d", j);
+        cchc_strmap_remove(m, key);
+    }
+    assert_int_equal(cchc_strmap_size(m), 0);
+    cursor = 0;
+    assert_int_equal(cchc_strmap_next(m, &cursor, &k, &v), 0);
+    assert_null(cchc_strmap_put(m, "", (void *)1)); //  the empty string is a key like any other
+    assert_ptr_equal(cchc_strmap_get(m, ""), (void *)1);
+    cchc_strmap_destroy(&m);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_many_keys)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_many_keys),
+                                       cmocka_unit_test(test_random_operations)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,76 @@
+/*  ranking.h - every ward's ranking, kept current as the log is folded.
+
+    The owner notes what each applied event touched (cchc_ranking_note) and,
+    after the batch, calls cchc_ranking_update: only the units touched are
+    re-evaluated, plus every unit of wards with tasks when the log time moved
+    (a deadline may have passed); each ward with a re-evaluated unit is
+    re-sorted, and a RankChanged is produced for every unit of it whose rank,
+    score or tier changed.
+
+    Ownership: a ranking stores its per-ward state in ward->user (the model
+    leaves that field to its consumer), so it must be destroyed while the
+    model is still alive, and only one ranking may follow a model. Units,
+    wards and codes are borrowed from the model.
+*/
+#ifndef CCHC_SCORING_RANKING_H
+#define CCHC_SCORING_RANKING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "rules.h"
+#include "scoring.pb-c.h"
+
+typedef struct cchc_ranking cchc_ranking_t;
+
+//  Changes produced by an update. Each item is owned by the list; its ward
+//  and unit strings are borrowed from the model (valid while it lives).
+typedef struct {
+    Cchc__RankChanged **items;
+    size_t count, cap;
+} cchc_rank_changes_t;
+
+//  Create a ranking that evaluates with a copy of rules. Caller owns it and
+//  destroys it with cchc_ranking_destroy. Aborts on out-of-memory.
+cchc_ranking_t *cchc_ranking_new(const cchc_rules_t *rules);
+
+//  Free every per-ward state (resetting ward->user to NULL: the model must
+//  still be alive) and the ranking; sets *self_p to NULL. NULL is a no-op.
+void cchc_ranking_destroy(cchc_ranking_t **self_p);
+
+//  Remember what one applied event touched: its unit, or, for a ward-level
+//  event (unit NULL), the whole ward; and whether the log time moved.
+void cchc_ranking_note(cchc_ranking_t *self, const cchc_touch_t *touch);
+
+//  Re-evaluate what was noted since the last update at the model's log time,
+//  re-rank the wards concerned and forget the notes. If changes is not NULL,
+//  append one RankChanged (seq = seq) per unit of those wards whose rank,
+//  score or tier changed; a unit first ranked has old_rank 0, old score 0,
+//  old tier TIER_UNRATED.
+void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq,
+                         cchc_rank_changes_t *changes);
+
+//  Evaluate and rank every unit of every ward (start-up, after loading the
+//  model), producing no change; forgets any notes.
+void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model);
+
+//  Units ranked in ward (0 before the ward was first ranked).
+size_t cchc_ranking_size(const cchc_ranking_t *self, const cchc_ward_t *ward);
+
+//  The unit at position 0 .. size-1 (rank = position + 1), or NULL.
+const cchc_unit_t *cchc_ranking_unit_at(const cchc_ranking_t *self, const cchc_ward_t *ward, size_t position);
+
+//  The unit's current evaluation and rank (1-based), or NULL (rank
+//  untouched) when the unit was not ranked yet. Borrowed until the next
+//  update.
+const cchc_unit_eval_t *cchc_ranking_eval(const cchc_ranking_t *self, const cchc_unit_t *unit,
+                                          uint32_t *rank);
+
+//  Free every change and reset the list to empty (the array is kept).
+void cchc_rank_changes_clear(cchc_rank_changes_t *changes);
+
+//  Free every change and the list's array; the list is left empty, reusable.
+void cchc_rank_changes_free(cchc_rank_changes_t *changes);
+
+#endif
