@@ -1,5 +1,12 @@
 /*  service.c - the frame of every cchc process: loop, ZeroMQ context,
-    signals, systemd notification, sockets with the required options. */
+    signals, systemd notification, sockets with the required options.
+
+    libuv owns the signals (SIGTERM/SIGINT begin a graceful stop, SIGHUP a
+    reload) and the watchdog timer; all of them are unref'd, so the loop ends
+    as soon as the service's own handles are closed, which is how a stop
+    completes. cchc_service_run then closes what is left of ours, lets the
+    close callbacks run, and releases the loop and the ZeroMQ context.
+*/
 #include "service.h"
 
 #include <assert.h>
@@ -12,6 +19,9 @@
 #include <zmq.h>
 
 #include "log.h"
+
+//  How long a closed socket keeps trying to deliver what it queued.
+#define CCHC_SOCKET_LINGER_MS 1000
 
 static void on_signal(uv_signal_t *handle, int signum)
 {
@@ -34,7 +44,7 @@ static void on_signal(uv_signal_t *handle, int signum)
 static void on_watchdog(uv_timer_t *timer)
 {
     (void)timer;
-    sd_notify(0, "WATCHDOG=1");
+    sd_notify(0, "WATCHDOG=1"); //  a loop that stalls stops feeding it, and systemd restarts us
 }
 
 int cchc_service_init(cchc_service_t *self, cchc_service_fn *on_stop, cchc_service_fn *on_reload, void *arg)
@@ -49,26 +59,41 @@ int cchc_service_init(cchc_service_t *self, cchc_service_fn *on_stop, cchc_servi
         setrlimit(RLIMIT_NOFILE, &files);
     }
     self->loop = uv_default_loop();
-    self->zctx = zmq_ctx_new();
-    if (!self->loop || !self->zctx)
+    if (!self->loop) {
+        cchc_log(CCHC_ERROR, "service_init", "error=%s", "no libuv loop");
         return -1;
+    }
+    self->zctx = zmq_ctx_new();
+    if (!self->zctx) {
+        cchc_log(CCHC_ERROR, "service_init", "error=%s", zmq_strerror(errno));
+        return -1;
+    }
     self->on_stop = on_stop;
     self->on_reload = on_reload;
     self->arg = arg;
+    //  All handles are initialised first, so that cchc_service_close can
+    //  close them whatever fails after this point.
     uv_signal_t *signals[] = {&self->sig_term, &self->sig_int, &self->sig_hup};
     int numbers[] = {SIGTERM, SIGINT, SIGHUP};
     for (int i = 0; i < 3; i++) {
         uv_signal_init(self->loop, signals[i]);
         signals[i]->data = self;
-        if (uv_signal_start(signals[i], on_signal, numbers[i]) != 0)
-            return -1;
-        uv_unref((uv_handle_t *)signals[i]); //  signals alone do not keep the loop alive
     }
     uv_timer_init(self->loop, &self->watchdog);
     self->watchdog.data = self;
+    for (int i = 0; i < 3; i++) {
+        int rc = uv_signal_start(signals[i], on_signal, numbers[i]);
+        if (rc != 0) {
+            cchc_log(CCHC_ERROR, "service_init", "signal=%d error=%s", numbers[i], uv_strerror(rc));
+            return -1;
+        }
+        uv_unref((uv_handle_t *)signals[i]); //  signals alone do not keep the loop alive
+    }
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000) {
-        uv_timer_start(&self->watchdog, on_watchdog, usec / 2000, usec / 2000);
+        uint64_t half_ms = usec / 2000;
+        uv_timer_start(&self->watchdog, on_watchdog, half_ms, half_ms);
+        cchc_log(CCHC_INFO, "watchdog", "interval_ms=%llu", (unsigned long long)half_ms);
     }
     uv_unref((uv_handle_t *)&self->watchdog);
     return 0;
@@ -85,6 +110,7 @@ void cchc_service_ready(cchc_service_t *self, const char *status)
 
 void cchc_service_close(cchc_service_t *self)
 {
+    assert(self);
     uv_handle_t *handles[] = {(uv_handle_t *)&self->sig_term, (uv_handle_t *)&self->sig_int,
                               (uv_handle_t *)&self->sig_hup, (uv_handle_t *)&self->watchdog};
     for (int i = 0; i < 4; i++)
@@ -101,16 +127,23 @@ static void walk_report(uv_handle_t *handle, void *arg)
 
 int cchc_service_run(cchc_service_t *self)
 {
-    int rc = uv_run(self->loop, UV_RUN_DEFAULT);
+    assert(self && self->loop && self->zctx);
+    uv_run(self->loop, UV_RUN_DEFAULT);
     cchc_service_close(self);
     uv_run(self->loop, UV_RUN_DEFAULT); //  finish the close callbacks
     if (uv_loop_close(self->loop) == UV_EBUSY) {
+        //  A handle left open may be a watcher whose socket is still open:
+        //  zmq_ctx_term would then wait for it forever. Report and leave the
+        //  context to the process exit.
         uv_walk(self->loop, walk_report, NULL);
-        rc = -1;
+        cchc_log(CCHC_ERROR, "loop_busy", "action=%s", "zmq context not terminated");
+        return -1;
     }
-    zmq_ctx_term(self->zctx);
+    //  Waits for each socket's linger: queued replies still go out.
+    while (zmq_ctx_term(self->zctx) != 0 && errno == EINTR)
+        ;
     self->zctx = NULL;
-    return rc == 0 ? 0 : -1;
+    return 0;
 }
 
 cchc_config_t *cchc_service_config(const char *service, const cchc_option_t *options, int argc, char **argv,
@@ -138,28 +171,41 @@ void cchc_service_log_config(const char *service, const cchc_config_t *config)
                   cchc_config_get(config, "log_format"));
 }
 
+//  Socket options every cchc socket gets; returns 0 or -1 with errno.
+static int socket_set_options(void *sock, int type, int hwm, long max_msg_bytes)
+{
+    int linger = CCHC_SOCKET_LINGER_MS, one = 1;
+    if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0)
+        return -1;
+    if (max_msg_bytes > 0) {
+        int64_t max = max_msg_bytes;
+        if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) != 0)
+            return -1;
+    }
+    //  A reply to a peer that left must fail loudly, not vanish.
+    if (type == ZMQ_ROUTER && zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0)
+        return -1;
+    //  Queue only to connected peers, so a dead server does not swallow requests.
+    if (type == ZMQ_DEALER && zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0)
+        return -1;
+    return 0;
+}
+
 void *cchc_socket(void *zctx, int type, const char *endpoint, bool bind, int hwm, long max_msg_bytes)
 {
+    assert(zctx && endpoint);
     void *sock = zmq_socket(zctx, type);
     if (!sock) {
         cchc_log(CCHC_ERROR, "socket", "endpoint=%s error=%s", endpoint, zmq_strerror(errno));
         return NULL;
     }
-    int linger = 1000, one = 1;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
-    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-    if (max_msg_bytes > 0) {
-        int64_t max = max_msg_bytes;
-        zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
-    }
-    if (type == ZMQ_ROUTER)
-        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
-    if (type == ZMQ_DEALER)
-        zmq_setsockopt(sock, ZMQ_IMMEDIATE, &one, sizeof(one));
-    int rc = bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint);
-    if (rc != 0) {
-        cchc_log(CCHC_ERROR, "socket", "endpoint=%s bind=%d error=%s", endpoint, bind, zmq_strerror(errno));
+    if (socket_set_options(sock, type, hwm, max_msg_bytes) != 0 ||
+        (bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint)) != 0) {
+        cchc_log(CCHC_ERROR, "socket", "endpoint=%s error=%s", endpoint, zmq_strerror(errno));
+        int zero = 0; //  nothing was sent: do not linger on close
+        zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
         zmq_close(sock);
         return NULL;
     }

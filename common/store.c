@@ -6,6 +6,10 @@
     go to a done queue; a uv_async_t wakes the loop thread, which calls each
     job's done callback in submission order. While one group commits, new jobs
     gather for the next: the commit rate follows the load, not the fsync rate.
+
+    Threads: the job queues, `stopping`, `thread_done` and the statistics are
+    shared and guarded by `lock`; the connection is touched only by the
+    writer thread once it runs; everything else belongs to the loop thread.
 */
 #include "store.h"
 
@@ -13,6 +17,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +25,10 @@
 
 #include "log.h"
 
-#define COMMIT_RETRIES 50
+//  SQLITE_BUSY survives busy_timeout (5 s) only when another process holds
+//  the write lock that long; try a few more times, then fail the group.
+#define BUSY_RETRIES  3
+#define BUSY_PAUSE_NS (10 * 1000000L)
 
 // ---------------------------------------------------------------------------
 //  Opening and migrations
@@ -36,62 +44,71 @@ int cchc_store_exec(sqlite3 *db, const char *sql)
     return 0;
 }
 
+//  Run a PRAGMA that returns one row; copy its first column as text.
 static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t size)
 {
     sqlite3_stmt *stmt = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-        snprintf(out, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        const unsigned char *text = sqlite3_column_text(stmt, 0);
+        snprintf(out, size, "%s", text ? (const char *)text : "");
         rc = 0;
     }
     sqlite3_finalize(stmt);
     return rc;
 }
 
+//  Report an opening failure: format into err (which may be NULL), close db.
+static sqlite3 *open_failed(sqlite3 *db, char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static sqlite3 *open_failed(sqlite3 *db, char *err, size_t err_size, const char *fmt, ...)
+{
+    if (err && err_size > 0) {
+        va_list args;
+        va_start(args, fmt);
+        vsnprintf(err, err_size, fmt, args);
+        va_end(args);
+    }
+    sqlite3_close(db);
+    return NULL;
+}
+
 sqlite3 *cchc_store_open(const char *path, const char *const *migrations, int count, char *err,
                          size_t err_size)
 {
+    assert(path && (migrations || count == 0) && count >= 0);
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        snprintf(err, err_size, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return NULL;
-    }
+        SQLITE_OK)
+        return open_failed(db, err, err_size, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    //  First, so that switching to WAL waits for a writer in another process.
     sqlite3_busy_timeout(db, 5000);
+    //  journal_mode answers with the mode in force: "memory" for :memory:,
+    //  "delete" where WAL is impossible. Anything but "wal" is refused.
     char mode[32] = "";
-    if (pragma_text(db, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) != 0 || strcmp(mode, "wal") != 0) {
-        snprintf(err, err_size, "%s: cannot use WAL (journal_mode=%s)", path, mode);
-        sqlite3_close(db);
-        return NULL;
-    }
-    if (cchc_store_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") != 0) {
-        snprintf(err, err_size, "%s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
-    }
+    if (pragma_text(db, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) != 0 || strcmp(mode, "wal") != 0)
+        return open_failed(db, err, err_size, "%s: cannot use WAL (journal_mode=%s: %s)", path, mode,
+                           sqlite3_errmsg(db));
+    if (cchc_store_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") != 0)
+        return open_failed(db, err, err_size, "%s: %s", path, sqlite3_errmsg(db));
     char version_text[32];
-    if (pragma_text(db, "PRAGMA user_version", version_text, sizeof(version_text)) != 0) {
-        snprintf(err, err_size, "%s: %s", path, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
-    }
+    if (pragma_text(db, "PRAGMA user_version", version_text, sizeof(version_text)) != 0)
+        return open_failed(db, err, err_size, "%s: %s", path, sqlite3_errmsg(db));
     int version = atoi(version_text);
-    if (version > count) {
-        snprintf(err, err_size, "%s: schema version %d is newer than this program (%d)", path, version,
-                 count);
-        sqlite3_close(db);
-        return NULL;
-    }
+    if (version > count)
+        return open_failed(db, err, err_size, "%s: schema version %d is newer than this program (%d)", path,
+                           version, count);
+    //  One transaction per step: a failed step leaves the previous version whole.
     for (int i = version; i < count; i++) {
         char bump[64];
         snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", i + 1);
         if (cchc_store_exec(db, "BEGIN IMMEDIATE") != 0 || cchc_store_exec(db, migrations[i]) != 0 ||
             cchc_store_exec(db, bump) != 0 || cchc_store_exec(db, "COMMIT") != 0) {
-            snprintf(err, err_size, "%s: migration %d failed: %s", path, i + 1, sqlite3_errmsg(db));
+            char why[256];
+            snprintf(why, sizeof(why), "%s", sqlite3_errmsg(db));
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            sqlite3_close(db);
-            return NULL;
+            return open_failed(db, err, err_size, "%s: migration %d failed: %s", path, i + 1, why);
         }
         cchc_log(CCHC_INFO, "store_migrated", "path=%s version=%d", path, i + 1);
     }
@@ -130,27 +147,36 @@ void cchc_store_close(sqlite3 **db_p)
 
 int cchc_store_meta_get_int(sqlite3 *db, const char *key, int64_t *value)
 {
+    assert(db && key && value);
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &stmt, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &stmt, NULL) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "store_meta", "key=%s error=%s", key, sqlite3_errmsg(db));
         return -1;
+    }
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(stmt);
     int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
     if (rc == SQLITE_ROW)
         *value = sqlite3_column_int64(stmt, 0);
+    else if (rc != SQLITE_DONE)
+        cchc_log(CCHC_ERROR, "store_meta", "key=%s error=%s", key, sqlite3_errmsg(db));
     sqlite3_finalize(stmt);
     return result;
 }
 
 int cchc_store_meta_set_int(sqlite3 *db, const char *key, int64_t value)
 {
+    assert(db && key);
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", -1, &stmt, NULL) !=
-        SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, value);
-    int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", -1, &stmt, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 2, value);
+        rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+    }
+    if (rc != 0)
+        cchc_log(CCHC_ERROR, "store_meta", "key=%s error=%s", key, sqlite3_errmsg(db));
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -158,14 +184,16 @@ int cchc_store_meta_set_int(sqlite3 *db, const char *key, int64_t value)
 // ---------------------------------------------------------------------------
 //  The writer thread
 
+//  One submitted job, owned by the writer from submit until its done ran.
 typedef struct job {
     cchc_write_fn *work;
     cchc_write_done_fn *done;
-    void *arg;
-    int status;
-    struct job *next;
+    void *arg;        //  the submitter's, passed through untouched
+    int status;       //  the group's outcome, set by the writer thread
+    struct job *next; //  next in todo / group / done
 } job_t;
 
+//  A FIFO of jobs.
 typedef struct {
     job_t *head, *tail;
 } queue_t;
@@ -180,9 +208,10 @@ struct cchc_writer {
     queue_t done;          //  committed or failed, not yet reported (lock)
     size_t pending;        //  submitted and not yet reported (loop thread)
     bool stopping;         //  no new jobs; the thread exits once todo is empty (lock)
-    bool thread_done;      //  the thread has exited (lock)
+    bool thread_done;      //  the thread has left its loop (lock)
+    bool closing;          //  the async handle is being closed (loop thread)
     uv_async_t async;      //  wakes the loop for done jobs
-    uint64_t groups, jobs; //  statistics (lock)
+    uint64_t groups, jobs; //  committed groups and the jobs in them (lock)
     void (*on_closed)(void *arg);
     void *closed_arg;
 };
@@ -204,37 +233,41 @@ static job_t *queue_take_all(queue_t *q)
     return all;
 }
 
-//  Run BEGIN IMMEDIATE, every job's work and COMMIT; returns the status.
-static int run_group(cchc_writer_t *self, job_t *group)
+//  Run sql (BEGIN IMMEDIATE or COMMIT), retrying a bounded number of times
+//  while the database is busy. Returns the last SQLite result code.
+static int exec_retrying_busy(sqlite3 *db, const char *sql)
 {
-    int status = 0;
-    for (int attempt = 0; attempt < COMMIT_RETRIES; attempt++) {
-        if (sqlite3_exec(self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+    int rc = SQLITE_BUSY;
+    for (int attempt = 0; attempt <= BUSY_RETRIES; attempt++) {
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_BUSY)
             break;
-        if (sqlite3_errcode(self->db) != SQLITE_BUSY || attempt == COMMIT_RETRIES - 1) {
-            cchc_log(CCHC_ERROR, "writer_begin", "error=%s", sqlite3_errmsg(self->db));
-            return -1;
-        }
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
+        cchc_log(CCHC_WARN, "writer_busy", "sql=%s attempt=%d", sql, attempt + 1);
+        struct timespec pause = {0, BUSY_PAUSE_NS};
+        nanosleep(&pause, NULL);
     }
+    return rc;
+}
+
+//  Run BEGIN IMMEDIATE, every job's work and COMMIT on the writer thread.
+//  Returns 0 when the group committed, -1 when it was rolled back.
+static int run_group(cchc_writer_t *self, job_t *group, size_t count)
+{
+    if (exec_retrying_busy(self->db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "writer_begin", "jobs=%zu error=%s", count, sqlite3_errmsg(self->db));
+        return -1;
+    }
+    int status = 0;
     for (job_t *j = group; j && status == 0; j = j->next)
-        if (j->work && j->work(self->db, j->arg) != 0)
-            status = -1;
-    if (status == 0) {
-        int rc = SQLITE_BUSY;
-        for (int attempt = 0; attempt < COMMIT_RETRIES && rc == SQLITE_BUSY; attempt++) {
-            rc = sqlite3_exec(self->db, "COMMIT", NULL, NULL, NULL);
-            if (rc == SQLITE_BUSY) {
-                struct timespec ts = {0, 10 * 1000000L};
-                nanosleep(&ts, NULL);
-            }
-        }
-        if (rc != SQLITE_OK) {
-            cchc_log(CCHC_ERROR, "writer_commit", "error=%s", sqlite3_errmsg(self->db));
+        if (j->work && j->work(self->db, j->arg) != 0) {
+            cchc_log(CCHC_WARN, "writer_job_failed", "jobs=%zu", count);
             status = -1;
         }
+    if (status == 0 && exec_retrying_busy(self->db, "COMMIT") != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "writer_commit", "jobs=%zu error=%s", count, sqlite3_errmsg(self->db));
+        status = -1;
     }
+    //  May fail harmlessly when SQLite already rolled back (e.g. on SQLITE_FULL).
     if (status != 0)
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
     return status;
@@ -252,12 +285,12 @@ static void *writer_main(void *arg)
             break;
         pthread_mutex_unlock(&self->lock);
 
-        int status = run_group(self, group);
         size_t count = 0;
-        for (job_t *j = group; j; j = j->next) {
-            j->status = status;
+        for (job_t *j = group; j; j = j->next)
             count++;
-        }
+        int status = run_group(self, group, count);
+        for (job_t *j = group; j; j = j->next)
+            j->status = status;
 
         pthread_mutex_lock(&self->lock);
         if (status == 0) {
@@ -277,6 +310,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+//  Close callback of the async handle: the last thing the writer owns.
 static void writer_free(uv_handle_t *handle)
 {
     cchc_writer_t *self = handle->data;
@@ -305,7 +339,10 @@ static void on_async(uv_async_t *handle)
         free(done);
         done = next;
     }
-    if (finished && self->stopping && !uv_is_closing((uv_handle_t *)&self->async)) {
+    //  thread_done is set only after stopping, and the thread does nothing
+    //  but signal us after it: joining cannot block for long.
+    if (finished && !self->closing) {
+        self->closing = true;
         pthread_join(self->thread, NULL);
         cchc_store_close(&self->db);
         uv_close((uv_handle_t *)&self->async, writer_free);
@@ -320,16 +357,23 @@ cchc_writer_t *cchc_writer_new(uv_loop_t *loop, sqlite3 *db)
         return NULL;
     self->loop = loop;
     self->db = db;
-    pthread_mutex_init(&self->lock, NULL);
-    pthread_cond_init(&self->wake, NULL);
-    if (uv_async_init(loop, &self->async, on_async) != 0) {
+    if (pthread_mutex_init(&self->lock, NULL) != 0) {
+        free(self);
+        return NULL;
+    }
+    if (pthread_cond_init(&self->wake, NULL) != 0 || uv_async_init(loop, &self->async, on_async) != 0) {
+        pthread_cond_destroy(&self->wake); //  harmless on a failed init
+        pthread_mutex_destroy(&self->lock);
         free(self);
         return NULL;
     }
     self->async.data = self;
-    if (pthread_create(&self->thread, NULL, writer_main, self) != 0) {
-        //  no thread: free self once the async handle is closed
-        self->on_closed = NULL;
+    int rc = pthread_create(&self->thread, NULL, writer_main, self);
+    if (rc != 0) {
+        cchc_log(CCHC_ERROR, "writer_thread", "error=%s", strerror(rc));
+        //  No thread: self goes with the async handle; the caller keeps db.
+        self->db = NULL;
+        self->closing = true;
         uv_close((uv_handle_t *)&self->async, writer_free);
         return NULL;
     }
@@ -360,12 +404,13 @@ int cchc_writer_submit(cchc_writer_t *self, cchc_write_fn *work, cchc_write_done
 
 size_t cchc_writer_pending(const cchc_writer_t *self)
 {
+    assert(self);
     return self->pending;
 }
 
 void cchc_writer_close(cchc_writer_t *self, void (*on_closed)(void *arg), void *arg)
 {
-    assert(self);
+    assert(self && !self->stopping); //  stopping is written only here, on this thread
     self->on_closed = on_closed;
     self->closed_arg = arg;
     pthread_mutex_lock(&self->lock);
@@ -377,6 +422,7 @@ void cchc_writer_close(cchc_writer_t *self, void (*on_closed)(void *arg), void *
 
 void cchc_writer_stats(const cchc_writer_t *self, uint64_t *groups, uint64_t *jobs)
 {
+    assert(self && groups && jobs);
     pthread_mutex_lock((pthread_mutex_t *)&self->lock);
     *groups = self->groups;
     *jobs = self->jobs;
