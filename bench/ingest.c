@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ typedef struct {
     int clients, inflight, batch;
     bool with_consumers;
     long updates;
-    double rate; //  updates/s in total; 0 = as fast as acks allow
+    long backlog; //  events logged before the load, fetched from seq 1 during it
+    double rate;  //  updates/s in total; 0 = as fast as acks allow
     char endpoint[64];
     void *zctx;
 } config_t;
@@ -148,7 +150,7 @@ static void *worker_main(void *arg)
     const config_t *cfg = w->cfg;
     int n = w->count, window = cfg->inflight;
     producer_t *ps = calloc((size_t)n, sizeof(*ps));
-    zmq_pollitem_t *items = calloc((size_t)n, sizeof(*items));
+    zmq_pollitem_t *items = calloc((size_t)n + 1, sizeof(*items)); //  + the pace timer
     for (int i = 0; i < n; i++) {
         ps[i].sock = zmq_socket(cfg->zctx, ZMQ_DEALER);
         int hwm = 0, linger = 0;
@@ -163,29 +165,52 @@ static void *worker_main(void *arg)
     long sent = 0, outstanding = 0;
     //  paced: the thread's share of the rate; the k-th send is due at start + k/rate
     double rate = cfg->rate > 0 ? cfg->rate * w->quota / (double)cfg->updates : 0;
+    //  The pace is kept by a timerfd polled beside the sockets (zmq_poll takes
+    //  plain fds), armed for the next due time to the nanosecond: zmq_poll's
+    //  millisecond timeout alone would send up to 1 ms late and charge that
+    //  to intake's latency.
+    int timer = rate > 0 ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK) : -1;
+    items[n] = (zmq_pollitem_t){NULL, timer, ZMQ_POLLIN, 0};
     int cursor = 0;
     while (w->acked < w->quota) {
-        //  send what the window (and the pace) allows, round robin
-        int64_t now = now_ns();
-        for (int tries = 0; tries < n && sent < w->quota; tries++) {
+        //  send everything that is due and that the windows allow, round robin
+        int64_t now = now_ns(), next_due = 0;
+        for (int tries = 0; tries < n && sent < w->quota;) {
             producer_t *p = &ps[cursor];
             int index = w->first + cursor;
-            cursor = (cursor + 1) % n;
-            if (p->inflight >= window)
+            if (p->inflight >= window) {
+                cursor = (cursor + 1) % n;
+                tries++;
                 continue;
+            }
             int64_t due = rate > 0 ? w->start_ns + (int64_t)(sent * 1e9 / rate) : now;
-            if (due > now)
+            if (due > now) {
+                next_due = due;
                 break;
-            if (send_update(p, index, p->next_seq, cfg->batch) != 0)
+            }
+            cursor = (cursor + 1) % n;
+            if (send_update(p, index, p->next_seq, cfg->batch) != 0) {
+                tries++;
                 continue;
+            }
             p->sent_at[p->next_seq % (uint64_t)window] = rate > 0 ? due : now;
             p->next_seq++;
             p->inflight++;
             sent += cfg->batch;
             outstanding++;
+            tries = 0;
         }
-        //  paced: wake at least every millisecond to keep the schedule
-        int rc = zmq_poll(items, n, rate > 0 || !outstanding ? 1 : 100);
+        if (timer >= 0 && next_due) {
+            struct itimerspec at = {
+                .it_value = {.tv_sec = next_due / 1000000000LL, .tv_nsec = next_due % 1000000000LL}};
+            timerfd_settime(timer, TFD_TIMER_ABSTIME, &at, NULL);
+        }
+        int rc = zmq_poll(items, timer >= 0 ? n + 1 : n, 100);
+        if (timer >= 0 && (items[n].revents & ZMQ_POLLIN)) {
+            uint64_t expirations;
+            if (read(timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+                break;
+        }
         if (rc <= 0)
             continue;
         for (int i = 0; i < n; i++) {
@@ -231,6 +256,8 @@ static void *worker_main(void *arg)
     }
     free(ps);
     free(items);
+    if (timer >= 0)
+        close(timer);
     return NULL;
 }
 
@@ -409,6 +436,101 @@ static uint64_t consumer_seq(cchc_client_t *client, bool scoring)
     return seq;
 }
 
+//  Log `count` progress updates before the load starts, in big batches
+//  without a producer id: the backlog a consumer that fell behind must read.
+static int preload(void *zctx, const char *endpoint, long count)
+{
+    enum { CHUNK = 500 };
+    cchc_client_t *client = cchc_client_new(zctx, endpoint);
+    static char units[CHUNK][16], tasks[CHUNK][24];
+    Cchc__ProgressReported pr[CHUNK];
+    Cchc__Event ev[CHUNK], *evs[CHUNK];
+    int rc = client ? 0 : -1;
+    for (long done = 0; done < count && rc == 0;) {
+        int n = count - done < CHUNK ? (int)(count - done) : CHUNK;
+        for (int i = 0; i < n; i++) {
+            target((int)((done + i) % (UNITS * TASKS_PER_UNIT)), units[i], sizeof(units[i]), tasks[i],
+                   sizeof(tasks[i]));
+            cchc__progress_reported__init(&pr[i]);
+            pr[i].task = tasks[i];
+            pr[i].has_percent = true;
+            pr[i].percent = (int)((done + i) % 100);
+            cchc__event__init(&ev[i]);
+            ev[i].ward = "BENCH";
+            ev[i].actor = units[i];
+            ev[i].payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
+            ev[i].progress_reported = &pr[i];
+            evs[i] = &ev[i];
+        }
+        Cchc__Submit s = CCHC__SUBMIT__INIT;
+        s.n_events = (size_t)n;
+        s.events = evs;
+        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+        env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+        env.submit = &s;
+        cchc_decoded_t *reply = NULL;
+        if (cchc_client_call(client, &env, 30000, false, &reply) != 0) {
+            fprintf(stderr, "cchc-bench: preload: no reply from intake (%s)\n", strerror(errno));
+            rc = -1;
+        } else if (cchc_decoded_env(reply)->body_case != CCHC__ENVELOPE__BODY_ACK ||
+                   cchc_decoded_env(reply)->ack->n_errors) {
+            const Cchc__Envelope *r = cchc_decoded_env(reply);
+            const Cchc__Error *e = r->body_case == CCHC__ENVELOPE__BODY_ERROR ? r->error
+                                   : r->body_case == CCHC__ENVELOPE__BODY_ACK ? r->ack->errors[0]
+                                                                              : NULL;
+            fprintf(stderr, "cchc-bench: preload refused: %s\n", e && e->message_en ? e->message_en : "?");
+            rc = -1;
+        }
+        cchc_decoded_destroy(&reply);
+        done += n;
+    }
+    cchc_client_destroy(&client);
+    return rc;
+}
+
+//  A consumer that fell behind: fetches from seq 1 to `until` with credit,
+//  as fast as intake serves, while the load runs.
+typedef struct {
+    void *zctx;
+    const char *endpoint;
+    uint64_t until;
+    uint64_t events;
+    double seconds;
+    int failed;
+} catch_up_t;
+
+static void *catch_up_main(void *arg)
+{
+    catch_up_t *c = arg;
+    cchc_client_t *client = cchc_client_new(c->zctx, c->endpoint);
+    int64_t t0 = now_ns();
+    uint64_t from = 1;
+    while (client && from <= c->until) {
+        Cchc__Fetch f = CCHC__FETCH__INIT;
+        f.has_from_seq = f.has_credit = true;
+        f.from_seq = from;
+        f.credit = 5000;
+        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+        env.body_case = CCHC__ENVELOPE__BODY_FETCH;
+        env.fetch = &f;
+        cchc_decoded_t *reply = NULL;
+        if (cchc_client_call(client, &env, 10000, true, &reply) != 0 ||
+            cchc_decoded_env(reply)->body_case != CCHC__ENVELOPE__BODY_EVENT_BATCH ||
+            cchc_decoded_env(reply)->event_batch->n_events == 0) {
+            cchc_decoded_destroy(&reply);
+            c->failed = 1;
+            break;
+        }
+        const Cchc__EventBatch *b = cchc_decoded_env(reply)->event_batch;
+        from = b->events[b->n_events - 1]->seq + 1;
+        c->events += b->n_events;
+        cchc_decoded_destroy(&reply);
+    }
+    c->seconds = (now_ns() - t0) / 1e9;
+    cchc_client_destroy(&client);
+    return NULL;
+}
+
 int bench_ingest(int argc, char **argv, const char *bin_dir)
 {
     config_t cfg = {.clients = 100, .inflight = 1, .batch = 1, .updates = 100000};
@@ -422,6 +544,8 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             cfg.inflight = atoi(argv[++i]);
         else if (!strcmp(a, "--updates") && v)
             cfg.updates = atol(argv[++i]);
+        else if (!strcmp(a, "--backlog") && v)
+            cfg.backlog = atol(argv[++i]);
         else if (!strcmp(a, "--with-consumers"))
             cfg.with_consumers = true;
         else if (!strcmp(a, "--batch") && v)
@@ -433,7 +557,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         else {
             fprintf(stderr,
                     "usage: cchc-bench ingest --clients N --inflight K --updates M [--batch B] [--rate R] "
-                    "[--intake-bin PATH]\n");
+                    "[--with-consumers] [--backlog EVENTS] [--intake-bin PATH]\n");
             return 2;
         }
     }
@@ -490,12 +614,18 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         if (up != 0)
             usleep(100000);
     }
-    if (up != 0 || setup_ward(cfg.zctx, cfg.endpoint) != 0 || status(cfg.zctx, cfg.endpoint, &st0) != 0) {
+    if (up != 0 || setup_ward(cfg.zctx, cfg.endpoint) != 0 ||
+        (cfg.backlog > 0 && preload(cfg.zctx, cfg.endpoint, cfg.backlog) != 0) ||
+        status(cfg.zctx, cfg.endpoint, &st0) != 0) {
         fprintf(stderr, "cchc-bench: intake did not start or refused the ward (%s)\n", intake_bin);
         kill(pid, SIGKILL);
         return 1;
     }
 
+    catch_up_t catch_up_job = {.zctx = cfg.zctx, .endpoint = cfg.endpoint, .until = st0.head_seq};
+    pthread_t catch_up_thread;
+    if (cfg.backlog > 0)
+        pthread_create(&catch_up_thread, NULL, catch_up_main, &catch_up_job);
     int nthreads = cfg.clients < MAX_THREADS ? cfg.clients : MAX_THREADS;
     worker_t workers[MAX_THREADS];
     pthread_t threads[MAX_THREADS];
@@ -536,6 +666,8 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     for (int t = 0; t < nthreads; t++)
         pthread_join(threads[t], NULL);
     double elapsed = (now_ns() - start) / 1e9;
+    if (cfg.backlog > 0)
+        pthread_join(catch_up_thread, NULL);
     double catch_up = 0;
     if (cfg.with_consumers) {
         //  how long after the last ack both consumers have applied everything
@@ -593,6 +725,11 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     printf("ack latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms; %llu commits, %.1f submissions per commit; "
            "%ld busy; intake peak RSS %.1f MB\n",
            p50, p99, p999, (unsigned long long)commits, mean_batch, busy, peak_rss);
+    if (cfg.backlog > 0)
+        printf("catch-up: fetched %llu events from seq 1 in %.2f s (%.0f events/s) while the load ran%s\n",
+               (unsigned long long)catch_up_job.events, catch_up_job.seconds,
+               catch_up_job.seconds > 0 ? catch_up_job.events / catch_up_job.seconds : 0,
+               catch_up_job.failed ? " (FAILED)" : "");
     if (cfg.with_consumers)
         printf("consumers (scoring, notify): at most %llu events behind during the load; all applied %.3f s "
                "after the last ack\n",
@@ -600,9 +737,10 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     printf("{\"bench\":\"ingest\",\"clients\":%d,\"inflight\":%d,\"batch\":%d,\"updates\":%ld,\"rate\":%.0f,"
            "\"seconds\":%.3f,\"acked_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
            "\"mean_batch\":%.1f,\"busy\":%ld,\"rss_mb\":%.1f,\"consumer_max_lag_events\":%lld,"
-           "\"consumer_catch_up_s\":%.3f}\n",
+           "\"consumer_catch_up_s\":%.3f,\"backlog\":%ld,\"backlog_fetch_per_s\":%.0f}\n",
            cfg.clients, cfg.inflight, cfg.batch, total, cfg.rate, elapsed, total / elapsed, p50, p99, p999,
            mean_batch, busy, peak_rss, cfg.with_consumers ? (long long)max_lag : -1LL,
-           cfg.with_consumers ? catch_up : -1.0);
-    return 0;
+           cfg.with_consumers ? catch_up : -1.0, cfg.backlog,
+           cfg.backlog > 0 && catch_up_job.seconds > 0 ? catch_up_job.events / catch_up_job.seconds : 0);
+    return catch_up_job.failed ? 1 : 0;
 }

@@ -3,8 +3,8 @@
 
     Queries are idempotent and are retried after a timeout on a fresh socket
     (Lazy Pirate). Submissions are sent once: a submission whose reply did not
-    arrive is reported as unknown, never resent blindly (idempotent producer
-    numbering comes with the intake issue).
+    arrive is reported as unknown, never resent blindly; resending safely is
+    the idempotent producer's job (sender.h, built on this client).
 */
 #ifndef CCHC_CLIENT_H
 #define CCHC_CLIENT_H

@@ -20,7 +20,10 @@
 #define CCHC_PROTOCOL_VERSION      1
 #define CCHC_DEFAULT_MAX_MSG_BYTES (64 * 1024)
 //  Memory budget of a decode = CCHC_DECODE_EXPANSION * input size + 4 KiB.
-#define CCHC_DECODE_EXPANSION 16
+//  40: the worst legitimate case, a long unpacked repeated scalar (2 bytes a
+//  field on the wire), costs protobuf-c about 36 bytes a wire byte (its
+//  scan slabs of 32 bytes a field, grown by doubling, and the array).
+#define CCHC_DECODE_EXPANSION 40
 
 typedef struct cchc_decoded cchc_decoded_t;
 

@@ -22,6 +22,7 @@
 
 //  How long a closed socket keeps trying to deliver what it queued.
 #define CCHC_SOCKET_LINGER_MS 1000
+#define CCHC_SOCKET_BACKLOG   4096
 
 static void on_signal(uv_signal_t *handle, int signum)
 {
@@ -172,9 +173,15 @@ void cchc_service_log_config(const char *service, const cchc_config_t *config)
 }
 
 //  Socket options every cchc socket gets; returns 0 or -1 with errno.
-static int socket_set_options(void *sock, int type, int hwm, long max_msg_bytes)
+static int socket_set_options(void *sock, int type, bool bind, int hwm, long max_msg_bytes)
 {
     int linger = CCHC_SOCKET_LINGER_MS, one = 1;
+    //  ZeroMQ's listen backlog is 100: a burst of a thousand units connecting
+    //  at once would lose SYNs and wait 1-3 s for the kernel's retransmit.
+    //  The kernel caps it at net.core.somaxconn.
+    int backlog = CCHC_SOCKET_BACKLOG;
+    if (bind && zmq_setsockopt(sock, ZMQ_BACKLOG, &backlog, sizeof(backlog)) != 0)
+        return -1;
     if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
         zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
         zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0)
@@ -201,7 +208,7 @@ void *cchc_socket(void *zctx, int type, const char *endpoint, bool bind, int hwm
         cchc_log(CCHC_ERROR, "socket", "endpoint=%s error=%s", endpoint, zmq_strerror(errno));
         return NULL;
     }
-    if (socket_set_options(sock, type, hwm, max_msg_bytes) != 0 ||
+    if (socket_set_options(sock, type, bind, hwm, max_msg_bytes) != 0 ||
         (bind ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint)) != 0) {
         cchc_log(CCHC_ERROR, "socket", "endpoint=%s error=%s", endpoint, zmq_strerror(errno));
         int zero = 0; //  nothing was sent: do not linger on close

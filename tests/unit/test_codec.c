@@ -124,6 +124,63 @@ static void test_memory_budget(void **state)
     free(evs);
 }
 
+//  The Ack of a big batch decodes: one seq per event. Unpacked, each seq
+//  was a field of its own and protobuf-c's scan slabs (32 bytes a field)
+//  broke a budget of 16x the wire size at about 490 events; packed seqs and
+//  a budget above the worst unpacked case (about 36x) both keep it working.
+static void test_big_ack(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    uint64_t *seqs = calloc(N, sizeof(uint64_t));
+    for (size_t i = 0; i < N; i++)
+        seqs[i] = 1000 + i;
+    Cchc__Ack ack = CCHC__ACK__INIT;
+    ack.n_seqs = N;
+    ack.seqs = seqs;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cchc_encode_buf(&env, &buf, &len), 0);
+    assert_true(len < 3 * N); //  packed: no tag per seq
+    cchc_decoded_t *dec = NULL;
+    cchc_err_t err;
+    assert_int_equal(cchc_decode(buf, len, 1 << 20, &dec, NULL, &err), 0);
+    assert_int_equal(cchc_decoded_env(dec)->ack->n_seqs, N);
+    assert_int_equal(cchc_decoded_env(dec)->ack->seqs[N - 1], 1000 + N - 1);
+    cchc_decoded_destroy(&dec);
+    free(buf);
+    //  the same seqs unpacked (as an older peer sends them) still decode
+    uint8_t *raw = malloc(6 * N + 64), *p = raw;
+    *p++ = (CCHC__ENVELOPE__BODY_ACK << 3) | 2;
+    size_t body = 0;
+    for (size_t i = 0; i < N; i++)
+        body += 1 + (seqs[i] < 16384 ? 2 : 3);
+    for (size_t v = body;; v >>= 7) {
+        *p++ = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+        if (!(v >> 7))
+            break;
+    }
+    for (size_t i = 0; i < N; i++) {
+        *p++ = (1 << 3) | 0; //  Ack.seqs, one varint field each
+        for (uint64_t v = seqs[i];; v >>= 7) {
+            *p++ = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+            if (!(v >> 7))
+                break;
+        }
+    }
+    *p++ = (1 << 3) | 0; //  Envelope.version
+    *p++ = CCHC_PROTOCOL_VERSION;
+    assert_int_equal(cchc_decode(raw, (size_t)(p - raw), 1 << 20, &dec, NULL, &err), 0);
+    assert_int_equal(cchc_decoded_env(dec)->ack->n_seqs, N);
+    assert_int_equal(cchc_decoded_env(dec)->ack->seqs[N - 1], 1000 + N - 1);
+    cchc_decoded_destroy(&dec);
+    free(raw);
+    free(seqs);
+}
+
 //  A legitimate reply with many nested messages decodes: protobuf-c's
 //  temporary parsing memory is freed as it goes and only live bytes count
 //  against the budget (a ranking of 60 units once failed here).
@@ -285,10 +342,11 @@ static void test_error_reply(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_over_the_cap),
-        cmocka_unit_test(test_memory_budget), cmocka_unit_test(test_many_nested_messages),
-        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_version_and_type),
-        cmocka_unit_test(test_error_reply),   cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_over_the_cap),
+        cmocka_unit_test(test_memory_budget),    cmocka_unit_test(test_many_nested_messages),
+        cmocka_unit_test(test_big_ack),          cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_version_and_type), cmocka_unit_test(test_error_reply),
+        cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
