@@ -265,6 +265,17 @@ void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq
     self->clock_moved = false;
 }
 
+void cchc_ranking_set_rules(cchc_ranking_t *self, cchc_model_t *model, const cchc_rules_t *rules)
+{
+    assert(self && model && rules);
+    self->rules = *rules;
+    for (size_t i = 0; i < cchc_model_ward_count(model); i++) {
+        ward_rank_t *wr = ward_state(self, cchc_model_ward_at(model, i));
+        wr->all_touched = true;
+        ward_queue(self, wr);
+    }
+}
+
 void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model)
 {
     assert(self && model);

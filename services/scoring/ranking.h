@@ -51,6 +51,12 @@ void cchc_ranking_note(cchc_ranking_t *self, const cchc_touch_t *touch);
 void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq,
                          cchc_rank_changes_t *changes);
 
+//  Evaluate with a copy of rules from now on, and note every unit of every
+//  ward of model as touched: the next cchc_ranking_update re-evaluates and
+//  re-ranks them all and reports each unit whose rank, score or tier the
+//  new rules changed (scores are a function of the log and the rules).
+void cchc_ranking_set_rules(cchc_ranking_t *self, cchc_model_t *model, const cchc_rules_t *rules);
+
 //  Evaluate and rank every unit of every ward (start-up, after loading the
 //  model), producing no change; forgets any notes.
 void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model);
