@@ -49,7 +49,7 @@ static const cchc_option_t scoring_options[] = {
 typedef struct {
     cchc_service_t service;
     cchc_config_t *config;
-    cchc_rules_t rules;
+    cchc_rules_t rules; //  loaded at start; then the ranking's are in force
     cchc_follower_t *follower;
     cchc_zwatch_t router;
     cchc_zwatch_t pub;
@@ -200,7 +200,7 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     cchc_ranking_eval(self->ranking, unit, &rank);
     Cchc__Explanation x = CCHC__EXPLANATION__INIT;
     cchc_unit_eval_t eval;
-    cchc_unit_evaluate(&self->rules, unit, cchc_model_now(model), &eval, &x);
+    cchc_unit_evaluate(cchc_ranking_rules(self->ranking), unit, cchc_model_now(model), &eval, &x);
     Cchc__RankEntry entry;
     fill_entry(&entry, unit, &eval, rank);
     x.entry = &entry;
@@ -326,23 +326,21 @@ static void on_reload(cchc_service_t *service, void *arg)
         cchc_log(CCHC_INFO, "rules_kept", "file=none reason=%s", "no rules_file: the built-in defaults stay");
         return;
     }
-    cchc_rules_t rules;
-    char err[512];
-    if (cchc_rules_load(path, &rules, err, sizeof(err)) != 0) {
-        cchc_log(CCHC_ERROR, "rules_reload_failed", "error=%s; the rules in force are kept", err);
-        return;
-    }
-    if (cchc_rules_equal(&rules, &self->rules)) {
-        cchc_log(CCHC_INFO, "rules_unchanged", "file=%s", path);
-        return;
-    }
-    self->rules = rules;
-    if (!self->ranking) //  stopping: nothing left to re-rank
+    if (!self->ranking) //  stopping: nothing left to score
         return;
     cchc_model_t *model = cchc_follower_model(self->follower);
     size_t before = self->changes.count;
-    cchc_ranking_set_rules(self->ranking, model, &self->rules);
-    cchc_ranking_update(self->ranking, model, cchc_model_last_seq(model), &self->changes);
+    char err[512];
+    int rc = cchc_ranking_reload_rules(self->ranking, model, path, cchc_model_last_seq(model), &self->changes,
+                                       err, sizeof(err));
+    if (rc < 0) {
+        cchc_log(CCHC_ERROR, "rules_reload_failed", "error=%s; the rules in force are kept", err);
+        return;
+    }
+    if (rc == 0) {
+        cchc_log(CCHC_INFO, "rules_unchanged", "file=%s", path);
+        return;
+    }
     cchc_log(CCHC_INFO, "rules_reloaded", "file=%s units_changed=%zu last_seq=%llu", path,
              self->changes.count - before, (unsigned long long)cchc_model_last_seq(model));
     if (!self->batch_open)
