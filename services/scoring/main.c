@@ -334,7 +334,7 @@ static void on_reload(cchc_service_t *service, void *arg)
     int rc = cchc_ranking_reload_rules(self->ranking, model, path, cchc_model_last_seq(model), &self->changes,
                                        err, sizeof(err));
     if (rc < 0) {
-        cchc_log(CCHC_ERROR, "rules_reload_failed", "error=%s; the rules in force are kept", err);
+        cchc_log(CCHC_ERROR, "rules_reload_failed", "error=%s kept=%s", err, "the rules in force");
         return;
     }
     if (rc == 0) {
