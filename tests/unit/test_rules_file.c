@@ -411,6 +411,69 @@ static void test_par_groups(void **state)
     assert_int_equal(eval_with(&r, b, "U3", 20260320).par_group, 'B');
 }
 
+//  The worked example of docs/SCORING.md: Phòng Văn hóa - Xã hội (VHXH) of
+//  the sample ward at 10/04/2026, with the sample's areas CDDH (15), THECHE
+//  (10), TCBM (10) and its tasks due by April; the hand computation is in
+//  the document. Defaults: 94.16, hoàn thành (66,66 % on time); with
+//  good_min_on_time = 60: hoàn thành tốt.
+static void test_docs_worked_example(void **state)
+{
+    builder_t *b = *state;
+    b_area(b, "CDDH", 15);
+    b_area(b, "THECHE", 10);
+    b_area(b, "TCBM", 10);
+    b_unit(b, "VHXH", "VHXH_TP", NULL);
+    OK(b_task(b, "CCHC-25", "VHXH", "CDDH", 20260215, 1, 1000, NULL));
+    OK(b_task(b, "CCHC-26", "VHXH", "CDDH", 20260228, 1, 1000, NULL));
+    OK(b_task(b, "CCHC-28", "VHXH", "TCBM", 20260430, 1, 1500, NULL));
+    OK(b_task(b, "CCHC-32", "VHXH", "THECHE", 20260331, 1, 1000, NULL));
+    done_on(b, "CCHC-25", 1, 20260212);
+    OK(b_progress(b, "CCHC-26", 1, 20260224));
+    OK(b_submit(b, "CCHC-26", 20260225));
+    OK(b_verify(b, "CCHC-26", false, 20260226));
+    OK(b_submit(b, "CCHC-26", 20260227));
+    OK(b_verify(b, "CCHC-26", true, 20260302));
+    OK(b_progress(b, "CCHC-32", 1, 20260402));
+    OK(b_submit(b, "CCHC-32", 20260403));
+    OK(b_verify(b, "CCHC-32", true, 20260406));
+    OK(b_progress(b, "CCHC-28", 0, 20260405));
+    cchc_rules_t d;
+    cchc_rules_default(&d);
+    Cchc__Explanation x = CCHC__EXPLANATION__INIT;
+    cchc_unit_eval_t e;
+    cchc_unit_evaluate(&d, b_unit_get(b, "VHXH"), at9(20260410), &e, &x);
+    assert_int_equal(e.evaluated, 3);
+    assert_int_equal(e.on_time, 2);
+    assert_int_equal(e.late, 1);
+    assert_int_equal(e.on_time_ppm, 666666);
+    assert_int_equal(e.score_centi, 9416);
+    assert_int_equal(e.score_tier, CCHC__TIER__TIER_EXCELLENT);
+    assert_int_equal(e.tier, CCHC__TIER__TIER_COMPLETED);
+    assert_int_equal(e.par_group, 'A');
+    assert_false(e.head_accountable);
+    //  areas in registration order: A1, A2, A3, CDDH, THECHE, TCBM
+    assert_int_equal(x.areas[3]->pct_ppm, 958333);
+    assert_int_equal(x.areas[4]->pct_ppm, 916666);
+    assert_false(x.areas[5]->applicable);
+    //  tasks: CCHC-25, -26, -28, -32
+    assert_int_equal(x.tasks[0]->max_milli, 7500);
+    assert_int_equal(x.tasks[0]->earned_milli, 7500);
+    assert_int_equal(x.tasks[1]->earned_milli, 6874);
+    assert_false(x.tasks[2]->evaluated);
+    assert_int_equal(x.tasks[3]->max_milli, 10000);
+    assert_int_equal(x.tasks[3]->earned_milli, 9166);
+    assert_int_equal(x.n_gates, 1);
+    assert_string_equal(
+        x.gates[0],
+        "Không xếp loại Hoàn thành xuất sắc: tỷ lệ nhiệm vụ hoàn thành đúng hạn 66,66%, dưới 80%.");
+    cchc_explanation_clear(&x);
+    cchc_rules_t r = rules_of("[gates]\ngood_min_on_time = 60\n");
+    cchc_unit_evaluate(&r, b_unit_get(b, "VHXH"), at9(20260410), &e, &x);
+    assert_int_equal(e.tier, CCHC__TIER__TIER_GOOD);
+    assert_int_equal(x.n_gates, 1);
+    cchc_explanation_clear(&x);
+}
+
 // ---------------------------------------------------------------------------
 //  Invalid files: refused whole, with the line
 
@@ -611,6 +674,7 @@ int main(void)
         T(test_year_end_max_unmet),
         T(test_bonus_cap),
         T(test_par_groups),
+        T(test_docs_worked_example),
         T(test_unknown_section_and_key),
         T(test_not_a_number),
         T(test_out_of_range),
