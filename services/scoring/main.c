@@ -8,6 +8,13 @@
     changed are published on PUB (topic "rank.<ward>") after the commit, so
     nothing is announced that a crash could take back. Queries are answered
     from memory on the loop thread.
+
+    The rules (rules.h) come from the rules file of the rules_file setting
+    (rules_file.h), or are the built-in defaults. A bad file stops the start;
+    on SIGHUP the file is read again: a bad one leaves the rules in force
+    (logged with its line), a good one replaces them and every unit of every
+    ward is re-evaluated and re-ranked at once. Scores are a function of the
+    log and the rules, so a replay with the same rules gives the same scores.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +27,7 @@
 #include "log.h"
 #include "ranking.h"
 #include "reply.h"
+#include "rules_file.h"
 #include "service.h"
 #include "zwatch.h"
 
@@ -34,13 +42,14 @@ static const cchc_option_t scoring_options[] = {
     {"max_msg_bytes", "1048576", "largest message accepted"},
     {"log_level", "info", "debug, info, warn or error"},
     {"log_format", "auto", "json, text or auto"},
+    {"rules_file", "", "scoring rules file (INI, see deploy/config/rules.ini); empty: the built-in defaults"},
     {NULL, NULL, NULL},
 };
 
 typedef struct {
     cchc_service_t service;
     cchc_config_t *config;
-    cchc_rules_t rules;
+    cchc_rules_t rules; //  loaded at start; then the ranking's are in force
     cchc_follower_t *follower;
     cchc_zwatch_t router;
     cchc_zwatch_t pub;
@@ -48,6 +57,7 @@ typedef struct {
     cchc_ranking_t *ranking;     //  every ward's ranking (state in ward->user)
     uint64_t batch_seq;          //  last seq of the current batch
     cchc_rank_changes_t changes; //  of the current batch, published after its commit
+    bool batch_open;             //  a batch is folded but not committed yet
     uint64_t queries, errors;
 } scoring_t;
 
@@ -64,12 +74,14 @@ static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch
 static void on_batch(void *arg)
 {
     scoring_t *self = arg;
+    self->batch_open = true;
     cchc_ranking_update(self->ranking, cchc_follower_model(self->follower), self->batch_seq, &self->changes);
 }
 
 static void publish_changes(void *arg)
 {
     scoring_t *self = arg;
+    self->batch_open = false;
     for (size_t i = 0; i < self->changes.count; i++) {
         const Cchc__RankChanged *c = self->changes.items[i];
         Cchc__Envelope env = CCHC__ENVELOPE__INIT;
@@ -188,7 +200,7 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     cchc_ranking_eval(self->ranking, unit, &rank);
     Cchc__Explanation x = CCHC__EXPLANATION__INIT;
     cchc_unit_eval_t eval;
-    cchc_unit_evaluate(&self->rules, unit, cchc_model_now(model), &eval, &x);
+    cchc_unit_evaluate(cchc_ranking_rules(self->ranking), unit, cchc_model_now(model), &eval, &x);
     Cchc__RankEntry entry;
     fill_entry(&entry, unit, &eval, rank);
     x.entry = &entry;
@@ -262,10 +274,77 @@ static void on_stop(cchc_service_t *service, void *arg)
     cchc_follower_close(self->follower, on_follower_closed, self);
 }
 
+// ---------------------------------------------------------------------------
+//  Rules
+
+//  The rules of config's rules_file (the defaults when it is empty) into
+//  *rules. Returns 0, or -1 with err naming the file and line; *rules is
+//  then untouched.
+static int rules_from_config(const cchc_config_t *config, cchc_rules_t *rules, char *err, size_t err_size)
+{
+    const char *path = cchc_config_get(config, "rules_file");
+    if (!path || !*path) {
+        cchc_rules_default(rules);
+        return 0;
+    }
+    return cchc_rules_load(path, rules, err, err_size);
+}
+
+//  --check-config: the settings (printed by the config loader), then the
+//  rules file checked and the effective rules printed as a rules file.
+//  Returns the exit code.
+static int check_config(int argc, char **argv)
+{
+    cchc_config_t *config = cchc_config_new("scoring", scoring_options);
+    char err[512];
+    int rc = cchc_config_load(config, argc, argv, err, sizeof(err));
+    cchc_rules_t rules;
+    if (rc < 0)
+        fprintf(stderr, "cchc-scoring: %s\n", err);
+    else if (rules_from_config(config, &rules, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cchc-scoring: invalid rules file: %s\n", err);
+        rc = -1;
+    } else {
+        const char *path = cchc_config_get(config, "rules_file");
+        printf("cchc-scoring: rules OK (file: %s)\n", path && *path ? path : "none, built-in defaults");
+        cchc_rules_write(&rules, stdout);
+    }
+    cchc_config_destroy(&config);
+    return rc < 0 ? 2 : 0;
+}
+
+//  SIGHUP: the log settings, then the rules file again. Changing the rules
+//  re-scores everything: each unit whose rank, score or tier changed is
+//  published, after the commit of a batch in flight if there is one.
 static void on_reload(cchc_service_t *service, void *arg)
 {
     (void)service;
-    cchc_service_log_config("scoring", ((scoring_t *)arg)->config);
+    scoring_t *self = arg;
+    cchc_service_log_config("scoring", self->config);
+    const char *path = cchc_config_get(self->config, "rules_file");
+    if (!path || !*path) {
+        cchc_log(CCHC_INFO, "rules_kept", "file=none reason=%s", "no rules_file: the built-in defaults stay");
+        return;
+    }
+    if (!self->ranking) //  stopping: nothing left to score
+        return;
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    size_t before = self->changes.count;
+    char err[512];
+    int rc = cchc_ranking_reload_rules(self->ranking, model, path, cchc_model_last_seq(model), &self->changes,
+                                       err, sizeof(err));
+    if (rc < 0) {
+        cchc_log(CCHC_ERROR, "rules_reload_failed", "error=%s kept=%s", err, "the rules in force");
+        return;
+    }
+    if (rc == 0) {
+        cchc_log(CCHC_INFO, "rules_unchanged", "file=%s", path);
+        return;
+    }
+    cchc_log(CCHC_INFO, "rules_reloaded", "file=%s units_changed=%zu last_seq=%llu", path,
+             self->changes.count - before, (unsigned long long)cchc_model_last_seq(model));
+    if (!self->batch_open)
+        publish_changes(self);
 }
 
 static int scoring_start(scoring_t *self)
@@ -324,10 +403,25 @@ int main(int argc, char **argv)
     static scoring_t scoring;
     scoring_t *self = &scoring;
     int rc;
+    bool check = false, help = false;
+    for (int i = 1; i < argc; i++) {
+        check = check || strcmp(argv[i], "--check-config") == 0 || strcmp(argv[i], "--check_config") == 0;
+        help = help || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+    }
+    if (check && !help)
+        return check_config(argc, argv);
     self->config = cchc_service_config("scoring", scoring_options, argc, argv, &rc);
     if (!self->config)
         return rc;
-    cchc_rules_default(&self->rules);
+    char err[512];
+    if (rules_from_config(self->config, &self->rules, err, sizeof(err)) != 0) {
+        cchc_log(CCHC_ERROR, "rules_invalid", "error=%s", err);
+        cchc_config_destroy(&self->config);
+        return 2;
+    }
+    const char *rules_file = cchc_config_get(self->config, "rules_file");
+    cchc_log(CCHC_INFO, "rules_loaded", "file=%s",
+             rules_file && *rules_file ? rules_file : "none (defaults)");
     if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || scoring_start(self) != 0)
         return 1;
     rc = cchc_service_run(&self->service);

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules_file.h"
+
 typedef struct ward_rank ward_rank_t;
 
 struct ward_rank {
@@ -263,6 +265,37 @@ void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq
     }
     self->npending = 0;
     self->clock_moved = false;
+}
+
+void cchc_ranking_set_rules(cchc_ranking_t *self, cchc_model_t *model, const cchc_rules_t *rules)
+{
+    assert(self && model && rules);
+    self->rules = *rules;
+    for (size_t i = 0; i < cchc_model_ward_count(model); i++) {
+        ward_rank_t *wr = ward_state(self, cchc_model_ward_at(model, i));
+        wr->all_touched = true;
+        ward_queue(self, wr);
+    }
+}
+
+int cchc_ranking_reload_rules(cchc_ranking_t *self, cchc_model_t *model, const char *path, uint64_t seq,
+                              cchc_rank_changes_t *changes, char *err, size_t err_size)
+{
+    assert(self && model && path);
+    cchc_rules_t rules;
+    if (cchc_rules_load(path, &rules, err, err_size) != 0)
+        return -1;
+    if (cchc_rules_equal(&rules, &self->rules))
+        return 0;
+    cchc_ranking_set_rules(self, model, &rules);
+    cchc_ranking_update(self, model, seq, changes);
+    return 1;
+}
+
+const cchc_rules_t *cchc_ranking_rules(const cchc_ranking_t *self)
+{
+    assert(self);
+    return &self->rules;
 }
 
 void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model)

@@ -51,6 +51,24 @@ void cchc_ranking_note(cchc_ranking_t *self, const cchc_touch_t *touch);
 void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq,
                          cchc_rank_changes_t *changes);
 
+//  Evaluate with a copy of rules from now on, and note every unit of every
+//  ward of model as touched: the next cchc_ranking_update re-evaluates and
+//  re-ranks them all and reports each unit whose rank, score or tier the
+//  new rules changed (scores are a function of the log and the rules).
+void cchc_ranking_set_rules(cchc_ranking_t *self, cchc_model_t *model, const cchc_rules_t *rules);
+
+//  A reload (SIGHUP): read the rules file at path. If it is invalid, return
+//  -1 with err set ("path:line: what is wrong") and change nothing: the
+//  rules in force stay. If it gives the rules in force, return 0. Otherwise
+//  evaluate with the new rules from now on, re-evaluate and re-rank every
+//  ward of model at once, append to changes (if not NULL; seq = seq) each
+//  unit whose rank, score or tier changed, and return 1.
+int cchc_ranking_reload_rules(cchc_ranking_t *self, cchc_model_t *model, const char *path, uint64_t seq,
+                              cchc_rank_changes_t *changes, char *err, size_t err_size);
+
+//  The rules in force (borrowed until the next set or reload).
+const cchc_rules_t *cchc_ranking_rules(const cchc_ranking_t *self);
+
 //  Evaluate and rank every unit of every ward (start-up, after loading the
 //  model), producing no change; forgets any notes.
 void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model);

@@ -1,20 +1,24 @@
-/*  rules.c - the default rule set (docs/ARCHITECTURE.md, domain brief):
+/*  rules.c - the rule set of the domain brief (docs/SCORING.md). Every
+    number is a setting of cchc_rules_t; the defaults are given here:
 
     1. Evaluation base: tasks not cancelled, not paused, that came due or are done.
-    2. Task score s = (a + b + c) / 3 with a = outputs done / required,
+    2. Task score s = (1 a + 1 b + 1 c) / 3 (component weights) with
+       a = outputs done / required,
        b = 1 - 0.25 x failed reviews (if done, else 0),
        c = 1 - 0.25 x delays (if done, else 0).
     3. Area % = sum(w x s) / sum(w), w = conversion factor (or fixed points).
     4. Unit = sum(area weight x area %) / sum(weights of applicable areas),
-       plus bonus (capped) minus penalties, clamped to 0..100; an appraisal
-       overrides it (both kept).
+       plus bonus (capped at 5) minus penalties, clamped to 0..100; an
+       appraisal overrides it (both kept).
     5. Tier by 90 / 70 / 50, then the gates, cumulative: tốt needs >= 80 % of
        due tasks on time (judged only once a task came due); xuất sắc needs
-       that and no unmet task. Head accountable: không hoàn thành, or an
-       unmet task once the plan year has ended.
+       its own on-time floor (80 %, never below tốt's) and at most 0 unmet
+       tasks. Head accountable: không hoàn thành, or more than 0 unmet tasks
+       once the plan year has ended.
 */
 #include "rules.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,10 @@
 
 void cchc_rules_default(cchc_rules_t *r)
 {
+    memset(r, 0, sizeof(*r));
+    r->quantity_weight_milli = 1000;
+    r->quality_weight_milli = 1000;
+    r->progress_weight_milli = 1000;
     r->quality_deduction_ppm = 250000;
     r->progress_deduction_ppm = 250000;
     r->bonus_cap_centi = 500;
@@ -32,6 +40,9 @@ void cchc_rules_default(cchc_rules_t *r)
     r->tier_good_centi = 7000;
     r->tier_completed_centi = 5000;
     r->gate_good_on_time_ppm = 800000;
+    r->gate_excellent_on_time_ppm = 800000;
+    r->gate_excellent_max_unmet = 0;
+    r->year_end_max_unmet = 0;
     r->par_a_centi = 9000;
     r->par_b_centi = 8000;
     r->par_c_centi = 7000;
@@ -75,7 +86,12 @@ static task_score_t task_score(const cchc_rules_t *r, const cchc_task_t *t, int6
     ts.a = (int32_t)((int64_t)outputs * CCHC_PPM / required);
     ts.b = done ? (int32_t)max64(0, CCHC_PPM - (int64_t)r->quality_deduction_ppm * rec->failed_reviews) : 0;
     ts.c = done ? (int32_t)max64(0, CCHC_PPM - (int64_t)r->progress_deduction_ppm * ts.delays) : 0;
-    ts.s = (int32_t)(((int64_t)ts.a + ts.b + ts.c) / 3);
+    //  With equal weights this is (a + b + c) / 3, floored, exactly.
+    int64_t wsum = (int64_t)r->quantity_weight_milli + r->quality_weight_milli + r->progress_weight_milli;
+    assert(wsum > 0); //  rules_file.c refuses a file where all three are 0
+    ts.s = (int32_t)(((int64_t)r->quantity_weight_milli * ts.a + (int64_t)r->quality_weight_milli * ts.b +
+                      (int64_t)r->progress_weight_milli * ts.c) /
+                     wsum);
     return ts;
 }
 
@@ -210,9 +226,10 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
         e->score_tier = tier_of(r, e->score_centi);
         e->tier = e->score_tier;
         char pct[32];
-        //  The gates are cumulative: xuất sắc needs no unmet task AND what tốt
-        //  needs (>= 80 % of due tasks on time).
-        if (e->tier == CCHC__TIER__TIER_EXCELLENT && e->unmet > 0) {
+        //  The gates are cumulative: xuất sắc needs at most gate_excellent_max_unmet
+        //  unmet tasks, its on-time floor AND what tốt needs (its on-time floor,
+        //  never above xuất sắc's).
+        if (e->tier == CCHC__TIER__TIER_EXCELLENT && e->unmet > (uint32_t)r->gate_excellent_max_unmet) {
             e->tier = CCHC__TIER__TIER_GOOD;
             if (x)
                 add_gate(x,
@@ -220,10 +237,27 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
                                     e->unmet));
         }
         //  Without a due task there is no on-time rate to judge (an appraised
-        //  unit early in the year): the gate does not apply.
-        if ((e->tier == CCHC__TIER__TIER_EXCELLENT || e->tier == CCHC__TIER__TIER_GOOD) && e->evaluated > 0 &&
-            e->on_time_ppm < r->gate_good_on_time_ppm) {
+        //  unit early in the year): the on-time gates do not apply. One
+        //  sentence per floor missed: when both floors are equal, the one
+        //  sentence on xuất sắc says it all (it drops to hoàn thành).
+        bool judged = e->evaluated > 0;
+        bool excellent_missed = false;
+        int32_t excellent_floor = r->gate_excellent_on_time_ppm > r->gate_good_on_time_ppm
+                                      ? r->gate_excellent_on_time_ppm
+                                      : r->gate_good_on_time_ppm; //  cumulative, whatever the caller set
+        if (e->tier == CCHC__TIER__TIER_EXCELLENT && judged && e->on_time_ppm < excellent_floor) {
             if (x) {
+                char floor_pct[32];
+                pct_vi(e->on_time_ppm, pct, sizeof(pct));
+                threshold_vi(excellent_floor, floor_pct, sizeof(floor_pct));
+                add_gate(x, vi_sprintf("Không xếp loại %s: tỷ lệ nhiệm vụ hoàn thành đúng hạn %s, dưới %s.",
+                                       cchc_tier_label_vi(e->tier), pct, floor_pct));
+            }
+            e->tier = CCHC__TIER__TIER_GOOD;
+            excellent_missed = true;
+        }
+        if (e->tier == CCHC__TIER__TIER_GOOD && judged && e->on_time_ppm < r->gate_good_on_time_ppm) {
+            if (x && !(excellent_missed && excellent_floor == r->gate_good_on_time_ppm)) {
                 char floor_pct[32];
                 pct_vi(e->on_time_ppm, pct, sizeof(pct));
                 threshold_vi(r->gate_good_on_time_ppm, floor_pct, sizeof(floor_pct));
@@ -238,7 +272,8 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
                                                           : 'D';
         int32_t year = ward->def && ward->def->year ? ward->def->year : 0;
         bool year_over = year && now >= cchc_date_end_ms(year * 10000 + 1231);
-        e->head_accountable = e->tier == CCHC__TIER__TIER_NOT_COMPLETED || (year_over && e->unmet > 0);
+        e->head_accountable = e->tier == CCHC__TIER__TIER_NOT_COMPLETED ||
+                              (year_over && e->unmet > (uint32_t)r->year_end_max_unmet);
         e->eligible = !e->head_accountable;
         if (x && e->tier == CCHC__TIER__TIER_NOT_COMPLETED)
             add_gate(x, xstrdup("Người đứng đầu chịu trách nhiệm trước Chủ tịch UBND phường: đơn vị xếp loại "

@@ -15,8 +15,12 @@
 
 #define CCHC_PPM 1000000
 
-//  Every number of the rules is a setting; these are the defaults.
+//  Every number of the rules is a setting (rules_file.h reads them from a
+//  rules file); cchc_rules_default gives the defaults shown here.
 typedef struct {
+    int32_t quantity_weight_milli;                 //  1000: task score = (1 a + 1 b + 1 c) / 3
+    int32_t quality_weight_milli;                  //  1000
+    int32_t progress_weight_milli;                 //  1000
     int32_t quality_deduction_ppm;                 //  per failed review (250000 = 25 %)
     int32_t progress_deduction_ppm;                //  per delay
     int32_t bonus_cap_centi;                       //  500 = +5 points
@@ -24,6 +28,9 @@ typedef struct {
     int32_t tier_good_centi;                       //  7000
     int32_t tier_completed_centi;                  //  5000
     int32_t gate_good_on_time_ppm;                 //  800000: tốt needs >= 80 % on time
+    int32_t gate_excellent_on_time_ppm;            //  800000: xuất sắc too (>= the tốt gate)
+    int32_t gate_excellent_max_unmet;              //  0: xuất sắc needs no unmet task
+    int32_t year_end_max_unmet;                    //  0: more unmet at year end: head accountable
     int32_t par_a_centi, par_b_centi, par_c_centi; //  9000, 8000, 7000
 } cchc_rules_t;
 
