@@ -1,18 +1,30 @@
-/*  main.c - cchc-notify: reminders, overdue alerts and escalation.
+/*  main.c - cchc-notify: reminders, overdue alerts and escalation, derived
+    from intake's log.
 
     A follower (common/follower.h) folds intake's events into the ward model.
-    After EACH event, alerts are decided at that event's log time: for every
-    task when the time moved (deadlines may have passed), else for the task
-    the event touched. Deciding per event, not per batch, makes the decisions
-    independent of how the log is cut into batches: a replay from zero
-    decides exactly what the live run decided.
+    After EACH event, alerts are decided at that event's log time: for the
+    task the event touched, for every task of the ward when an official or a
+    unit is registered (a recipient may have appeared), and for every task
+    whose next alert instant the log time has reached (schedule.h). Deciding
+    per event, not per batch, makes the decisions independent of how the log
+    is cut into batches: a replay from zero decides exactly what the live run
+    decided. The schedule replaces "every task on every clock move" with a
+    heap of instants; it decides the same alerts (test_alerts proves it).
+    The tasks of one event are decided in the model's order, so even the
+    outbox row ids are the same in a replay. After a start every task is
+    decided at the first event (settings may have changed; if they did not,
+    nothing new results).
 
-    The decided alerts are inserted into the outbox in the batch's
-    transaction, with the model and last_seq; after the commit they are
-    delivered and then marked sent by another transaction (at least once).
-    Scanning every task on a clock move is fine for a ward; the timer
-    structure for 2 million tasks comes with the notify issue.
+    The alerts decided in a batch are inserted into the outbox in the batch's
+    transaction, with the model records and last_seq. After the commit,
+    pending rows are read back (on the loop thread, through the follower's
+    read connection: a WAL read of a few rows by a partial index, acceptable
+    here; it moves to a thread with the SMTP/webhook channels), delivered,
+    and marked sent by a writer job. Only one delivery is in flight at a
+    time, so a row is never delivered twice by the same run; at start
+    everything still pending is delivered (at least once, with its token).
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +38,12 @@
 #include "log.h"
 #include "outbox.h"
 #include "reply.h"
+#include "schedule.h"
 #include "service.h"
 #include "zwatch.h"
+
+//  Pending alerts handled per delivery round (the next round follows at once).
+#define DELIVERY_ROUND 500
 
 static const cchc_option_t notify_options[] = {
     {"bind", "tcp://127.0.0.1:5590", "ROUTER endpoint for alert queries"},
@@ -36,8 +52,8 @@ static const cchc_option_t notify_options[] = {
     {"data_dir", "./.cchc/notify", "directory of notify.db"},
     {"credit", "1000", "events per fetch"},
     {"poll_ms", "1000", "fetch interval when no hint arrives"},
-    {"max_msg_bytes", "1048576", "largest message accepted"},
-    {"channels", "console,file", "delivery channels: console, file"},
+    {"max_msg_bytes", "1048576", "largest query accepted"},
+    {"channels", "console,file", "delivery channels: console, file (empty: none)"},
     {"file_path", "", "file channel path (default <data_dir>/alerts.log)"},
     {"reminder_days", "7,3,1,0", "reminders this many days before the due date"},
     {"escalate_after_days", "7", "days overdue before the vice-chairman and the coordinating unit hear"},
@@ -49,49 +65,63 @@ static const cchc_option_t notify_options[] = {
     {NULL, NULL, NULL},
 };
 
-//  A growable list of alerts (owned).
+//  A growable array of alerts, owned.
 typedef struct {
     cchc_alert_t **items;
     size_t n, cap;
 } alert_list_t;
 
+//  A growable array of tasks, borrowed from the model.
+typedef struct {
+    cchc_task_t **items;
+    size_t n, cap;
+} task_list_t;
+
 typedef struct {
     cchc_service_t service;
-    cchc_config_t *config;
+    cchc_config_t *config; //  owned by main
     cchc_alert_rules_t rules;
     cchc_channels_t channels;
-    cchc_follower_t *follower;
-    cchc_zwatch_t router;
-    uv_timer_t retry;
-    cchc_strmap_t *keys;    //  every key decided (committed or in the batch)
-    alert_list_t batch;     //  decided in the batch being committed
-    uint64_t committed_seq; //  last_seq of the last committed batch
-    bool delivery_failed;   //  retry pending deliveries on the timer
+    cchc_follower_t *follower; //  owned; NULL once closed
+    cchc_zwatch_t router;      //  alert queries
+    bool router_open;
+    uv_timer_t retry; //  retries a failed delivery
+    bool retry_open;
+    cchc_alert_schedule_t *schedule; //  owned: when each task is decided again
+    cchc_strmap_t *keys;             //  owned: every key decided (committed or in the batch)
+    alert_list_t batch;              //  decided in the batch being applied or committed
+    task_list_t due;                 //  scratch: the tasks to decide after the current event
+    uint64_t committed_seq;          //  last_seq of the last committed batch
+    bool delivering;                 //  a delivery's writer job is in flight
+    bool deliver_again;              //  a commit came while delivering
+    bool delivery_failed;            //  a channel failed: only the retry timer tries again
+    bool stopping;
     size_t max_msg_bytes;
-    uint64_t decided, delivered;
+    uint64_t decided, delivered, failed; //  alerts decided, delivered, delivery attempts failed
 } notify_t;
 
-static void list_push(alert_list_t *l, cchc_alert_t *a)
+static void list_push(alert_list_t *list, cchc_alert_t *alert)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->items = realloc(l->items, l->cap * sizeof(*l->items));
-        if (!l->items)
+    if (list->n == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        cchc_alert_t **grown = realloc(list->items, list->cap * sizeof(*grown));
+        if (!grown)
             abort();
+        list->items = grown;
     }
-    l->items[l->n++] = a;
+    list->items[list->n++] = alert;
 }
 
-static void list_free(alert_list_t *l)
+static void list_free(alert_list_t *list)
 {
-    for (size_t i = 0; i < l->n; i++)
-        cchc_alert_free(l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof(*l));
+    for (size_t i = 0; i < list->n; i++)
+        cchc_alert_free(list->items[i]);
+    free(list->items);
+    memset(list, 0, sizeof(*list));
 }
 
 // ---------------------------------------------------------------------------
-//  Deciding
+//  Deciding (loop thread)
 
 static bool key_seen(void *arg, const char *key)
 {
@@ -107,95 +137,163 @@ static void alert_emit(void *arg, cchc_alert_t *alert)
     self->decided++;
 }
 
+//  Decide task at now and set when to look at it again.
+static void task_decide(notify_t *self, cchc_task_t *task, int64_t now, uint64_t seq)
+{
+    cchc_alerts_decide(&self->rules, task, now, seq, key_seen, alert_emit, self);
+    cchc_alert_schedule_set(self->schedule, task, cchc_alerts_next_check_ms(&self->rules, task, now));
+}
+
+static void due_push(notify_t *self, cchc_task_t *task)
+{
+    if (self->due.n == self->due.cap) {
+        self->due.cap = self->due.cap ? self->due.cap * 2 : 64;
+        cchc_task_t **grown = realloc(self->due.items, self->due.cap * sizeof(*grown));
+        if (!grown)
+            abort();
+        self->due.items = grown;
+    }
+    self->due.items[self->due.n++] = task;
+}
+
+//  The model's order: ward code, then the task's position in its ward.
+static int task_order(const void *a, const void *b)
+{
+    const cchc_task_t *x = *(cchc_task_t *const *)a, *y = *(cchc_task_t *const *)b;
+    if (x->ward != y->ward)
+        return strcmp(x->ward->code, y->ward->code);
+    return (x->index > y->index) - (x->index < y->index);
+}
+
 static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch)
 {
     notify_t *self = arg;
     cchc_model_t *model = cchc_follower_model(self->follower);
     int64_t now = cchc_model_now(model);
-    if (touch->clock) {
-        for (size_t w = 0; w < cchc_model_ward_count(model); w++) {
-            cchc_ward_t *ward = cchc_model_ward_at(model, w);
-            for (size_t t = 0; t < ward->ntasks; t++)
-                cchc_alerts_decide(&self->rules, ward->tasks[t], now, ev->seq, key_seen, alert_emit, self);
-        }
+    self->due.n = 0;
+    if (ev->payload_case == CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED ||
+        ev->payload_case == CCHC__EVENT__PAYLOAD_UNIT_REGISTERED) {
+        //  someone who could not be told before may be registered now
+        cchc_ward_t *ward = cchc_model_ward(model, ev->ward);
+        for (size_t t = 0; ward && t < ward->ntasks; t++)
+            due_push(self, ward->tasks[t]);
     } else if (touch->task) {
-        cchc_alerts_decide(&self->rules, touch->task, now, ev->seq, key_seen, alert_emit, self);
+        due_push(self, touch->task);
     }
+    cchc_task_t *task;
+    while ((task = cchc_alert_schedule_pop_due(self->schedule, now)))
+        due_push(self, task);
+    //  Decide in the model's order, each task once: the outbox rows of an
+    //  event come in the same order however the schedule got there (a
+    //  restart schedules differently from a replay from zero).
+    if (self->due.n > 1)
+        qsort(self->due.items, self->due.n, sizeof(*self->due.items), task_order);
+    for (size_t i = 0; i < self->due.n; i++)
+        if (i == 0 || self->due.items[i] != self->due.items[i - 1])
+            task_decide(self, self->due.items[i], now, ev->seq);
 }
 
+//  Writer thread, inside the batch's transaction (after the model records).
 static int batch_write(sqlite3 *db, void *arg)
 {
     notify_t *self = arg;
-    return cchc_outbox_insert(db, self->batch.items, self->batch.n);
+    return cchc_outbox_insert(db, self->batch.items, self->batch.n, NULL);
 }
 
 // ---------------------------------------------------------------------------
-//  Delivering
+//  Delivering (loop thread; the outcome is recorded by a writer job)
 
 typedef struct {
-    alert_list_t alerts;
+    notify_t *self;
+    alert_list_t alerts; //  owned
+    bool sent;           //  delivered (else: a failed attempt)
     int64_t sent_ms;
-} sent_job_t;
+} delivery_t;
 
-static int sent_write(sqlite3 *db, void *arg)
+static int delivery_write(sqlite3 *db, void *arg)
 {
-    sent_job_t *job = arg;
-    return cchc_outbox_mark_sent(db, job->alerts.items, job->alerts.n, job->sent_ms);
+    delivery_t *job = arg;
+    if (job->sent)
+        return cchc_outbox_mark_sent(db, job->alerts.items, job->alerts.n, job->sent_ms);
+    return cchc_outbox_mark_failed(db, job->alerts.items, job->alerts.n);
 }
 
-static void sent_done(int status, void *arg)
+static void deliver_pending(notify_t *self);
+
+static void delivery_done(int status, void *arg)
 {
-    sent_job_t *job = arg;
+    delivery_t *job = arg;
+    notify_t *self = job->self;
     if (status != 0)
-        cchc_log(CCHC_WARN, "mark_sent_failed", "alerts=%zu", job->alerts.n);
+        cchc_log(CCHC_WARN, "delivery_record_failed", "alerts=%zu sent=%d", job->alerts.n, job->sent);
+    bool full = job->alerts.n == DELIVERY_ROUND;
+    bool sent = job->sent && status == 0;
     list_free(&job->alerts);
     free(job);
+    self->delivering = false;
+    //  more may be waiting: a full round, or a commit that came meanwhile
+    if (sent && (full || self->deliver_again))
+        deliver_pending(self);
 }
 
-//  Deliver alerts (taking them over) and record the delivery.
-static void deliver(notify_t *self, alert_list_t *alerts)
+static int64_t wall_ms(void)
 {
-    if (alerts->n == 0) {
-        list_free(alerts);
-        return;
-    }
-    if (cchc_channels_deliver(&self->channels, alerts->items, alerts->n) != 0) {
-        self->delivery_failed = true; //  they stay pending; the retry timer tries again
-        list_free(alerts);
-        return;
-    }
-    self->delivered += alerts->n;
-    sent_job_t *job = calloc(1, sizeof(*job));
-    if (!job)
-        abort();
-    job->alerts = *alerts;
-    memset(alerts, 0, sizeof(*alerts));
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    job->sent_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (cchc_writer_submit(cchc_follower_writer(self->follower), sent_write, sent_done, job) != 0)
-        sent_done(-1, job); //  stopping: they are redelivered at the next start
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Read pending alerts, deliver them and record the outcome. One round at a
+//  time: a row read again before its "sent" record committed would go out
+//  twice.
+static void deliver_pending(notify_t *self)
+{
+    if (self->stopping || !self->follower)
+        return;
+    if (self->delivering) {
+        self->deliver_again = true;
+        return;
+    }
+    self->deliver_again = false;
+    delivery_t *job = calloc(1, sizeof(*job));
+    if (!job)
+        abort();
+    job->self = self;
+    if (cchc_outbox_pending(cchc_follower_reader(self->follower), DELIVERY_ROUND, &job->alerts.items,
+                            &job->alerts.n) != 0 ||
+        job->alerts.n == 0) {
+        free(job->alerts.items);
+        free(job);
+        return;
+    }
+    job->alerts.cap = job->alerts.n;
+    job->sent = cchc_channels_deliver(&self->channels, job->alerts.items, job->alerts.n) == 0;
+    job->sent_ms = wall_ms();
+    if (job->sent) {
+        self->delivered += job->alerts.n;
+        self->delivery_failed = false;
+    } else {
+        self->failed += job->alerts.n;
+        self->delivery_failed = true; //  they stay pending; the retry timer tries again
+        cchc_log(CCHC_WARN, "delivery_failed", "alerts=%zu retry_ms=%llu", job->alerts.n,
+                 (unsigned long long)uv_timer_get_repeat(&self->retry));
+    }
+    self->delivering = true;
+    if (cchc_writer_submit(cchc_follower_writer(self->follower), delivery_write, delivery_done, job) != 0) {
+        //  the writer is stopping: the rows stay pending for the next start
+        list_free(&job->alerts);
+        free(job);
+        self->delivering = false;
+    }
 }
 
 static void on_committed(void *arg)
 {
     notify_t *self = arg;
     self->committed_seq = cchc_model_last_seq(cchc_follower_model(self->follower));
-    alert_list_t batch = self->batch;
-    memset(&self->batch, 0, sizeof(self->batch));
-    deliver(self, &batch);
-}
-
-static void deliver_pending(notify_t *self)
-{
-    alert_list_t pending = {0};
-    if (cchc_outbox_pending(cchc_follower_reader(self->follower), &pending.items, &pending.n) != 0)
-        return;
-    pending.cap = pending.n;
-    if (pending.n)
-        cchc_log(CCHC_INFO, "redeliver_pending", "alerts=%zu", pending.n);
-    self->delivery_failed = false;
-    deliver(self, &pending);
+    list_free(&self->batch); //  in the outbox now; delivery reads them back with their ids
+    if (!self->delivery_failed)
+        deliver_pending(self);
 }
 
 static void on_retry(uv_timer_t *timer)
@@ -214,18 +312,25 @@ static void reply_error(notify_t *self, zmq_msg_t *identity, uint64_t request_id
     cchc_reply_error(&self->router, identity, request_id, err);
 }
 
-static void handle_alerts(notify_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__AlertQuery *q)
+static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t request_id,
+                               const Cchc__AlertQuery *q)
 {
     cchc_err_t err;
+    if (!q->ward || !*q->ward) {
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "ward");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
     if (!cchc_model_ward(cchc_follower_model(self->follower), q->ward)) {
-        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1, q->ward ? q->ward : "");
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1, q->ward);
         reply_error(self, identity, request_id, &err);
         return;
     }
     Cchc__Alert **alerts = NULL;
     size_t n = 0;
     unsigned total = 0;
-    if (cchc_outbox_list(cchc_follower_reader(self->follower), q->ward, q->limit, &alerts, &n, &total) != 0) {
+    if (cchc_outbox_list(cchc_follower_reader(self->follower), q->ward, q->has_limit ? q->limit : 0, &alerts,
+                         &n, &total) != 0) {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "outbox read failed");
         reply_error(self, identity, request_id, &err);
         return;
@@ -249,8 +354,8 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
 {
     (void)watch;
     notify_t *self = arg;
-    if (nframes != 2)
-        return;
+    if (nframes != 2 || self->stopping)
+        return; //  not a DEALER request (identity + envelope), or stopping: no answer
     cchc_decoded_t *dec = NULL;
     uint64_t request_id = 0;
     cchc_err_t err;
@@ -261,7 +366,7 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
     }
     const Cchc__Envelope *env = cchc_decoded_env(dec);
     if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY) {
-        handle_alerts(self, &frames[0], request_id, env->alert_query);
+        handle_alert_query(self, &frames[0], request_id, env->alert_query);
     } else {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1, "not served by notify");
         reply_error(self, &frames[0], request_id, &err);
@@ -272,29 +377,52 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
 // ---------------------------------------------------------------------------
 //  Lifecycle
 
-static void on_watch_closed(cchc_zwatch_t *watch, void *arg)
+static void on_router_closed(cchc_zwatch_t *watch, void *arg)
 {
     (void)watch, (void)arg;
 }
 
+//  Last step of a shutdown: the follower (consumer, writer, database) is
+//  gone; release what remains so that the loop can end.
 static void on_follower_closed(void *arg)
 {
     notify_t *self = arg;
+    self->follower = NULL;
     list_free(&self->batch);
+    free(self->due.items);
+    memset(&self->due, 0, sizeof(self->due));
+    cchc_alert_schedule_destroy(&self->schedule);
     cchc_strmap_destroy(&self->keys);
-    cchc_zwatch_close(&self->router, on_watch_closed, self);
+    if (self->router_open)
+        cchc_zwatch_close(&self->router, on_router_closed, self);
+    self->router_open = false;
     cchc_service_close(&self->service);
-    cchc_log(CCHC_INFO, "stopped", "decided=%llu delivered=%llu", (unsigned long long)self->decided,
-             (unsigned long long)self->delivered);
+    cchc_log(CCHC_INFO, "stopped", "decided=%llu delivered=%llu failed_attempts=%llu",
+             (unsigned long long)self->decided, (unsigned long long)self->delivered,
+             (unsigned long long)self->failed);
+}
+
+//  Stop taking queries and events, let the writer finish (in-flight batch
+//  and delivery records), then close everything. Also the way out of a
+//  failed start.
+static void notify_shutdown(notify_t *self)
+{
+    self->stopping = true;
+    if (self->router_open)
+        cchc_zwatch_stop(&self->router);
+    if (self->retry_open)
+        uv_close((uv_handle_t *)&self->retry, NULL);
+    self->retry_open = false;
+    if (self->follower)
+        cchc_follower_close(self->follower, on_follower_closed, self);
+    else
+        on_follower_closed(self);
 }
 
 static void on_stop(cchc_service_t *service, void *arg)
 {
     (void)service;
-    notify_t *self = arg;
-    cchc_zwatch_stop(&self->router);
-    uv_close((uv_handle_t *)&self->retry, NULL);
-    cchc_follower_close(self->follower, on_follower_closed, self);
+    notify_shutdown(arg);
 }
 
 static void on_reload(cchc_service_t *service, void *arg)
@@ -303,61 +431,90 @@ static void on_reload(cchc_service_t *service, void *arg)
     cchc_service_log_config("notify", ((notify_t *)arg)->config);
 }
 
+static int bad_setting(const char *key, const char *value)
+{
+    cchc_log(CCHC_ERROR, "bad_setting", "key=%s value=%s", key, value ? value : "");
+    return -1;
+}
+
+//  Rules and channels from the config. Returns 0 or -1 (logged).
 static int settings_load(notify_t *self)
 {
     cchc_config_t *cfg = self->config;
     cchc_alert_rules_default(&self->rules);
-    int64_t esc = 0, chair = 0;
-    if (cchc_alert_rules_parse_days(&self->rules, cchc_config_get(cfg, "reminder_days")) != 0 ||
-        cchc_config_get_int(cfg, "escalate_after_days", &esc) != 0 ||
-        cchc_config_get_int(cfg, "chairman_after_days", &chair) != 0 || esc < 0 || chair < esc) {
-        cchc_log(CCHC_ERROR, "config", "error=%s",
-                 "bad reminder_days, escalate_after_days or chairman_after_days");
-        return -1;
+    int64_t escalate = 0, chairman = 0;
+    if (cchc_alert_rules_parse_days(&self->rules, cchc_config_get(cfg, "reminder_days")) != 0)
+        return bad_setting("reminder_days", cchc_config_get(cfg, "reminder_days"));
+    if (cchc_config_get_int(cfg, "escalate_after_days", &escalate) != 0 || escalate < 0 || escalate > 365)
+        return bad_setting("escalate_after_days", cchc_config_get(cfg, "escalate_after_days"));
+    if (cchc_config_get_int(cfg, "chairman_after_days", &chairman) != 0 || chairman < escalate ||
+        chairman > 365)
+        return bad_setting("chairman_after_days", cchc_config_get(cfg, "chairman_after_days"));
+    self->rules.escalate_after_days = (int)escalate;
+    self->rules.chairman_after_days = (int)chairman;
+    const char *coordinating = cchc_config_get(cfg, "coordinating_unit");
+    if (!coordinating || strlen(coordinating) >= sizeof(self->rules.coordinating_unit))
+        return bad_setting("coordinating_unit", coordinating);
+    snprintf(self->rules.coordinating_unit, sizeof(self->rules.coordinating_unit), "%s", coordinating);
+
+    char default_path[4096];
+    const char *file_path = cchc_config_get(cfg, "file_path");
+    if (!file_path || !*file_path) {
+        snprintf(default_path, sizeof(default_path), "%s/alerts.log", cchc_config_get(cfg, "data_dir"));
+        file_path = default_path;
     }
-    self->rules.escalate_after_days = (int)esc;
-    self->rules.chairman_after_days = (int)chair;
-    snprintf(self->rules.coordinating_unit, sizeof(self->rules.coordinating_unit), "%s",
-             cchc_config_get(cfg, "coordinating_unit"));
-    const char *file = cchc_config_get(cfg, "file_path");
-    if (file && *file)
-        snprintf(self->channels.file_path, sizeof(self->channels.file_path), "%s", file);
-    else
-        snprintf(self->channels.file_path, sizeof(self->channels.file_path), "%s/alerts.log",
-                 cchc_config_get(cfg, "data_dir"));
-    if (cchc_channels_parse(&self->channels, cchc_config_get(cfg, "channels")) != 0) {
-        cchc_log(CCHC_ERROR, "config", "key=channels value=%s", cchc_config_get(cfg, "channels"));
-        return -1;
+    if (cchc_channels_parse(&self->channels, cchc_config_get(cfg, "channels"), file_path) != 0)
+        return bad_setting("channels", cchc_config_get(cfg, "channels"));
+
+    const char *positive[] = {"credit", "poll_ms", "max_msg_bytes", "retry_ms"};
+    for (size_t i = 0; i < sizeof(positive) / sizeof(positive[0]); i++) {
+        int64_t v = 0;
+        if (cchc_config_get_int(cfg, positive[i], &v) != 0 || v <= 0 || v > INT32_MAX)
+            return bad_setting(positive[i], cchc_config_get(cfg, positive[i]));
     }
     return 0;
+}
+
+static int64_t setting(const notify_t *self, const char *key)
+{
+    int64_t v = 0;
+    cchc_config_get_int(self->config, key, &v); //  checked by settings_load
+    return v;
+}
+
+//  Every task is decided at the first event after a start: settings may have
+//  changed since the last run; with the same settings nothing new results.
+static void schedule_all(notify_t *self)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    int64_t now = cchc_model_now(model);
+    for (size_t w = 0; w < cchc_model_ward_count(model); w++) {
+        cchc_ward_t *ward = cchc_model_ward_at(model, w);
+        for (size_t t = 0; t < ward->ntasks; t++)
+            cchc_alert_schedule_set(self->schedule, ward->tasks[t], now);
+    }
 }
 
 static int notify_start(notify_t *self)
 {
     const char *data_dir = cchc_config_get(self->config, "data_dir");
-    if (settings_load(self) != 0)
-        return -1;
     if (cchc_store_mkdirs(data_dir) != 0) {
-        cchc_log(CCHC_ERROR, "data_dir", "path=%s", data_dir);
+        cchc_log(CCHC_ERROR, "data_dir", "path=%s error=%s", data_dir, strerror(errno));
         return -1;
     }
     char path[4096], err[512];
     snprintf(path, sizeof(path), "%s/notify.db", data_dir);
-    int64_t credit = 1000, poll_ms = 1000, max_bytes = 1048576, retry_ms = 10000;
-    cchc_config_get_int(self->config, "credit", &credit);
-    cchc_config_get_int(self->config, "poll_ms", &poll_ms);
-    cchc_config_get_int(self->config, "max_msg_bytes", &max_bytes);
-    cchc_config_get_int(self->config, "retry_ms", &retry_ms);
-    self->max_msg_bytes = (size_t)max_bytes;
+    self->max_msg_bytes = (size_t)setting(self, "max_msg_bytes");
     self->keys = cchc_strmap_new();
+    self->schedule = cchc_alert_schedule_new();
     cchc_follower_opts_t opts = {
         .db_path = path,
         .migrations = cchc_outbox_migrations,
         .migration_count = cchc_outbox_migration_count,
         .consumer = {.fetch_endpoint = cchc_config_get(self->config, "intake"),
                      .hint_endpoint = cchc_config_get(self->config, "intake_pub"),
-                     .credit = (unsigned)credit,
-                     .poll_ms = (unsigned)poll_ms,
+                     .credit = (unsigned)setting(self, "credit"),
+                     .poll_ms = (unsigned)setting(self, "poll_ms"),
                      .timeout_ms = 5000,
                      .max_msg_bytes = 64 * 1024 * 1024},
         .on_event = on_event,
@@ -365,6 +522,8 @@ static int notify_start(notify_t *self)
         .committed = on_committed,
         .arg = self,
     };
+    //  The consumer starts fetching only once the loop runs, after the keys
+    //  and the schedule below are in place.
     self->follower = cchc_follower_new(self->service.loop, self->service.zctx, &opts, err, sizeof(err));
     if (!self->follower) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", err);
@@ -373,20 +532,32 @@ static int notify_start(notify_t *self)
     self->committed_seq = cchc_model_last_seq(cchc_follower_model(self->follower));
     if (cchc_outbox_load_keys(cchc_follower_reader(self->follower), self->keys) != 0)
         return -1;
+    schedule_all(self);
+
     void *router = cchc_socket(self->service.zctx, ZMQ_ROUTER, cchc_config_get(self->config, "bind"), true,
-                               10000, (long)max_bytes * 4);
+                               10000, (long)self->max_msg_bytes * 4);
     if (!router)
         return -1;
-    cchc_zwatch_init(self->service.loop, &self->router, router, on_request, self);
-    cchc_zwatch_start(&self->router);
+    if (cchc_zwatch_init(self->service.loop, &self->router, router, on_request, self) != 0) {
+        zmq_close(router);
+        return -1;
+    }
+    self->router_open = true;
+    if (cchc_zwatch_start(&self->router) != 0)
+        return -1;
+
     uv_timer_init(self->service.loop, &self->retry);
     self->retry.data = self;
-    uv_timer_start(&self->retry, on_retry, (uint64_t)retry_ms, (uint64_t)retry_ms);
-    uv_unref((uv_handle_t *)&self->retry);
+    self->retry_open = true;
+    uint64_t retry_ms = (uint64_t)setting(self, "retry_ms");
+    uv_timer_start(&self->retry, on_retry, retry_ms, retry_ms);
+    uv_unref((uv_handle_t *)&self->retry); //  the timer alone does not keep the service alive
+
     deliver_pending(self); //  what a crash left between decision and delivery
-    char status[96];
-    snprintf(status, sizeof(status), "last_seq=%llu alerts=%zu", (unsigned long long)self->committed_seq,
-             cchc_strmap_size(self->keys));
+    char status[128];
+    snprintf(status, sizeof(status), "last_seq=%llu alerts=%zu tasks_scheduled=%zu",
+             (unsigned long long)self->committed_seq, cchc_strmap_size(self->keys),
+             cchc_alert_schedule_size(self->schedule));
     cchc_service_ready(&self->service, status);
     return 0;
 }
@@ -399,9 +570,19 @@ int main(int argc, char **argv)
     self->config = cchc_service_config("notify", notify_options, argc, argv, &rc);
     if (!self->config)
         return rc;
-    if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || notify_start(self) != 0)
+    if (settings_load(self) != 0) {
+        cchc_config_destroy(&self->config);
+        return 2;
+    }
+    if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0) {
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s", "cannot initialise the loop or ZeroMQ");
+        cchc_config_destroy(&self->config);
         return 1;
+    }
+    bool started = notify_start(self) == 0;
+    if (!started)
+        notify_shutdown(self); //  close what was opened; the loop below finishes it
     rc = cchc_service_run(&self->service);
     cchc_config_destroy(&self->config);
-    return rc == 0 ? 0 : 1;
+    return started && rc == 0 ? 0 : 1;
 }
