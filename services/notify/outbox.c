@@ -14,18 +14,40 @@
 
 #include "log.h"
 
+//  Migration steps are applied by user_version: a step that has shipped is
+//  never edited (an existing notify.db would never see the edit); a change
+//  is a new step appended at the end.
 const char *const cchc_outbox_migrations[] = {
+    //  1: the first outbox, with a stored token column.
     "CREATE TABLE outbox (id INTEGER PRIMARY KEY, ward TEXT NOT NULL, task TEXT NOT NULL, unit TEXT NOT NULL,"
     " person TEXT NOT NULL, person_name TEXT NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,"
     " due_date INTEGER NOT NULL, days_overdue INTEGER NOT NULL, decided_ms INTEGER NOT NULL,"
-    " cause_seq INTEGER NOT NULL, text TEXT NOT NULL,"
+    " cause_seq INTEGER NOT NULL, text TEXT NOT NULL, token TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, sent_ms INTEGER,"
+    " UNIQUE (ward, task, person, kind, level));"
+    "CREATE INDEX outbox_pending ON outbox (status) WHERE status = 'pending';",
+    //  2: the token is composed from the key columns (KEY_SQL) instead of
+    //  stored twice; status is checked; the pending index is ordered by id
+    //  (delivery reads the oldest first) and queries by ward get an index.
+    //  A CHECK cannot be added by ALTER TABLE, so the table is rebuilt the
+    //  way SQLite documents (new table, copy, drop, rename), keeping ids.
+    "CREATE TABLE outbox_v2 (id INTEGER PRIMARY KEY, ward TEXT NOT NULL, task TEXT NOT NULL,"
+    " unit TEXT NOT NULL, person TEXT NOT NULL, person_name TEXT NOT NULL, kind INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, due_date INTEGER NOT NULL, days_overdue INTEGER NOT NULL,"
+    " decided_ms INTEGER NOT NULL, cause_seq INTEGER NOT NULL, text TEXT NOT NULL,"
     " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent')),"
     " attempts INTEGER NOT NULL DEFAULT 0, sent_ms INTEGER,"
     " UNIQUE (ward, task, person, kind, level));"
+    "INSERT INTO outbox_v2 (id, ward, task, unit, person, person_name, kind, level, due_date, days_overdue,"
+    " decided_ms, cause_seq, text, status, attempts, sent_ms)"
+    " SELECT id, ward, task, unit, person, person_name, kind, level, due_date, days_overdue, decided_ms,"
+    " cause_seq, text, status, attempts, sent_ms FROM outbox ORDER BY id;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v2 RENAME TO outbox;"
     "CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';"
     "CREATE INDEX outbox_ward ON outbox (ward, id);",
 };
-const int cchc_outbox_migration_count = 1;
+const int cchc_outbox_migration_count = sizeof(cchc_outbox_migrations) / sizeof(cchc_outbox_migrations[0]);
 
 //  The token, as cchc_alert_key writes it.
 #define KEY_SQL "ward || '/' || task || '/' || person || '/' || kind || '/' || level"

@@ -27,7 +27,9 @@
 #include "strmap.h"
 
 //  notify's own migration steps, run after CCHC_STORE_META_MIGRATION and
-//  CCHC_MODEL_MIGRATION (the follower prepends those).
+//  CCHC_MODEL_MIGRATION (the follower prepends those). Append-only: step 1
+//  is the outbox as first released (with a stored token column), step 2
+//  rebuilds it into the table described above keeping every row.
 extern const char *const cchc_outbox_migrations[];
 extern const int cchc_outbox_migration_count;
 

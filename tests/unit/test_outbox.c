@@ -25,15 +25,24 @@ typedef struct {
     sqlite3 *db;
 } fixture_t;
 
-static sqlite3 *outbox_open(const char *path)
+//  Open with meta, model_record and the first `steps` outbox steps, as the
+//  follower does (steps = cchc_outbox_migration_count: the current code).
+static sqlite3 *outbox_open_steps(const char *path, int steps)
 {
-    const char *migrations[] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION, cchc_outbox_migrations[0]};
-    assert_int_equal(cchc_outbox_migration_count, 1);
+    const char *migrations[16] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION};
+    assert_true(steps <= cchc_outbox_migration_count && 2 + steps <= 16);
+    for (int i = 0; i < steps; i++)
+        migrations[2 + i] = cchc_outbox_migrations[i];
     char err[256];
-    sqlite3 *db = cchc_store_open(path, migrations, 3, err, sizeof(err));
+    sqlite3 *db = cchc_store_open(path, migrations, 2 + steps, err, sizeof(err));
     if (!db)
         fail_msg("open %s: %s", path, err);
     return db;
+}
+
+static sqlite3 *outbox_open(const char *path)
+{
+    return outbox_open_steps(path, cchc_outbox_migration_count);
 }
 
 static int setup(void **state)
@@ -242,6 +251,148 @@ static void test_list_per_ward_with_limit(void **state)
 }
 
 // ---------------------------------------------------------------------------
+//  Migrations
+
+//  notify's only outbox step as released on main (94bb110), verbatim. Every
+//  notify.db in the field was made by it: it must never change, and the
+//  current code must open such a database with its rows intact.
+static const char MAIN_OUTBOX_STEP_1[] =
+    "CREATE TABLE outbox (id INTEGER PRIMARY KEY, ward TEXT NOT NULL, task TEXT NOT NULL, unit TEXT NOT NULL,"
+    " person TEXT NOT NULL, person_name TEXT NOT NULL, kind INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " due_date INTEGER NOT NULL, days_overdue INTEGER NOT NULL, decided_ms INTEGER NOT NULL,"
+    " cause_seq INTEGER NOT NULL, text TEXT NOT NULL, token TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, sent_ms INTEGER,"
+    " UNIQUE (ward, task, person, kind, level));"
+    "CREATE INDEX outbox_pending ON outbox (status) WHERE status = 'pending';";
+
+static void test_released_steps_are_unchanged(void **state)
+{
+    (void)state;
+    assert_true(cchc_outbox_migration_count >= 2);
+    assert_string_equal(cchc_outbox_migrations[0], MAIN_OUTBOX_STEP_1);
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+//  A notify.db made by main's code (step 1 only, rows written the way main
+//  wrote them, token included) is migrated by the current code: every row,
+//  id, status and attempt count kept, keys the same as the old tokens, and
+//  the outbox then works as a new one does.
+static void test_main_database_migrates(void **state)
+{
+    fixture_t *f = *state;
+    cchc_store_close(&f->db);
+    assert_int_equal(unlink(f->path), 0);
+    const char *main_steps[] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION, MAIN_OUTBOX_STEP_1};
+    char err[256];
+    f->db = cchc_store_open(f->path, main_steps, 3, err, sizeof(err));
+    assert_non_null(f->db);
+    assert_int_equal(
+        cchc_store_exec(f->db, "INSERT INTO outbox (ward, task, unit, person, person_name, kind, level,"
+                               " due_date, days_overdue, decided_ms, cause_seq, text, token) VALUES"
+                               " ('W', 'T', 'KT', 'H_KT', 'Vũ Đức Thắng', 1, 0, 20260331, 2,"
+                               " 1775000000000, 42, 'Quá hạn 2 ngày', 'W/T/H_KT/1/0'),"
+                               " ('W', 'T', 'KT', 'S_KT', 'Lê Thị Hoa', 0, 7, 20260331, 0,"
+                               " 1774000000000, 40, 'Nhắc hạn', 'W/T/S_KT/0/7');"
+                               "UPDATE outbox SET status = 'sent', sent_ms = 1774000100000, attempts = 3"
+                               " WHERE token = 'W/T/S_KT/0/7';"),
+        0);
+    assert_int_equal(query_int(f->db, "PRAGMA user_version"), 3);
+    cchc_store_close(&f->db);
+
+    f->db = outbox_open(f->path); //  the current code
+    assert_int_equal(query_int(f->db, "PRAGMA user_version"), 2 + cchc_outbox_migration_count);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox"), 2);
+    assert_int_equal(
+        query_int(f->db, "SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'token'"), 0);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                      " ('outbox_pending', 'outbox_ward', 'outbox_v2')"),
+                     2);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(f->db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+
+    //  keys composed from the columns equal the stored tokens of old
+    cchc_strmap_t *keys = cchc_strmap_new();
+    assert_int_equal(cchc_outbox_load_keys(f->db, keys), 0);
+    assert_int_equal(cchc_strmap_size(keys), 2);
+    assert_non_null(cchc_strmap_get(keys, "W/T/H_KT/1/0"));
+    assert_non_null(cchc_strmap_get(keys, "W/T/S_KT/0/7"));
+    cchc_strmap_destroy(&keys);
+
+    //  the pending row, whole, with its old id
+    cchc_alert_t **pending = NULL;
+    size_t n = 0;
+    assert_int_equal(cchc_outbox_pending(f->db, 0, &pending, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(pending[0]->id, 1);
+    assert_string_equal(pending[0]->key, "W/T/H_KT/1/0");
+    assert_string_equal(pending[0]->person_name, "Vũ Đức Thắng");
+    assert_string_equal(pending[0]->text, "Quá hạn 2 ngày");
+    assert_int_equal(pending[0]->kind, OVD);
+    assert_int_equal(pending[0]->due_date, 20260331);
+    assert_int_equal(pending[0]->days_overdue, 2);
+    assert_int_equal(pending[0]->decided_ms, 1775000000000LL);
+    assert_int_equal(pending[0]->cause_seq, 42);
+
+    //  the sent row keeps its delivery state
+    assert_int_equal(query_int(f->db, "SELECT attempts FROM outbox WHERE id = 2"), 3);
+    assert_int_equal(query_int(f->db, "SELECT sent_ms FROM outbox WHERE id = 2"), 1774000100000LL);
+    assert_int_equal(query_int(f->db, "SELECT status = 'sent' FROM outbox WHERE id = 2"), 1);
+
+    //  it works as a new outbox: the UNIQUE key holds, new rows follow the
+    //  old ids, delivery state moves, the status CHECK is in force
+    assert_int_equal(insert_one(f->db, alert_new("W", "T", "H_KT", OVD, 0, "lần hai")), 0);
+    assert_int_equal(insert_one(f->db, alert_new("W", "T", "H_KT", REM, 3, "Nhắc hạn 3 ngày")), 1);
+    assert_int_equal(query_int(f->db, "SELECT max(id) FROM outbox"), 3);
+    assert_int_equal(cchc_outbox_mark_sent(f->db, pending, n, 1775000100000LL), 0);
+    free_alerts(pending, n);
+    assert_int_equal(cchc_outbox_pending(f->db, 0, &pending, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(pending[0]->key, "W/T/H_KT/0/3");
+    free_alerts(pending, n);
+    assert_int_equal(query_int(f->db, "SELECT attempts FROM outbox WHERE id = 1"), 1);
+    assert_int_not_equal(
+        sqlite3_exec(f->db, "UPDATE outbox SET status = 'lost' WHERE id = 1", NULL, NULL, NULL), SQLITE_OK);
+    Cchc__Alert **list = NULL;
+    unsigned total = 0;
+    assert_int_equal(cchc_outbox_list(f->db, "W", 0, &list, &n, &total), 0);
+    assert_int_equal(total, 3);
+    assert_string_equal(list[2]->status, "sent");
+    assert_string_equal(list[2]->text, "Quá hạn 2 ngày");
+    cchc_outbox_list_free(list, n);
+
+    //  and a reopen does not run a step again
+    cchc_store_close(&f->db);
+    f->db = outbox_open(f->path);
+    assert_int_equal(query_int(f->db, "SELECT count(*) FROM outbox"), 3);
+}
+
+//  A database at an intermediate step (here: made by main) opened by older
+//  code after the new code migrated it is refused, not misread.
+static void test_newer_database_is_refused_by_main(void **state)
+{
+    fixture_t *f = *state;
+    cchc_store_close(&f->db);
+    const char *main_steps[] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION, MAIN_OUTBOX_STEP_1};
+    char err[256] = "";
+    sqlite3 *db = cchc_store_open(f->path, main_steps, 3, err, sizeof(err));
+    assert_null(db);
+    assert_true(err[0] != '\0');
+    f->db = outbox_open_steps(f->path, cchc_outbox_migration_count);
+}
+
+// ---------------------------------------------------------------------------
 //  Channels
 
 static void test_channels_parse(void **state)
@@ -313,6 +464,9 @@ int main(void)
         T(test_pending_then_sent),
         T(test_insert_rolls_back_with_the_batch),
         T(test_list_per_ward_with_limit),
+        T(test_released_steps_are_unchanged),
+        T(test_main_database_migrates),
+        T(test_newer_database_is_refused_by_main),
         T(test_channels_parse),
         T(test_file_channel),
     };
