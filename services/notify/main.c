@@ -18,13 +18,21 @@
     The alerts decided in a batch are inserted into the outbox in the batch's
     transaction, with the model records and last_seq. After the commit,
     pending rows are read back (on the loop thread, through the follower's
-    read connection: a WAL read of a few rows by a partial index, acceptable
-    here; it moves to a thread with the SMTP/webhook channels), delivered,
-    and marked sent by a writer job. Only one delivery is in flight at a
-    time, so a row is never delivered twice by the same run; at start
-    everything still pending is delivered (at least once, with its token).
+    read connection: a WAL read of a few rows by a partial index), each
+    recipient's e-mail address is taken from the model, and the channels
+    deliver them on a libuv worker thread (uv_queue_work: fsync and SMTP
+    block, the loop never does). Back on the loop, a writer job marks the
+    alerts that reached every channel sent and counts a failed attempt for
+    the others, which stay pending for the retry timer. Only one delivery is
+    in flight at a time, so a row is never delivered twice by the same run;
+    at start everything still pending is delivered (at least once, with its
+    token; an e-mail's Message-ID is derived from it). A stop waits for the
+    delivery in flight (the channels give up on the alerts not yet sent) and
+    records its outcome before the database closes.
 */
+#include <curl/curl.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +61,15 @@ static const cchc_option_t notify_options[] = {
     {"credit", "1000", "events per fetch"},
     {"poll_ms", "1000", "fetch interval when no hint arrives"},
     {"max_msg_bytes", "1048576", "largest query accepted"},
-    {"channels", "console,file", "delivery channels: console, file (empty: none)"},
+    {"channels", "console,file", "delivery channels: console, file, email (empty: none)"},
     {"file_path", "", "file channel path (default <data_dir>/alerts.log)"},
+    {"smtp_url", "", "email channel: smtp://host:port (STARTTLS as smtp_tls says) or smtps://host:port"},
+    {"smtp_from", "", "email channel: sender address (From and envelope sender)"},
+    {"smtp_from_name", "Hệ thống theo dõi CCHC", "email channel: sender display name"},
+    {"smtp_user", "", "email channel: SMTP login (empty: none)"},
+    {"smtp_password_file", "", "email channel: file holding the SMTP password (never logged)"},
+    {"smtp_tls", "auto", "email channel: auto (STARTTLS when offered), required or off"},
+    {"smtp_timeout_ms", "10000", "email channel: timeout per message, connecting included"},
     {"reminder_days", "7,3,1,0", "reminders this many days before the due date"},
     {"escalate_after_days", "7", "days overdue before the vice-chairman and the coordinating unit hear"},
     {"chairman_after_days", "15", "days overdue before the Chairman hears"},
@@ -92,7 +107,10 @@ typedef struct {
     alert_list_t batch;              //  decided in the batch being applied or committed
     task_list_t due;                 //  scratch: the tasks to decide after the current event
     uint64_t committed_seq;          //  last_seq of the last committed batch
-    bool delivering;                 //  a delivery's writer job is in flight
+    bool delivering;                 //  a delivery (worker, then writer job) is in flight
+    bool working;                    //  its channels run on a worker thread
+    bool close_pending;              //  stopping: close the follower once the worker is back
+    atomic_bool cancel;              //  stopping: the worker gives up on what it has not sent
     bool deliver_again;              //  a commit came while delivering
     bool delivery_failed;            //  a channel failed: only the retry timer tries again
     bool stopping;
@@ -204,18 +222,35 @@ static int batch_write(sqlite3 *db, void *arg)
 //  Delivering (loop thread; the outcome is recorded by a writer job)
 
 typedef struct {
+    uv_work_t work;
     notify_t *self;
-    alert_list_t alerts; //  owned
-    bool sent;           //  delivered (else: a failed attempt)
+    alert_list_t alerts;  //  owned
+    char **addresses;     //  owned: e-mail address of each alert's recipient (NULL: none)
+    bool *ok;             //  per alert: reached every channel (set by the worker)
+    cchc_alert_t **sent;  //  borrowed from alerts: to mark sent
+    cchc_alert_t **retry; //  borrowed from alerts: a failed attempt each
+    size_t nsent, nretry;
     int64_t sent_ms;
 } delivery_t;
+
+static void delivery_free(delivery_t *job)
+{
+    for (size_t i = 0; job->addresses && i < job->alerts.n; i++)
+        free(job->addresses[i]);
+    free(job->addresses);
+    free(job->ok);
+    free(job->sent);
+    free(job->retry);
+    list_free(&job->alerts);
+    free(job);
+}
 
 static int delivery_write(sqlite3 *db, void *arg)
 {
     delivery_t *job = arg;
-    if (job->sent)
-        return cchc_outbox_mark_sent(db, job->alerts.items, job->alerts.n, job->sent_ms);
-    return cchc_outbox_mark_failed(db, job->alerts.items, job->alerts.n);
+    if (cchc_outbox_mark_sent(db, job->sent, job->nsent, job->sent_ms) != 0)
+        return -1;
+    return cchc_outbox_mark_failed(db, job->retry, job->nretry);
 }
 
 static void deliver_pending(notify_t *self);
@@ -225,11 +260,10 @@ static void delivery_done(int status, void *arg)
     delivery_t *job = arg;
     notify_t *self = job->self;
     if (status != 0)
-        cchc_log(CCHC_WARN, "delivery_record_failed", "alerts=%zu sent=%d", job->alerts.n, job->sent);
+        cchc_log(CCHC_WARN, "delivery_record_failed", "alerts=%zu sent=%zu", job->alerts.n, job->nsent);
     bool full = job->alerts.n == DELIVERY_ROUND;
-    bool sent = job->sent && status == 0;
-    list_free(&job->alerts);
-    free(job);
+    bool sent = job->nretry == 0 && status == 0;
+    delivery_free(job);
     self->delivering = false;
     //  more may be waiting: a full round, or a commit that came meanwhile
     if (sent && (full || self->deliver_again))
@@ -243,9 +277,73 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-//  Read pending alerts, deliver them and record the outcome. One round at a
-//  time: a row read again before its "sent" record committed would go out
-//  twice.
+//  Worker thread: the channels block here, not on the loop. The job's
+//  alerts and addresses are its own; self->channels is read-only once
+//  started.
+static void delivery_work(uv_work_t *req)
+{
+    delivery_t *job = req->data;
+    notify_t *self = job->self;
+    cchc_channels_deliver(&self->channels, job->alerts.items, job->alerts.n,
+                          (const char *const *)job->addresses, job->ok, &self->cancel);
+    job->sent_ms = wall_ms();
+}
+
+static void close_follower(notify_t *self);
+
+//  Loop thread, after the worker: record the outcome (a writer job), and
+//  finish a stop that waited for it.
+static void delivery_worked(uv_work_t *req, int status)
+{
+    delivery_t *job = req->data;
+    notify_t *self = job->self;
+    self->working = false;
+    size_t n = job->alerts.n;
+    job->sent = calloc(n, sizeof(*job->sent));
+    job->retry = calloc(n, sizeof(*job->retry));
+    if (!job->sent || !job->retry)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        if (status == 0 && job->ok[i])
+            job->sent[job->nsent++] = job->alerts.items[i];
+        else
+            job->retry[job->nretry++] = job->alerts.items[i];
+    }
+    self->delivered += job->nsent;
+    self->failed += job->nretry;
+    self->delivery_failed = job->nretry > 0; //  they stay pending; the retry timer tries again
+    if (job->nretry > 0)
+        cchc_log(CCHC_WARN, "delivery_failed", "alerts=%zu delivered=%zu retry_ms=%llu", job->nretry,
+                 job->nsent, (unsigned long long)uv_timer_get_repeat(&self->retry));
+    if (!self->follower ||
+        cchc_writer_submit(cchc_follower_writer(self->follower), delivery_write, delivery_done, job) != 0) {
+        //  the writer is stopping: the rows stay pending for the next start
+        delivery_free(job);
+        self->delivering = false;
+    }
+    if (self->close_pending) {
+        self->close_pending = false;
+        close_follower(self); //  the writer finishes the record above first
+    }
+}
+
+//  The e-mail address of the alert's recipient as registered now, or NULL.
+static char *recipient_address(notify_t *self, const cchc_alert_t *alert)
+{
+    cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), alert->ward);
+    cchc_official_t *o = ward ? cchc_ward_official(ward, alert->person) : NULL;
+    const char *email = o && o->def ? o->def->email : NULL;
+    if (!email || !*email)
+        return NULL;
+    char *copy = strdup(email);
+    if (!copy)
+        abort();
+    return copy;
+}
+
+//  Read pending alerts and deliver them on a worker; the outcome is recorded
+//  when it is back. One round at a time: a row read again before its "sent"
+//  record committed would go out twice.
 static void deliver_pending(notify_t *self)
 {
     if (self->stopping || !self->follower)
@@ -262,29 +360,26 @@ static void deliver_pending(notify_t *self)
     if (cchc_outbox_pending(cchc_follower_reader(self->follower), DELIVERY_ROUND, &job->alerts.items,
                             &job->alerts.n) != 0 ||
         job->alerts.n == 0) {
-        free(job->alerts.items);
-        free(job);
+        delivery_free(job);
         return;
     }
-    job->alerts.cap = job->alerts.n;
-    job->sent = cchc_channels_deliver(&self->channels, job->alerts.items, job->alerts.n) == 0;
-    job->sent_ms = wall_ms();
-    if (job->sent) {
-        self->delivered += job->alerts.n;
-        self->delivery_failed = false;
-    } else {
-        self->failed += job->alerts.n;
-        self->delivery_failed = true; //  they stay pending; the retry timer tries again
-        cchc_log(CCHC_WARN, "delivery_failed", "alerts=%zu retry_ms=%llu", job->alerts.n,
-                 (unsigned long long)uv_timer_get_repeat(&self->retry));
+    size_t n = job->alerts.n;
+    job->alerts.cap = n;
+    job->ok = calloc(n, sizeof(*job->ok));
+    job->addresses = calloc(n, sizeof(*job->addresses));
+    if (!job->ok || !job->addresses)
+        abort();
+    for (size_t i = 0; self->channels.email && i < n; i++)
+        job->addresses[i] = recipient_address(self, job->alerts.items[i]);
+    job->work.data = job;
+    if (uv_queue_work(self->service.loop, &job->work, delivery_work, delivery_worked) != 0) {
+        cchc_log(CCHC_ERROR, "delivery_failed", "alerts=%zu error=%s", n, "cannot queue the work");
+        delivery_free(job);
+        self->delivery_failed = true;
+        return;
     }
     self->delivering = true;
-    if (cchc_writer_submit(cchc_follower_writer(self->follower), delivery_write, delivery_done, job) != 0) {
-        //  the writer is stopping: the rows stay pending for the next start
-        list_free(&job->alerts);
-        free(job);
-        self->delivering = false;
-    }
+    self->working = true;
 }
 
 static void on_committed(void *arg)
@@ -402,21 +497,33 @@ static void on_follower_closed(void *arg)
              (unsigned long long)self->failed);
 }
 
-//  Stop taking queries and events, let the writer finish (in-flight batch
-//  and delivery records), then close everything. Also the way out of a
-//  failed start.
+static void close_follower(notify_t *self)
+{
+    if (self->follower)
+        cchc_follower_close(self->follower, on_follower_closed, self);
+    else
+        on_follower_closed(self);
+}
+
+//  Stop taking queries and events, let a delivery in flight come back (its
+//  channels give up on what they have not sent), let the writer finish
+//  (in-flight batch and delivery records), then close everything. Also the
+//  way out of a failed start.
 static void notify_shutdown(notify_t *self)
 {
+    if (self->stopping)
+        return;
     self->stopping = true;
+    atomic_store(&self->cancel, true);
     if (self->router_open)
         cchc_zwatch_stop(&self->router);
     if (self->retry_open)
         uv_close((uv_handle_t *)&self->retry, NULL);
     self->retry_open = false;
-    if (self->follower)
-        cchc_follower_close(self->follower, on_follower_closed, self);
+    if (self->working)
+        self->close_pending = true; //  delivery_worked closes it
     else
-        on_follower_closed(self);
+        close_follower(self);
 }
 
 static void on_stop(cchc_service_t *service, void *arg)
@@ -435,6 +542,65 @@ static int bad_setting(const char *key, const char *value)
 {
     cchc_log(CCHC_ERROR, "bad_setting", "key=%s value=%s", key, value ? value : "");
     return -1;
+}
+
+//  Copy a setting into a fixed buffer. Returns 0, or -1 (logged) when too long.
+static int setting_copy(cchc_config_t *cfg, const char *key, char *buf, size_t size)
+{
+    const char *v = cchc_config_get(cfg, key);
+    if (!v || strlen(v) >= size)
+        return bad_setting(key, v);
+    memcpy(buf, v, strlen(v) + 1);
+    return 0;
+}
+
+//  The password from its file (one line; a final newline is not part of
+//  it). Returns 0 or -1 (logged, without the content).
+static int password_read(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cchc_log(CCHC_ERROR, "bad_setting", "key=smtp_password_file value=%s error=%s", path,
+                 strerror(errno));
+        return -1;
+    }
+    size_t n = fread(buf, 1, size, f);
+    bool too_long = n == size;
+    fclose(f);
+    if (too_long) {
+        memset(buf, 0, size);
+        cchc_log(CCHC_ERROR, "bad_setting", "key=smtp_password_file value=%s error=%s", path, "too long");
+        return -1;
+    }
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return 0;
+}
+
+//  The e-mail channel's settings. Returns 0 or -1 (logged).
+static int smtp_load(cchc_config_t *cfg, cchc_smtp_t *smtp)
+{
+    memset(smtp, 0, sizeof(*smtp));
+    if (setting_copy(cfg, "smtp_url", smtp->url, sizeof(smtp->url)) != 0 ||
+        setting_copy(cfg, "smtp_from", smtp->from, sizeof(smtp->from)) != 0 ||
+        setting_copy(cfg, "smtp_from_name", smtp->from_name, sizeof(smtp->from_name)) != 0 ||
+        setting_copy(cfg, "smtp_user", smtp->user, sizeof(smtp->user)) != 0)
+        return -1;
+    if (cchc_smtp_tls_parse(cchc_config_get(cfg, "smtp_tls"), &smtp->tls) != 0)
+        return bad_setting("smtp_tls", cchc_config_get(cfg, "smtp_tls"));
+    int64_t timeout = 0;
+    if (cchc_config_get_int(cfg, "smtp_timeout_ms", &timeout) != 0 || timeout <= 0 || timeout > 600000)
+        return bad_setting("smtp_timeout_ms", cchc_config_get(cfg, "smtp_timeout_ms"));
+    smtp->timeout_ms = (long)timeout;
+    const char *password_file = cchc_config_get(cfg, "smtp_password_file");
+    if (password_file && *password_file &&
+        password_read(password_file, smtp->password, sizeof(smtp->password)) != 0)
+        return -1;
+    const char *what = NULL;
+    if (cchc_smtp_check(smtp, &what) != 0)
+        return bad_setting(what, strcmp(what, "smtp_timeout_ms") == 0 ? "" : cchc_config_get(cfg, what));
+    return 0;
 }
 
 //  Rules and channels from the config. Returns 0 or -1 (logged).
@@ -465,6 +631,8 @@ static int settings_load(notify_t *self)
     }
     if (cchc_channels_parse(&self->channels, cchc_config_get(cfg, "channels"), file_path) != 0)
         return bad_setting("channels", cchc_config_get(cfg, "channels"));
+    if (self->channels.email && smtp_load(cfg, &self->channels.smtp) != 0)
+        return -1;
 
     const char *positive[] = {"credit", "poll_ms", "max_msg_bytes", "retry_ms"};
     for (size_t i = 0; i < sizeof(positive) / sizeof(positive[0]); i++) {
@@ -574,8 +742,15 @@ int main(int argc, char **argv)
         cchc_config_destroy(&self->config);
         return 2;
     }
+    //  before any thread exists: curl_global_init is not thread-safe
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s", "cannot initialise libcurl");
+        cchc_config_destroy(&self->config);
+        return 1;
+    }
     if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", "cannot initialise the loop or ZeroMQ");
+        curl_global_cleanup();
         cchc_config_destroy(&self->config);
         return 1;
     }
@@ -583,6 +758,8 @@ int main(int argc, char **argv)
     if (!started)
         notify_shutdown(self); //  close what was opened; the loop below finishes it
     rc = cchc_service_run(&self->service);
+    memset(&self->channels.smtp.password, 0, sizeof(self->channels.smtp.password));
+    curl_global_cleanup();
     cchc_config_destroy(&self->config);
     return started && rc == 0 ? 0 : 1;
 }

@@ -409,6 +409,10 @@ static void test_channels_parse(void **state)
     assert_int_equal(cchc_channels_parse(&c, "file", ""), -1); //  a file channel needs a path
     assert_int_equal(cchc_channels_parse(&c, "console,telegram", "/tmp/a.log"), -1);
     assert_false(c.console || c.file);
+    assert_int_equal(cchc_channels_parse(&c, "email,console", ""), 0);
+    assert_true(c.email && c.console && !c.file);
+    assert_int_equal(cchc_channels_parse(&c, "file", "/tmp/a.log"), 0);
+    assert_false(c.email);
 }
 
 //  The file channel: one JSON object per line with the token; appended.
@@ -425,8 +429,11 @@ static void test_file_channel(void **state)
     snprintf(path, sizeof(path), "%s/alerts.log", f->dir);
     cchc_channels_t c;
     assert_int_equal(cchc_channels_parse(&c, "file", path), 0);
-    assert_int_equal(cchc_channels_deliver(&c, pending, n), 0);
-    assert_int_equal(cchc_channels_deliver(&c, pending, 1), 0); //  a redelivery appends, same token
+    bool ok[2] = {false, false};
+    assert_int_equal(cchc_channels_deliver(&c, pending, n, NULL, ok, NULL), 2);
+    assert_true(ok[0] && ok[1]);
+    assert_int_equal(cchc_channels_deliver(&c, pending, 1, NULL, ok, NULL),
+                     1); //  a redelivery appends, same token
 
     FILE *in = fopen(path, "r");
     assert_non_null(in);
@@ -451,7 +458,8 @@ static void test_file_channel(void **state)
     //  an unwritable path fails the delivery (the alerts stay pending)
     snprintf(path, sizeof(path), "%s/no-such-dir/alerts.log", f->dir);
     assert_int_equal(cchc_channels_parse(&c, "console,file", path), 0);
-    assert_int_equal(cchc_channels_deliver(&c, pending, n), -1);
+    assert_int_equal(cchc_channels_deliver(&c, pending, n, NULL, ok, NULL), 0);
+    assert_false(ok[0] || ok[1]);
     free_alerts(pending, n);
 }
 
