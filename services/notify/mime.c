@@ -68,6 +68,7 @@ static void text_printf(text_t *t, const char *fmt, ...)
 static char *text_take(text_t *t)
 {
     text_reserve(t, 0);
+    t->data[t->len] = '\0';
     char *s = t->data;
     memset(t, 0, sizeof(*t));
     return s;
