@@ -1,6 +1,20 @@
-/*  alerts.c - alert decisions and their Vietnamese messages. */
+/*  alerts.c - alert decisions and their Vietnamese messages.
+
+    Design: one decision function looks at a task at a log time and emits
+    every alert whose condition holds and whose key is new. Conditions are
+    levels, not edges ("overdue now", not "became overdue at this event"), so
+    deciding again later never repeats an alert and a decision missed at one
+    instant is made at the next one. The only edge-like rule is the reminder
+    jump: of the reminder points already passed only the nearest is decided,
+    so a late start never floods people with stale reminders.
+
+    Messages are built from templates per kind and recipient role: who (name
+    and title), which task (code and title), which unit, the due date as
+    dd/mm/yyyy, days left or overdue, what to do, and who hears of it next.
+*/
 #include "alerts.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,61 +22,90 @@
 
 #include "clock.h"
 
-void cchc_alert_rules_default(cchc_alert_rules_t *r)
+// ---------------------------------------------------------------------------
+//  Settings
+
+void cchc_alert_rules_default(cchc_alert_rules_t *rules)
 {
-    memset(r, 0, sizeof(*r));
-    cchc_alert_rules_parse_days(r, "7,3,1,0");
-    r->escalate_after_days = 7;
-    r->chairman_after_days = 15;
-    snprintf(r->coordinating_unit, sizeof(r->coordinating_unit), "VHXH");
+    assert(rules);
+    memset(rules, 0, sizeof(*rules));
+    static const int days[] = {7, 3, 1, 0};
+    memcpy(rules->reminder_days, days, sizeof(days));
+    rules->nreminders = 4;
+    rules->escalate_after_days = 7;
+    rules->chairman_after_days = 15;
+    snprintf(rules->coordinating_unit, sizeof(rules->coordinating_unit), "VHXH");
 }
 
-static int cmp_desc(const void *a, const void *b)
+static int days_far_to_near(const void *a, const void *b)
 {
     return *(const int *)b - *(const int *)a;
 }
 
-int cchc_alert_rules_parse_days(cchc_alert_rules_t *r, const char *text)
+int cchc_alert_rules_parse_days(cchc_alert_rules_t *rules, const char *text)
 {
+    assert(rules);
     int days[CCHC_MAX_REMINDERS], n = 0;
-    const char *p = text;
-    while (p && *p) {
+    const char *p = text ? text : "";
+    while (*p) {
         char *end;
         long d = strtol(p, &end, 10);
-        if (end == p || d < 0 || d > 365 || n == CCHC_MAX_REMINDERS)
+        if (end == p || d < 0 || d > 365 || n == CCHC_MAX_REMINDERS || (*end && *end != ','))
             return -1;
+        for (int i = 0; i < n; i++)
+            if (days[i] == d)
+                return -1; //  a repeated point is a typo, not a setting
         days[n++] = (int)d;
         p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',')
-            return -1;
+        if (*end == ',' && !*p)
+            return -1; //  trailing comma
     }
-    qsort(days, (size_t)n, sizeof(int), cmp_desc);
-    memcpy(r->reminder_days, days, sizeof(int) * (size_t)n);
-    r->nreminders = n;
+    qsort(days, (size_t)n, sizeof(int), days_far_to_near);
+    memcpy(rules->reminder_days, days, sizeof(int) * (size_t)n);
+    rules->nreminders = n;
     return 0;
 }
 
-void cchc_alert_free(cchc_alert_t *a)
+// ---------------------------------------------------------------------------
+//  Alerts and keys
+
+void cchc_alert_free(cchc_alert_t *alert)
 {
-    if (!a)
+    if (!alert)
         return;
-    free(a->ward);
-    free(a->task);
-    free(a->unit);
-    free(a->person);
-    free(a->person_name);
-    free(a->text);
-    free(a->key);
-    free(a);
+    free(alert->ward);
+    free(alert->task);
+    free(alert->unit);
+    free(alert->person);
+    free(alert->person_name);
+    free(alert->text);
+    free(alert->key);
+    free(alert);
 }
 
-void cchc_alert_key(char *buf, size_t size, const char *ward, const char *task, const char *person,
-                    Cchc__AlertKind kind, int level)
+int cchc_alert_key(char *buf, size_t size, const char *ward, const char *task, const char *person,
+                   Cchc__AlertKind kind, int level)
 {
-    snprintf(buf, size, "%s/%s/%s/%d/%d", ward, task, person, (int)kind, level);
+    return snprintf(buf, size, "%s/%s/%s/%d/%d", ward, task, person, (int)kind, level);
 }
 
-static char *dup(const char *s)
+const char *cchc_alert_kind_name(Cchc__AlertKind kind)
+{
+    switch (kind) {
+    case CCHC__ALERT_KIND__ALERT_REMINDER:
+        return "reminder";
+    case CCHC__ALERT_KIND__ALERT_OVERDUE:
+        return "overdue";
+    case CCHC__ALERT_KIND__ALERT_ESCALATION:
+        return "escalation";
+    case CCHC__ALERT_KIND__ALERT_RESOLVED:
+        return "resolved";
+    default:
+        return "unknown";
+    }
+}
+
+static char *text_dup(const char *s)
 {
     char *p = strdup(s ? s : "");
     if (!p)
@@ -70,190 +113,362 @@ static char *dup(const char *s)
     return p;
 }
 
-//  What every message of a task says: "nhiệm vụ CODE «title» (unit)".
+//  printf into a new string (caller frees).
+static char *text_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *text_format(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert(len >= 0);
+    char *text = malloc((size_t)len + 1);
+    if (!text)
+        abort();
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    return text;
+}
+
+static char *key_new(const char *ward, const char *task, const char *person, Cchc__AlertKind kind, int level)
+{
+    int len = cchc_alert_key(NULL, 0, ward, task, person, kind, level);
+    char *key = malloc((size_t)len + 1);
+    if (!key)
+        abort();
+    cchc_alert_key(key, (size_t)len + 1, ward, task, person, kind, level);
+    return key;
+}
+
+// ---------------------------------------------------------------------------
+//  One decision
+
+//  What every message about the task needs, computed once per decision.
 typedef struct {
+    const cchc_alert_rules_t *rules;
     const cchc_task_t *task;
-    const char *unit_name;
-    const char *head_name;
-    char due[16];
+    const cchc_ward_t *ward;
+    const Cchc__UnitRegistered *unit; //  the lead unit's registration
+    const char *unit_name;            //  "Phòng Kinh tế, Hạ tầng và Đô thị"
+    char *head_mid;                   //  ", đồng chí Vũ Đức Thắng," or "" (owned)
+    char *head_tail;                  //  ", đồng chí Vũ Đức Thắng" or "" (owned)
+    char *vice_tail;                  //  ", đồng chí Trần Văn Hùng" or "" (owned)
+    char due[16];                     //  due_target as dd/mm/yyyy
     int64_t now;
     uint64_t seq;
-    const cchc_alert_rules_t *rules;
     cchc_alert_seen_fn *seen;
     cchc_alert_emit_fn *emit;
     void *arg;
-} context_t;
+} decision_t;
 
-static void emit(const context_t *c, const char *person, Cchc__AlertKind kind, int level, int days_overdue,
-                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void emit(const context_t *c, const char *person, Cchc__AlertKind kind, int level, int days_overdue,
-                 const char *fmt, ...)
+static const cchc_official_t *official(const cchc_ward_t *ward, const char *code)
 {
-    const cchc_ward_t *ward = c->task->ward;
-    const cchc_official_t *o = person && *person ? cchc_ward_official(ward, person) : NULL;
+    return code && *code ? cchc_ward_official(ward, code) : NULL;
+}
+
+//  How a message names its recipient: "đồng chí Trần Thị B, Trưởng phòng
+//  Văn hóa - Xã hội," before a verb (mid) or "đồng chí Trần Thị B (Trưởng
+//  phòng Văn hóa - Xã hội)" at the end of a clause; without the title when
+//  none is registered. Caller frees.
+static char *person_phrase(const cchc_official_t *o, bool mid)
+{
+    const char *title = o->def->title;
+    if (title && *title)
+        return mid ? text_format("đồng chí %s, %s,", o->def->full_name, title)
+                   : text_format("đồng chí %s (%s)", o->def->full_name, title);
+    return text_format("đồng chí %s", o->def->full_name);
+}
+
+//  The official to tell when the alert (person, kind, level) is new, with
+//  its key in *key_out (the caller owns it); NULL when it was decided before
+//  or nobody is registered under that code.
+static const cchc_official_t *new_recipient(const decision_t *d, const char *person, Cchc__AlertKind kind,
+                                            int level, char **key_out)
+{
+    const cchc_official_t *o = official(d->ward, person);
     if (!o)
-        return; //  nobody registered for this role: nobody to tell
-    char key[512];
-    cchc_alert_key(key, sizeof(key), ward->code, c->task->rec->def->code, person, kind, level);
-    if (c->seen(c->arg, key))
-        return;
-    char body[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(body, sizeof(body), fmt, ap);
-    va_end(ap);
-    char text[1400];
-    snprintf(text, sizeof(text), "Kính gửi đồng chí %s (%s). %s", o->def->full_name,
-             o->def->title && *o->def->title ? o->def->title : "cán bộ", body);
+        return NULL;
+    char *key = key_new(d->ward->code, d->task->rec->def->code, person, kind, level);
+    if (d->seen(d->arg, key)) {
+        free(key);
+        return NULL;
+    }
+    *key_out = key;
+    return o;
+}
+
+//  Hand a new alert to the caller; takes key and text.
+static void alert_emit(const decision_t *d, const cchc_official_t *o, char *key, Cchc__AlertKind kind,
+                       int level, int days_overdue, char *text)
+{
     cchc_alert_t *a = calloc(1, sizeof(*a));
     if (!a)
         abort();
-    a->ward = dup(ward->code);
-    a->task = dup(c->task->rec->def->code);
-    a->unit = dup(c->task->unit->rec->def->code);
-    a->person = dup(person);
-    a->person_name = dup(o->def->full_name);
+    a->ward = text_dup(d->ward->code);
+    a->task = text_dup(d->task->rec->def->code);
+    a->unit = text_dup(d->unit->code);
+    a->person = text_dup(o->def->code);
+    a->person_name = text_dup(o->def->full_name);
     a->kind = kind;
     a->level = level;
-    a->due_date = c->task->rec->due_target;
+    a->due_date = d->task->rec->due_target;
     a->days_overdue = days_overdue;
-    a->decided_ms = c->now;
-    a->cause_seq = c->seq;
-    a->text = dup(text);
-    a->key = dup(key);
-    c->emit(c->arg, a);
+    a->decided_ms = d->now;
+    a->cause_seq = d->seq;
+    a->text = text;
+    a->key = key;
+    d->emit(d->arg, a);
 }
 
-static const char *official_name(const cchc_ward_t *ward, const char *code)
+static void decide_reminder(const decision_t *d, const char *person, int level, int days_left)
 {
-    const cchc_official_t *o = code && *code ? cchc_ward_official(ward, code) : NULL;
-    return o ? o->def->full_name : "(chưa đăng ký)";
+    char *key = NULL;
+    const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_REMINDER, level, &key);
+    if (!o)
+        return;
+    const Cchc__TaskAssigned *t = d->task->rec->def;
+    bool is_head = d->unit->head && strcmp(person, d->unit->head) == 0;
+    char *who = person_phrase(o, true);
+    char *when = days_left > 0 ? text_format("đến hạn ngày %s, còn %d ngày", d->due, days_left)
+                               : text_format("đến hạn hôm nay, ngày %s", d->due);
+    const char *finish = days_left > 0 ? "đúng hạn" : "trong ngày";
+    char *text;
+    if (is_head)
+        text = text_format(
+            "Nhắc hạn: nhiệm vụ %s «%s» (%s) %s. Đề nghị %s chỉ đạo hoàn thành %s. Nếu quá "
+            "hạn, người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND phường; quá hạn %d "
+            "ngày sẽ báo cáo Phó Chủ tịch phụ trách%s.",
+            t->code, t->title, d->unit_name, when, who, finish, d->rules->escalate_after_days, d->vice_tail);
+    else
+        text = text_format("Nhắc hạn: nhiệm vụ %s «%s» (%s) %s. Đề nghị %s tổ chức thực hiện, hoàn thành %s. "
+                           "Nếu quá hạn sẽ báo cáo Thủ trưởng đơn vị%s.",
+                           t->code, t->title, d->unit_name, when, who, finish, d->head_tail);
+    free(who);
+    free(when);
+    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_REMINDER, level, 0, text);
 }
 
-//  The head of the coordinating unit, unless the task is that unit's own.
-static const char *coordinator(const context_t *c)
+static void decide_overdue(const decision_t *d, int days)
 {
-    const cchc_unit_t *u = cchc_ward_unit(c->task->ward, c->rules->coordinating_unit);
-    if (!u || u == c->task->unit)
+    char *key = NULL;
+    const cchc_official_t *o = new_recipient(d, d->unit->head, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, &key);
+    if (!o)
+        return;
+    const Cchc__TaskAssigned *t = d->task->rec->def;
+    char *who = person_phrase(o, true);
+    char *next = days >= d->rules->escalate_after_days
+                     ? text_format("Nhiệm vụ đã được báo cáo Phó Chủ tịch phụ trách%s.", d->vice_tail)
+                     : text_format("Nếu quá hạn %d ngày sẽ báo cáo Phó Chủ tịch phụ trách%s.",
+                                   d->rules->escalate_after_days, d->vice_tail);
+    char *text =
+        text_format("Quá hạn: nhiệm vụ %s «%s» (%s) đã quá hạn %d ngày (hạn %s), chưa hoàn thành. Người "
+                    "đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND phường về nhiệm vụ chưa đạt yêu "
+                    "cầu. Đề nghị %s chỉ đạo hoàn thành ngay. %s",
+                    t->code, t->title, d->unit_name, days, d->due, who, next);
+    free(who);
+    free(next);
+    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, days, text);
+}
+
+//  Level 1: the vice-chairman in charge directs, the coordinating unit's
+//  head (Phòng Văn hóa - Xã hội) guides and urges.
+static void decide_escalation(const decision_t *d, const char *person, bool coordinator, int days)
+{
+    char *key = NULL;
+    const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, &key);
+    if (!o)
+        return;
+    const Cchc__TaskAssigned *t = d->task->rec->def;
+    char *who = person_phrase(o, true);
+    char *next = days >= d->rules->chairman_after_days
+                     ? text_format("Nhiệm vụ đã được báo cáo Chủ tịch UBND phường.")
+                     : text_format("Nếu quá hạn %d ngày sẽ báo cáo Chủ tịch UBND phường.",
+                                   d->rules->chairman_after_days);
+    char *text = text_format(
+        "Báo cáo vượt cấp: nhiệm vụ %s «%s» của %s đã quá hạn %d ngày (hạn %s), chưa hoàn thành. Thủ trưởng "
+        "đơn "
+        "vị%s chịu trách nhiệm trước Chủ tịch UBND phường về nhiệm vụ chưa đạt yêu cầu. Đề nghị %s %s. %s",
+        t->code, t->title, d->unit_name, days, d->due, d->head_mid, who,
+        coordinator ? "hướng dẫn, đôn đốc đơn vị hoàn thành" : "chỉ đạo xử lý dứt điểm", next);
+    free(who);
+    free(next);
+    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, days, text);
+}
+
+//  Level 2: the Chairman, for a long delay or a failed verification.
+static void decide_chairman(const decision_t *d, int days)
+{
+    char *key = NULL;
+    const cchc_official_t *o =
+        new_recipient(d, d->ward->chairman, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, &key);
+    if (!o)
+        return;
+    const Cchc__TaskRecord *rec = d->task->rec;
+    const Cchc__TaskAssigned *t = rec->def;
+    char *who = person_phrase(o, true);
+    char *what =
+        days >= d->rules->chairman_after_days
+            ? text_format("đã quá hạn %d ngày (hạn %s), chưa hoàn thành", days, d->due)
+            : text_format("có kết quả không đạt yêu cầu khi kiểm tra, xác nhận (lần %d), phải thực hiện "
+                          "lại; hạn %s",
+                          rec->failed_reviews, d->due);
+    char *text =
+        text_format("Báo cáo Chủ tịch UBND phường: nhiệm vụ %s «%s» của %s %s. Thủ trưởng đơn vị%s chịu "
+                    "trách nhiệm trước Chủ tịch về nhiệm vụ chưa đạt yêu cầu. Kính đề nghị %s xem xét, chỉ "
+                    "đạo. Đây là cấp báo cáo cuối cùng.",
+                    t->code, t->title, d->unit_name, what, d->head_mid, who);
+    free(who);
+    free(what);
+    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, days, text);
+}
+
+//  Everyone told of the delay hears that it is over. Any official of the
+//  ward may have been (settings such as the coordinating unit can change
+//  between runs), so each is checked against the keys already decided.
+static void decide_resolved(const decision_t *d)
+{
+    const Cchc__TaskRecord *rec = d->task->rec;
+    char done[16];
+    cchc_date_format(cchc_date_of_ms(rec->done_ms), done, sizeof(done));
+    for (size_t i = 0; i < d->ward->nofficials; i++) {
+        const cchc_official_t *o = d->ward->officials[i];
+        bool told = false;
+        for (int level = 0; level <= 2 && !told; level++) {
+            Cchc__AlertKind kind =
+                level == 0 ? CCHC__ALERT_KIND__ALERT_OVERDUE : CCHC__ALERT_KIND__ALERT_ESCALATION;
+            char *key = key_new(d->ward->code, rec->def->code, o->def->code, kind, level);
+            told = d->seen(d->arg, key);
+            free(key);
+        }
+        char *key = NULL;
+        if (!told || !new_recipient(d, o->def->code, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, &key))
+            continue;
+        char *who = person_phrase(o, false);
+        char *text =
+            text_format("Đã xử lý: nhiệm vụ %s «%s» (%s) đã hoàn thành ngày %s (hạn %s). Xin thông báo "
+                        "tới %s: cảnh báo về nhiệm vụ này đã kết thúc.",
+                        rec->def->code, rec->def->title, d->unit_name, done, d->due, who);
+        free(who);
+        alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, 0, text);
+    }
+}
+
+//  The head of the coordinating unit, unless the task is that unit's own
+//  (its head already heard as the head).
+static const char *coordinator_head(const decision_t *d)
+{
+    const cchc_unit_t *u = cchc_ward_unit(d->ward, d->rules->coordinating_unit);
+    if (!u || u == d->task->unit)
         return NULL;
     return u->rec->def->head;
 }
 
-static void decide_resolved(const context_t *c)
+//  Calendar days after due_target at now (>= 1 once the due date has ended).
+static int days_overdue(int32_t due, int64_t now)
 {
-    const cchc_ward_t *ward = c->task->ward;
-    const cchc_unit_t *unit = c->task->unit;
-    const char *people[] = {unit->rec->def->head, unit->rec->def->vice_chairman, coordinator(c),
-                            ward->chairman};
-    char done[16];
-    cchc_date_format(cchc_date_of_ms(c->task->rec->done_ms), done, sizeof(done));
-    for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
-        const char *p = people[i];
-        if (!p || !*p)
-            continue;
-        //  only those who were alerted about the task hear that it is resolved
-        bool alerted = false;
-        for (int level = 0; level <= 2 && !alerted; level++) {
-            char key[512];
-            cchc_alert_key(key, sizeof(key), ward->code, c->task->rec->def->code, p,
-                           level == 0 ? CCHC__ALERT_KIND__ALERT_OVERDUE : CCHC__ALERT_KIND__ALERT_ESCALATION,
-                           level);
-            alerted = c->seen(c->arg, key);
-        }
-        if (alerted)
-            emit(c, p, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, 0,
-                 "Đã xử lý: nhiệm vụ %s «%s» (%s) đã hoàn thành ngày %s. Cảnh báo về nhiệm vụ này đã kết "
-                 "thúc.",
-                 c->task->rec->def->code, c->task->rec->def->title, c->unit_name, done);
-    }
+    return cchc_date_diff(due, cchc_date_of_ms(now));
+}
+
+//  The nearest reminder point passed at now, or -1 when none has.
+static int reminder_level(const cchc_alert_rules_t *rules, int32_t due, int64_t now)
+{
+    int level = -1;
+    for (int i = 0; i < rules->nreminders; i++) //  far to near: the last passed is the nearest
+        if (now >= cchc_date_start_ms(cchc_date_add(due, -rules->reminder_days[i])))
+            level = rules->reminder_days[i];
+    return level;
 }
 
 void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now, uint64_t seq,
-                        cchc_alert_seen_fn *seen, cchc_alert_emit_fn *emit_fn, void *arg)
+                        cchc_alert_seen_fn *seen, cchc_alert_emit_fn *emit, void *arg)
 {
+    assert(rules && task && seen && emit);
     const Cchc__TaskRecord *rec = task->rec;
     if (rec->cancelled || rec->paused)
         return;
-    const cchc_unit_t *unit = task->unit;
     const cchc_ward_t *ward = task->ward;
-    context_t c = {task,
-                   unit->rec->def->name,
-                   official_name(ward, unit->rec->def->head),
-                   "",
-                   now,
-                   seq,
-                   rules,
-                   seen,
-                   emit_fn,
-                   arg};
-    cchc_date_format(rec->due_target, c.due, sizeof(c.due));
-    const char *code = rec->def->code, *title = rec->def->title;
+    const Cchc__UnitRegistered *unit = task->unit->rec->def;
+    const cchc_official_t *head = official(ward, unit->head);
+    const cchc_official_t *vice = official(ward, unit->vice_chairman);
+    decision_t d = {
+        .rules = rules,
+        .task = task,
+        .ward = ward,
+        .unit = unit,
+        .unit_name = unit->name && *unit->name ? unit->name : unit->code,
+        .head_mid = head ? text_format(", đồng chí %s,", head->def->full_name) : text_dup(""),
+        .head_tail = head ? text_format(", đồng chí %s", head->def->full_name) : text_dup(""),
+        .vice_tail = vice ? text_format(", đồng chí %s", vice->def->full_name) : text_dup(""),
+        .now = now,
+        .seq = seq,
+        .seen = seen,
+        .emit = emit,
+        .arg = arg,
+    };
+    cchc_date_format(rec->due_target, d.due, sizeof(d.due));
+
     if (cchc_task_done(task)) {
-        decide_resolved(&c);
-        return;
-    }
-    int64_t due_end = cchc_date_end_ms(rec->due_target);
-    if (now >= due_end) {
-        //  calendar days after the due date: the first day after it is day 1
-        int days = cchc_date_diff(rec->due_target, cchc_date_of_ms(now));
-        emit(&c, unit->rec->def->head, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, days,
-             "Quá hạn: nhiệm vụ %s «%s» (%s) đã quá hạn %d ngày (hạn %s) mà chưa hoàn thành. Người đứng đầu "
-             "đơn "
-             "vị chịu trách nhiệm trước Chủ tịch UBND phường về nhiệm vụ chưa đạt yêu cầu. Nếu quá hạn %d "
-             "ngày "
-             "sẽ báo cáo Phó Chủ tịch phụ trách.",
-             code, title, c.unit_name, days, c.due, rules->escalate_after_days);
+        decide_resolved(&d);
+    } else if (now >= cchc_date_end_ms(rec->due_target)) {
+        int days = days_overdue(rec->due_target, now);
+        decide_overdue(&d, days);
         if (days >= rules->escalate_after_days) {
-            const char *to[] = {unit->rec->def->vice_chairman, coordinator(&c)};
-            for (int i = 0; i < 2; i++)
-                emit(
-                    &c, to[i], CCHC__ALERT_KIND__ALERT_ESCALATION, 1, days,
-                    "Báo cáo vượt cấp: nhiệm vụ %s «%s» của %s đã quá hạn %d ngày (hạn %s), chưa hoàn thành. "
-                    "Thủ trưởng đơn vị: đồng chí %s. Đề nghị đôn đốc, chỉ đạo xử lý. Nếu quá hạn %d ngày sẽ "
-                    "báo "
-                    "cáo Chủ tịch UBND phường.",
-                    code, title, c.unit_name, days, c.due, c.head_name, rules->chairman_after_days);
+            decide_escalation(&d, unit->vice_chairman, false, days);
+            const char *coordinator = coordinator_head(&d);
+            if (coordinator)
+                decide_escalation(&d, coordinator, true, days);
         }
         if (days >= rules->chairman_after_days)
-            emit(
-                &c, ward->chairman, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, days,
-                "Báo cáo Chủ tịch UBND phường: nhiệm vụ %s «%s» của %s đã quá hạn %d ngày (hạn %s), chưa "
-                "hoàn "
-                "thành. Thủ trưởng đơn vị, đồng chí %s, chịu trách nhiệm trước Chủ tịch về nhiệm vụ chưa đạt "
-                "yêu cầu. Đây là cấp báo cáo cuối cùng.",
-                code, title, c.unit_name, days, c.due, c.head_name);
+            decide_chairman(&d, days);
     } else {
-        //  the nearest reminder point that has passed
-        int level = -1;
-        for (int i = 0; i < rules->nreminders; i++)
-            if (now >= cchc_date_start_ms(cchc_date_add(rec->due_target, -rules->reminder_days[i])))
-                level = rules->reminder_days[i];
+        int level = reminder_level(rules, rec->due_target, now);
         if (level >= 0) {
             int left = cchc_date_diff(cchc_date_of_ms(now), rec->due_target);
-            const char *to[] = {rec->def->lead_official, unit->rec->def->head};
-            for (int i = 0; i < 2; i++) {
-                if (i == 1 && to[0] && to[1] && strcmp(to[0], to[1]) == 0)
-                    break; //  the head leads the task: one message
-                if (left > 0)
-                    emit(&c, to[i], CCHC__ALERT_KIND__ALERT_REMINDER, level, 0,
-                         "Nhắc hạn: nhiệm vụ %s «%s» (%s) đến hạn ngày %s, còn %d ngày. Đề nghị chỉ đạo hoàn "
-                         "thành "
-                         "đúng hạn.",
-                         code, title, c.unit_name, c.due, left);
-                else
-                    emit(&c, to[i], CCHC__ALERT_KIND__ALERT_REMINDER, level, 0,
-                         "Nhắc hạn: nhiệm vụ %s «%s» (%s) đến hạn hôm nay, ngày %s. Đề nghị hoàn thành trong "
-                         "ngày.",
-                         code, title, c.unit_name, c.due);
-            }
+            const char *lead = rec->def->lead_official;
+            if (lead && *lead)
+                decide_reminder(&d, lead, level, left);
+            if (unit->head && *unit->head && !(lead && strcmp(lead, unit->head) == 0))
+                decide_reminder(&d, unit->head, level, left); //  once when the head leads the task
         }
     }
-    if (rec->phase == CCHC__TASK_PHASE__PHASE_REWORK)
-        emit(
-            &c, ward->chairman, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, 0,
-            "Báo cáo Chủ tịch UBND phường: kết quả nhiệm vụ %s «%s» của %s không đạt khi thẩm định (lần %d), "
-            "phải thực hiện lại. Thủ trưởng đơn vị, đồng chí %s, chịu trách nhiệm trước Chủ tịch về nhiệm vụ "
-            "chưa đạt yêu cầu. Hạn: %s.",
-            code, title, c.unit_name, rec->failed_reviews, c.head_name, c.due);
+    //  A failed verification not yet redone goes to the Chairman at once.
+    if (!cchc_task_done(task) && rec->phase == CCHC__TASK_PHASE__PHASE_REWORK)
+        decide_chairman(&d,
+                        now >= cchc_date_end_ms(rec->due_target) ? days_overdue(rec->due_target, now) : 0);
+    free(d.head_mid);
+    free(d.head_tail);
+    free(d.vice_tail);
+}
+
+// ---------------------------------------------------------------------------
+//  When to look again
+
+int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now)
+{
+    assert(rules && task);
+    const Cchc__TaskRecord *rec = task->rec;
+    if (rec->cancelled || rec->paused || cchc_task_done(task))
+        return CCHC_ALERT_NEVER;
+    int64_t next = CCHC_ALERT_NEVER;
+    int64_t due_end = cchc_date_end_ms(rec->due_target);
+    if (now < due_end) {
+        next = due_end;
+        for (int i = 0; i < rules->nreminders; i++) {
+            int64_t point = cchc_date_start_ms(cchc_date_add(rec->due_target, -rules->reminder_days[i]));
+            if (point > now && point < next)
+                next = point;
+        }
+        return next;
+    }
+    //  Overdue: day k after the due date starts at the start of due + k.
+    int thresholds[] = {rules->escalate_after_days, rules->chairman_after_days};
+    for (int i = 0; i < 2; i++) {
+        int k = thresholds[i] < 1 ? 1 : thresholds[i];
+        int64_t at = cchc_date_start_ms(cchc_date_add(rec->due_target, k));
+        if (at > now && at < next)
+            next = at;
+    }
+    return next;
 }

@@ -1,67 +1,108 @@
 /*  alerts.h - which alerts are due for a task at a log time (pure logic).
 
     Defaults from the domain brief, every number a setting: reminders at
-    D-7, D-3, D-1 and D to the lead official and the unit head; overdue at
-    once to the head; +7 days to the vice-chairman in charge and the head of
-    the coordinating unit (Phòng Văn hóa - Xã hội); +15 days, or a failed
-    verification not yet redone, to the Chairman; "resolved" to everyone
-    alerted once the task is done. Paused and cancelled tasks get nothing.
+    D-7, D-3, D-1 and D to the task's lead official and the unit head;
+    overdue at once to the head; after 7 days overdue to the vice-chairman in
+    charge and the head of the coordinating unit (Phòng Văn hóa - Xã hội);
+    after 15 days overdue, or a failed verification not yet redone, to the
+    Chairman; "resolved" to everyone who was told about the delay once the
+    task is done. Paused and cancelled tasks get nothing.
+
+    Reminders and lateness aim at the task's due_target (the date the unit is
+    working towards). Days overdue are calendar days after that date in
+    Asia/Ho_Chi_Minh: the first day after it is day 1 (docs/ARCHITECTURE.md).
 
     Each alert has the key (ward, task, person, kind, level). The caller says
-    which keys were already decided; a key is never decided twice. When the
-    clock jumps over several reminder points only the nearest one is
-    decided, and the skipped ones never are.
+    which keys were already decided (it remembers every emitted key); a key is
+    never decided twice. When the clock jumps over several reminder points
+    only the nearest one is decided, and the skipped ones never are.
+
+    Nothing here does I/O or reads a clock: the same task, time and history
+    always give the same alerts, which is what lets a replay of the log decide
+    exactly what the live run decided.
 */
 #ifndef CCHC_NOTIFY_ALERTS_H
 #define CCHC_NOTIFY_ALERTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
 #include "notify.pb-c.h"
 
 #define CCHC_MAX_REMINDERS 8
+//  "No time-driven change is coming" (see cchc_alerts_next_check_ms).
+#define CCHC_ALERT_NEVER INT64_MAX
 
 typedef struct {
-    int reminder_days[CCHC_MAX_REMINDERS]; //  e.g. 7, 3, 1, 0
-    int nreminders;
-    int escalate_after_days;    //  7
-    int chairman_after_days;    //  15
-    char coordinating_unit[64]; //  "VHXH"
+    int reminder_days[CCHC_MAX_REMINDERS]; //  days before the due date, far to near: 7, 3, 1, 0
+    int nreminders;                        //  entries used in reminder_days
+    int escalate_after_days;               //  days overdue before level 1 (7)
+    int chairman_after_days;               //  days overdue before level 2, the Chairman (15)
+    char coordinating_unit[64];            //  unit code of Phòng Văn hóa - Xã hội ("VHXH")
 } cchc_alert_rules_t;
 
+//  Fill rules with the defaults: reminders 7,3,1,0; escalation after 7 days;
+//  the Chairman after 15; coordinating unit "VHXH".
 void cchc_alert_rules_default(cchc_alert_rules_t *rules);
 
-//  Parse "7,3,1,0" into rules->reminder_days. Returns 0 or -1.
+//  Parse a comma-separated list of reminder days ("7,3,1,0"; each 0..365, at
+//  most CCHC_MAX_REMINDERS, no repeats; "" means no reminders) into
+//  rules->reminder_days, sorted far to near. Returns 0, or -1 with rules
+//  unchanged.
 int cchc_alert_rules_parse_days(cchc_alert_rules_t *rules, const char *text);
 
-//  A decided alert. Every string is owned by the alert.
+//  A decided alert. The alert owns every string in it.
 typedef struct {
-    char *ward, *task, *unit, *person, *person_name;
+    int64_t id; //  outbox row id; 0 until read back from the outbox
+    char *ward, *task, *unit;
+    char *person;      //  official code of the recipient
+    char *person_name; //  their full name
     Cchc__AlertKind kind;
-    int level;
-    int32_t due_date;
-    int days_overdue;
-    int64_t decided_ms;
-    uint64_t cause_seq;
-    char *text; //  Vietnamese message
-    char *key;  //  "ward/task/person/kind/level": the dedupe token
+    int level;          //  reminder: days before due; overdue, resolved: 0; escalation: 1 or 2
+    int32_t due_date;   //  yyyymmdd the alert speaks of (the task's due_target)
+    int days_overdue;   //  calendar days after due_date, 0 when not overdue
+    int64_t decided_ms; //  log time of the decision
+    uint64_t cause_seq; //  seq of the event at which it was decided
+    char *text;         //  the message in Vietnamese
+    char *key;          //  "ward/task/person/kind/level": the dedupe token
 } cchc_alert_t;
 
+//  Free an alert and its strings. NULL is allowed.
 void cchc_alert_free(cchc_alert_t *alert);
 
-//  Write the dedupe key into buf.
-void cchc_alert_key(char *buf, size_t size, const char *ward, const char *task, const char *person,
-                    Cchc__AlertKind kind, int level);
+//  Write the dedupe key "ward/task/person/kind/level" (kind as its wire
+//  number) into buf, truncated to size. Returns the length it needed
+//  (snprintf), so size <= return value means it was cut.
+int cchc_alert_key(char *buf, size_t size, const char *ward, const char *task, const char *person,
+                   Cchc__AlertKind kind, int level);
 
-//  Has this key been decided before?
+//  Has this key been decided before (in any earlier decision or run)?
 typedef bool(cchc_alert_seen_fn)(void *arg, const char *key);
-//  A new alert; the callee owns it (and should remember its key).
+
+//  A new alert: the callee takes ownership, and must answer true for its key
+//  from then on (the decision relies on it within one call too).
 typedef void(cchc_alert_emit_fn)(void *arg, cchc_alert_t *alert);
 
-//  Decide the alerts due for task at log time now_ms, caused by event seq.
+//  Decide the alerts due for task at log time now_ms, at the event seq, and
+//  hand each new one to emit. Expects a task of a model folded up to now_ms.
+//  Recipients who are not registered officials are skipped (their alert is
+//  decided once they are registered and the task is decided again). Never
+//  fails; aborts on out-of-memory like the rest of the model.
 void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now_ms,
                         uint64_t seq, cchc_alert_seen_fn *seen, cchc_alert_emit_fn *emit, void *arg);
+
+//  The first instant after now_ms at which the passing of time alone may make
+//  a new alert due for task (a reminder point, the end of the due date, an
+//  escalation day), or CCHC_ALERT_NEVER when only an event can (the task is
+//  done, paused or cancelled, or every level has passed). Deciding a task at
+//  every such instant and after every event that touches it decides exactly
+//  what deciding it after every event would. The result is > now_ms.
+int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now_ms);
+
+//  Stable machine name of a kind: "reminder", "overdue", "escalation",
+//  "resolved" ("unknown" otherwise).
+const char *cchc_alert_kind_name(Cchc__AlertKind kind);
 
 #endif

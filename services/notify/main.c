@@ -1,18 +1,38 @@
-/*  main.c - cchc-notify: reminders, overdue alerts and escalation.
+/*  main.c - cchc-notify: reminders, overdue alerts and escalation, derived
+    from intake's log.
 
     A follower (common/follower.h) folds intake's events into the ward model.
-    After EACH event, alerts are decided at that event's log time: for every
-    task when the time moved (deadlines may have passed), else for the task
-    the event touched. Deciding per event, not per batch, makes the decisions
-    independent of how the log is cut into batches: a replay from zero
-    decides exactly what the live run decided.
+    After EACH event, alerts are decided at that event's log time: for the
+    task the event touched, for every task of the ward when an official or a
+    unit is registered (a recipient may have appeared), and for every task
+    whose next alert instant the log time has reached (schedule.h). Deciding
+    per event, not per batch, makes the decisions independent of how the log
+    is cut into batches: a replay from zero decides exactly what the live run
+    decided. The schedule replaces "every task on every clock move" with a
+    heap of instants; it decides the same alerts (test_alerts proves it).
+    The tasks of one event are decided in the model's order, so even the
+    outbox row ids are the same in a replay. After a start every task is
+    decided at the first event (settings may have changed; if they did not,
+    nothing new results).
 
-    The decided alerts are inserted into the outbox in the batch's
-    transaction, with the model and last_seq; after the commit they are
-    delivered and then marked sent by another transaction (at least once).
-    Scanning every task on a clock move is fine for a ward; the timer
-    structure for 2 million tasks comes with the notify issue.
+    The alerts decided in a batch are inserted into the outbox in the batch's
+    transaction, with the model records and last_seq. After the commit,
+    pending rows are read back (on the loop thread, through the follower's
+    read connection: a WAL read of a few rows by a partial index), each
+    recipient's e-mail address is taken from the model, and the channels
+    deliver them on a libuv worker thread (uv_queue_work: fsync and SMTP
+    block, the loop never does). Back on the loop, a writer job marks the
+    alerts that reached every channel sent and counts a failed attempt for
+    the others, which stay pending for the retry timer. Only one delivery is
+    in flight at a time, so a row is never delivered twice by the same run;
+    at start everything still pending is delivered (at least once, with its
+    token; an e-mail's Message-ID is derived from it). A stop waits for the
+    delivery in flight (the channels give up on the alerts not yet sent) and
+    records its outcome before the database closes.
 */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +46,12 @@
 #include "log.h"
 #include "outbox.h"
 #include "reply.h"
+#include "schedule.h"
 #include "service.h"
 #include "zwatch.h"
+
+//  Pending alerts handled per delivery round (the next round follows at once).
+#define DELIVERY_ROUND 500
 
 static const cchc_option_t notify_options[] = {
     {"bind", "tcp://127.0.0.1:5590", "ROUTER endpoint for alert queries"},
@@ -36,9 +60,16 @@ static const cchc_option_t notify_options[] = {
     {"data_dir", "./.cchc/notify", "directory of notify.db"},
     {"credit", "1000", "events per fetch"},
     {"poll_ms", "1000", "fetch interval when no hint arrives"},
-    {"max_msg_bytes", "1048576", "largest message accepted"},
-    {"channels", "console,file", "delivery channels: console, file"},
+    {"max_msg_bytes", "1048576", "largest query accepted"},
+    {"channels", "console,file", "delivery channels: console, file, email (empty: none)"},
     {"file_path", "", "file channel path (default <data_dir>/alerts.log)"},
+    {"smtp_url", "", "email channel: smtp://host:port (STARTTLS as smtp_tls says) or smtps://host:port"},
+    {"smtp_from", "", "email channel: sender address (From and envelope sender)"},
+    {"smtp_from_name", "Hệ thống theo dõi CCHC", "email channel: sender display name"},
+    {"smtp_user", "", "email channel: SMTP login (empty: none)"},
+    {"smtp_password_file", "", "email channel: file holding the SMTP password (never logged)"},
+    {"smtp_tls", "auto", "email channel: auto (STARTTLS when offered), required or off"},
+    {"smtp_timeout_ms", "10000", "email channel: timeout per message, connecting included"},
     {"reminder_days", "7,3,1,0", "reminders this many days before the due date"},
     {"escalate_after_days", "7", "days overdue before the vice-chairman and the coordinating unit hear"},
     {"chairman_after_days", "15", "days overdue before the Chairman hears"},
@@ -49,49 +80,66 @@ static const cchc_option_t notify_options[] = {
     {NULL, NULL, NULL},
 };
 
-//  A growable list of alerts (owned).
+//  A growable array of alerts, owned.
 typedef struct {
     cchc_alert_t **items;
     size_t n, cap;
 } alert_list_t;
 
+//  A growable array of tasks, borrowed from the model.
+typedef struct {
+    cchc_task_t **items;
+    size_t n, cap;
+} task_list_t;
+
 typedef struct {
     cchc_service_t service;
-    cchc_config_t *config;
+    cchc_config_t *config; //  owned by main
     cchc_alert_rules_t rules;
     cchc_channels_t channels;
-    cchc_follower_t *follower;
-    cchc_zwatch_t router;
-    uv_timer_t retry;
-    cchc_strmap_t *keys;    //  every key decided (committed or in the batch)
-    alert_list_t batch;     //  decided in the batch being committed
-    uint64_t committed_seq; //  last_seq of the last committed batch
-    bool delivery_failed;   //  retry pending deliveries on the timer
+    cchc_follower_t *follower; //  owned; NULL once closed
+    cchc_zwatch_t router;      //  alert queries
+    bool router_open;
+    uv_timer_t retry; //  retries a failed delivery
+    bool retry_open;
+    cchc_alert_schedule_t *schedule; //  owned: when each task is decided again
+    cchc_strmap_t *keys;             //  owned: every key decided (committed or in the batch)
+    alert_list_t batch;              //  decided in the batch being applied or committed
+    task_list_t due;                 //  scratch: the tasks to decide after the current event
+    uint64_t committed_seq;          //  last_seq of the last committed batch
+    bool delivering;                 //  a delivery (worker, then writer job) is in flight
+    bool working;                    //  its channels run on a worker thread
+    bool close_pending;              //  stopping: close the follower once the worker is back
+    atomic_bool cancel;              //  stopping: the worker gives up on what it has not sent
+    bool deliver_again;              //  a commit came while delivering
+    bool delivery_failed;            //  a channel failed: only the retry timer tries again
+    bool stopping;
     size_t max_msg_bytes;
-    uint64_t decided, delivered;
+    uint64_t decided, delivered, failed; //  alerts decided, delivered, delivery attempts failed
 } notify_t;
 
-static void list_push(alert_list_t *l, cchc_alert_t *a)
+static void list_push(alert_list_t *list, cchc_alert_t *alert)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->items = realloc(l->items, l->cap * sizeof(*l->items));
-        if (!l->items)
+    if (list->n == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        cchc_alert_t **grown = realloc(list->items, list->cap * sizeof(*grown));
+        if (!grown)
             abort();
+        list->items = grown;
     }
-    l->items[l->n++] = a;
+    list->items[list->n++] = alert;
 }
 
-static void list_free(alert_list_t *l)
+static void list_free(alert_list_t *list)
 {
-    for (size_t i = 0; i < l->n; i++)
-        cchc_alert_free(l->items[i]);
-    free(l->items);
-    memset(l, 0, sizeof(*l));
+    for (size_t i = 0; i < list->n; i++)
+        cchc_alert_free(list->items[i]);
+    free(list->items);
+    memset(list, 0, sizeof(*list));
 }
 
 // ---------------------------------------------------------------------------
-//  Deciding
+//  Deciding (loop thread)
 
 static bool key_seen(void *arg, const char *key)
 {
@@ -107,95 +155,240 @@ static void alert_emit(void *arg, cchc_alert_t *alert)
     self->decided++;
 }
 
+//  Decide task at now and set when to look at it again.
+static void task_decide(notify_t *self, cchc_task_t *task, int64_t now, uint64_t seq)
+{
+    cchc_alerts_decide(&self->rules, task, now, seq, key_seen, alert_emit, self);
+    cchc_alert_schedule_set(self->schedule, task, cchc_alerts_next_check_ms(&self->rules, task, now));
+}
+
+static void due_push(notify_t *self, cchc_task_t *task)
+{
+    if (self->due.n == self->due.cap) {
+        self->due.cap = self->due.cap ? self->due.cap * 2 : 64;
+        cchc_task_t **grown = realloc(self->due.items, self->due.cap * sizeof(*grown));
+        if (!grown)
+            abort();
+        self->due.items = grown;
+    }
+    self->due.items[self->due.n++] = task;
+}
+
+//  The model's order: ward code, then the task's position in its ward.
+static int task_order(const void *a, const void *b)
+{
+    const cchc_task_t *x = *(cchc_task_t *const *)a, *y = *(cchc_task_t *const *)b;
+    if (x->ward != y->ward)
+        return strcmp(x->ward->code, y->ward->code);
+    return (x->index > y->index) - (x->index < y->index);
+}
+
 static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch)
 {
     notify_t *self = arg;
     cchc_model_t *model = cchc_follower_model(self->follower);
     int64_t now = cchc_model_now(model);
-    if (touch->clock) {
-        for (size_t w = 0; w < cchc_model_ward_count(model); w++) {
-            cchc_ward_t *ward = cchc_model_ward_at(model, w);
-            for (size_t t = 0; t < ward->ntasks; t++)
-                cchc_alerts_decide(&self->rules, ward->tasks[t], now, ev->seq, key_seen, alert_emit, self);
-        }
+    self->due.n = 0;
+    if (ev->payload_case == CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED ||
+        ev->payload_case == CCHC__EVENT__PAYLOAD_UNIT_REGISTERED) {
+        //  someone who could not be told before may be registered now
+        cchc_ward_t *ward = cchc_model_ward(model, ev->ward);
+        for (size_t t = 0; ward && t < ward->ntasks; t++)
+            due_push(self, ward->tasks[t]);
     } else if (touch->task) {
-        cchc_alerts_decide(&self->rules, touch->task, now, ev->seq, key_seen, alert_emit, self);
+        due_push(self, touch->task);
     }
+    cchc_task_t *task;
+    while ((task = cchc_alert_schedule_pop_due(self->schedule, now)))
+        due_push(self, task);
+    //  Decide in the model's order, each task once: the outbox rows of an
+    //  event come in the same order however the schedule got there (a
+    //  restart schedules differently from a replay from zero).
+    if (self->due.n > 1)
+        qsort(self->due.items, self->due.n, sizeof(*self->due.items), task_order);
+    for (size_t i = 0; i < self->due.n; i++)
+        if (i == 0 || self->due.items[i] != self->due.items[i - 1])
+            task_decide(self, self->due.items[i], now, ev->seq);
 }
 
+//  Writer thread, inside the batch's transaction (after the model records).
 static int batch_write(sqlite3 *db, void *arg)
 {
     notify_t *self = arg;
-    return cchc_outbox_insert(db, self->batch.items, self->batch.n);
+    return cchc_outbox_insert(db, self->batch.items, self->batch.n, NULL);
 }
 
 // ---------------------------------------------------------------------------
-//  Delivering
+//  Delivering (loop thread; the outcome is recorded by a writer job)
 
 typedef struct {
-    alert_list_t alerts;
+    uv_work_t work;
+    notify_t *self;
+    alert_list_t alerts;  //  owned
+    char **addresses;     //  owned: e-mail address of each alert's recipient (NULL: none)
+    bool *ok;             //  per alert: reached every channel (set by the worker)
+    cchc_alert_t **sent;  //  borrowed from alerts: to mark sent
+    cchc_alert_t **retry; //  borrowed from alerts: a failed attempt each
+    size_t nsent, nretry;
     int64_t sent_ms;
-} sent_job_t;
+} delivery_t;
 
-static int sent_write(sqlite3 *db, void *arg)
+static void delivery_free(delivery_t *job)
 {
-    sent_job_t *job = arg;
-    return cchc_outbox_mark_sent(db, job->alerts.items, job->alerts.n, job->sent_ms);
-}
-
-static void sent_done(int status, void *arg)
-{
-    sent_job_t *job = arg;
-    if (status != 0)
-        cchc_log(CCHC_WARN, "mark_sent_failed", "alerts=%zu", job->alerts.n);
+    for (size_t i = 0; job->addresses && i < job->alerts.n; i++)
+        free(job->addresses[i]);
+    free(job->addresses);
+    free(job->ok);
+    free(job->sent);
+    free(job->retry);
     list_free(&job->alerts);
     free(job);
 }
 
-//  Deliver alerts (taking them over) and record the delivery.
-static void deliver(notify_t *self, alert_list_t *alerts)
+static int delivery_write(sqlite3 *db, void *arg)
 {
-    if (alerts->n == 0) {
-        list_free(alerts);
-        return;
-    }
-    if (cchc_channels_deliver(&self->channels, alerts->items, alerts->n) != 0) {
-        self->delivery_failed = true; //  they stay pending; the retry timer tries again
-        list_free(alerts);
-        return;
-    }
-    self->delivered += alerts->n;
-    sent_job_t *job = calloc(1, sizeof(*job));
-    if (!job)
-        abort();
-    job->alerts = *alerts;
-    memset(alerts, 0, sizeof(*alerts));
+    delivery_t *job = arg;
+    if (cchc_outbox_mark_sent(db, job->sent, job->nsent, job->sent_ms) != 0)
+        return -1;
+    return cchc_outbox_mark_failed(db, job->retry, job->nretry);
+}
+
+static void deliver_pending(notify_t *self);
+
+static void delivery_done(int status, void *arg)
+{
+    delivery_t *job = arg;
+    notify_t *self = job->self;
+    if (status != 0)
+        cchc_log(CCHC_WARN, "delivery_record_failed", "alerts=%zu sent=%zu", job->alerts.n, job->nsent);
+    bool full = job->alerts.n == DELIVERY_ROUND;
+    bool sent = job->nretry == 0 && status == 0;
+    delivery_free(job);
+    self->delivering = false;
+    //  more may be waiting: a full round, or a commit that came meanwhile
+    if (sent && (full || self->deliver_again))
+        deliver_pending(self);
+}
+
+static int64_t wall_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    job->sent_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (cchc_writer_submit(cchc_follower_writer(self->follower), sent_write, sent_done, job) != 0)
-        sent_done(-1, job); //  stopping: they are redelivered at the next start
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Worker thread: the channels block here, not on the loop. The job's
+//  alerts and addresses are its own; self->channels is read-only once
+//  started.
+static void delivery_work(uv_work_t *req)
+{
+    delivery_t *job = req->data;
+    notify_t *self = job->self;
+    cchc_channels_deliver(&self->channels, job->alerts.items, job->alerts.n,
+                          (const char *const *)job->addresses, job->ok, &self->cancel);
+    job->sent_ms = wall_ms();
+}
+
+static void close_follower(notify_t *self);
+
+//  Loop thread, after the worker: record the outcome (a writer job), and
+//  finish a stop that waited for it.
+static void delivery_worked(uv_work_t *req, int status)
+{
+    delivery_t *job = req->data;
+    notify_t *self = job->self;
+    self->working = false;
+    size_t n = job->alerts.n;
+    job->sent = calloc(n, sizeof(*job->sent));
+    job->retry = calloc(n, sizeof(*job->retry));
+    if (!job->sent || !job->retry)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        if (status == 0 && job->ok[i])
+            job->sent[job->nsent++] = job->alerts.items[i];
+        else
+            job->retry[job->nretry++] = job->alerts.items[i];
+    }
+    self->delivered += job->nsent;
+    self->failed += job->nretry;
+    self->delivery_failed = job->nretry > 0; //  they stay pending; the retry timer tries again
+    if (job->nretry > 0)
+        cchc_log(CCHC_WARN, "delivery_failed", "alerts=%zu delivered=%zu retry_ms=%llu", job->nretry,
+                 job->nsent, (unsigned long long)uv_timer_get_repeat(&self->retry));
+    if (!self->follower ||
+        cchc_writer_submit(cchc_follower_writer(self->follower), delivery_write, delivery_done, job) != 0) {
+        //  the writer is stopping: the rows stay pending for the next start
+        delivery_free(job);
+        self->delivering = false;
+    }
+    if (self->close_pending) {
+        self->close_pending = false;
+        close_follower(self); //  the writer finishes the record above first
+    }
+}
+
+//  The e-mail address of the alert's recipient as registered now, or NULL.
+static char *recipient_address(notify_t *self, const cchc_alert_t *alert)
+{
+    cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), alert->ward);
+    cchc_official_t *o = ward ? cchc_ward_official(ward, alert->person) : NULL;
+    const char *email = o && o->def ? o->def->email : NULL;
+    if (!email || !*email)
+        return NULL;
+    char *copy = strdup(email);
+    if (!copy)
+        abort();
+    return copy;
+}
+
+//  Read pending alerts and deliver them on a worker; the outcome is recorded
+//  when it is back. One round at a time: a row read again before its "sent"
+//  record committed would go out twice.
+static void deliver_pending(notify_t *self)
+{
+    if (self->stopping || !self->follower)
+        return;
+    if (self->delivering) {
+        self->deliver_again = true;
+        return;
+    }
+    self->deliver_again = false;
+    delivery_t *job = calloc(1, sizeof(*job));
+    if (!job)
+        abort();
+    job->self = self;
+    if (cchc_outbox_pending(cchc_follower_reader(self->follower), DELIVERY_ROUND, &job->alerts.items,
+                            &job->alerts.n) != 0 ||
+        job->alerts.n == 0) {
+        delivery_free(job);
+        return;
+    }
+    size_t n = job->alerts.n;
+    job->alerts.cap = n;
+    job->ok = calloc(n, sizeof(*job->ok));
+    job->addresses = calloc(n, sizeof(*job->addresses));
+    if (!job->ok || !job->addresses)
+        abort();
+    for (size_t i = 0; self->channels.email && i < n; i++)
+        job->addresses[i] = recipient_address(self, job->alerts.items[i]);
+    job->work.data = job;
+    if (uv_queue_work(self->service.loop, &job->work, delivery_work, delivery_worked) != 0) {
+        cchc_log(CCHC_ERROR, "delivery_failed", "alerts=%zu error=%s", n, "cannot queue the work");
+        delivery_free(job);
+        self->delivery_failed = true;
+        return;
+    }
+    self->delivering = true;
+    self->working = true;
 }
 
 static void on_committed(void *arg)
 {
     notify_t *self = arg;
     self->committed_seq = cchc_model_last_seq(cchc_follower_model(self->follower));
-    alert_list_t batch = self->batch;
-    memset(&self->batch, 0, sizeof(self->batch));
-    deliver(self, &batch);
-}
-
-static void deliver_pending(notify_t *self)
-{
-    alert_list_t pending = {0};
-    if (cchc_outbox_pending(cchc_follower_reader(self->follower), &pending.items, &pending.n) != 0)
-        return;
-    pending.cap = pending.n;
-    if (pending.n)
-        cchc_log(CCHC_INFO, "redeliver_pending", "alerts=%zu", pending.n);
-    self->delivery_failed = false;
-    deliver(self, &pending);
+    list_free(&self->batch); //  in the outbox now; delivery reads them back with their ids
+    if (!self->delivery_failed)
+        deliver_pending(self);
 }
 
 static void on_retry(uv_timer_t *timer)
@@ -214,18 +407,25 @@ static void reply_error(notify_t *self, zmq_msg_t *identity, uint64_t request_id
     cchc_reply_error(&self->router, identity, request_id, err);
 }
 
-static void handle_alerts(notify_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__AlertQuery *q)
+static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t request_id,
+                               const Cchc__AlertQuery *q)
 {
     cchc_err_t err;
+    if (!q->ward || !*q->ward) {
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "ward");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
     if (!cchc_model_ward(cchc_follower_model(self->follower), q->ward)) {
-        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1, q->ward ? q->ward : "");
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1, q->ward);
         reply_error(self, identity, request_id, &err);
         return;
     }
     Cchc__Alert **alerts = NULL;
     size_t n = 0;
     unsigned total = 0;
-    if (cchc_outbox_list(cchc_follower_reader(self->follower), q->ward, q->limit, &alerts, &n, &total) != 0) {
+    if (cchc_outbox_list(cchc_follower_reader(self->follower), q->ward, q->has_limit ? q->limit : 0, &alerts,
+                         &n, &total) != 0) {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "outbox read failed");
         reply_error(self, identity, request_id, &err);
         return;
@@ -249,8 +449,8 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
 {
     (void)watch;
     notify_t *self = arg;
-    if (nframes != 2)
-        return;
+    if (nframes != 2 || self->stopping)
+        return; //  not a DEALER request (identity + envelope), or stopping: no answer
     cchc_decoded_t *dec = NULL;
     uint64_t request_id = 0;
     cchc_err_t err;
@@ -261,7 +461,7 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
     }
     const Cchc__Envelope *env = cchc_decoded_env(dec);
     if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY) {
-        handle_alerts(self, &frames[0], request_id, env->alert_query);
+        handle_alert_query(self, &frames[0], request_id, env->alert_query);
     } else {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1, "not served by notify");
         reply_error(self, &frames[0], request_id, &err);
@@ -272,29 +472,64 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
 // ---------------------------------------------------------------------------
 //  Lifecycle
 
-static void on_watch_closed(cchc_zwatch_t *watch, void *arg)
+static void on_router_closed(cchc_zwatch_t *watch, void *arg)
 {
     (void)watch, (void)arg;
 }
 
+//  Last step of a shutdown: the follower (consumer, writer, database) is
+//  gone; release what remains so that the loop can end.
 static void on_follower_closed(void *arg)
 {
     notify_t *self = arg;
+    self->follower = NULL;
     list_free(&self->batch);
+    free(self->due.items);
+    memset(&self->due, 0, sizeof(self->due));
+    cchc_alert_schedule_destroy(&self->schedule);
     cchc_strmap_destroy(&self->keys);
-    cchc_zwatch_close(&self->router, on_watch_closed, self);
+    if (self->router_open)
+        cchc_zwatch_close(&self->router, on_router_closed, self);
+    self->router_open = false;
     cchc_service_close(&self->service);
-    cchc_log(CCHC_INFO, "stopped", "decided=%llu delivered=%llu", (unsigned long long)self->decided,
-             (unsigned long long)self->delivered);
+    cchc_log(CCHC_INFO, "stopped", "decided=%llu delivered=%llu failed_attempts=%llu",
+             (unsigned long long)self->decided, (unsigned long long)self->delivered,
+             (unsigned long long)self->failed);
+}
+
+static void close_follower(notify_t *self)
+{
+    if (self->follower)
+        cchc_follower_close(self->follower, on_follower_closed, self);
+    else
+        on_follower_closed(self);
+}
+
+//  Stop taking queries and events, let a delivery in flight come back (its
+//  channels give up on what they have not sent), let the writer finish
+//  (in-flight batch and delivery records), then close everything. Also the
+//  way out of a failed start.
+static void notify_shutdown(notify_t *self)
+{
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    atomic_store(&self->cancel, true);
+    if (self->router_open)
+        cchc_zwatch_stop(&self->router);
+    if (self->retry_open)
+        uv_close((uv_handle_t *)&self->retry, NULL);
+    self->retry_open = false;
+    if (self->working)
+        self->close_pending = true; //  delivery_worked closes it
+    else
+        close_follower(self);
 }
 
 static void on_stop(cchc_service_t *service, void *arg)
 {
     (void)service;
-    notify_t *self = arg;
-    cchc_zwatch_stop(&self->router);
-    uv_close((uv_handle_t *)&self->retry, NULL);
-    cchc_follower_close(self->follower, on_follower_closed, self);
+    notify_shutdown(arg);
 }
 
 static void on_reload(cchc_service_t *service, void *arg)
@@ -303,61 +538,151 @@ static void on_reload(cchc_service_t *service, void *arg)
     cchc_service_log_config("notify", ((notify_t *)arg)->config);
 }
 
+static int bad_setting(const char *key, const char *value)
+{
+    cchc_log(CCHC_ERROR, "bad_setting", "key=%s value=%s", key, value ? value : "");
+    return -1;
+}
+
+//  Copy a setting into a fixed buffer. Returns 0, or -1 (logged) when too long.
+static int setting_copy(cchc_config_t *cfg, const char *key, char *buf, size_t size)
+{
+    const char *v = cchc_config_get(cfg, key);
+    if (!v || strlen(v) >= size)
+        return bad_setting(key, v);
+    memcpy(buf, v, strlen(v) + 1);
+    return 0;
+}
+
+//  The password from its file (one line; a final newline is not part of
+//  it). Returns 0 or -1 (logged, without the content).
+static int password_read(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cchc_log(CCHC_ERROR, "bad_setting", "key=smtp_password_file value=%s error=%s", path,
+                 strerror(errno));
+        return -1;
+    }
+    size_t n = fread(buf, 1, size, f);
+    bool too_long = n == size;
+    fclose(f);
+    if (too_long) {
+        memset(buf, 0, size);
+        cchc_log(CCHC_ERROR, "bad_setting", "key=smtp_password_file value=%s error=%s", path, "too long");
+        return -1;
+    }
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return 0;
+}
+
+//  The e-mail channel's settings. Returns 0 or -1 (logged).
+static int smtp_load(cchc_config_t *cfg, cchc_smtp_t *smtp)
+{
+    memset(smtp, 0, sizeof(*smtp));
+    if (setting_copy(cfg, "smtp_url", smtp->url, sizeof(smtp->url)) != 0 ||
+        setting_copy(cfg, "smtp_from", smtp->from, sizeof(smtp->from)) != 0 ||
+        setting_copy(cfg, "smtp_from_name", smtp->from_name, sizeof(smtp->from_name)) != 0 ||
+        setting_copy(cfg, "smtp_user", smtp->user, sizeof(smtp->user)) != 0)
+        return -1;
+    if (cchc_smtp_tls_parse(cchc_config_get(cfg, "smtp_tls"), &smtp->tls) != 0)
+        return bad_setting("smtp_tls", cchc_config_get(cfg, "smtp_tls"));
+    int64_t timeout = 0;
+    if (cchc_config_get_int(cfg, "smtp_timeout_ms", &timeout) != 0 || timeout <= 0 || timeout > 600000)
+        return bad_setting("smtp_timeout_ms", cchc_config_get(cfg, "smtp_timeout_ms"));
+    smtp->timeout_ms = (long)timeout;
+    const char *password_file = cchc_config_get(cfg, "smtp_password_file");
+    if (password_file && *password_file &&
+        password_read(password_file, smtp->password, sizeof(smtp->password)) != 0)
+        return -1;
+    const char *what = NULL;
+    if (cchc_smtp_check(smtp, &what) != 0)
+        return bad_setting(what, strcmp(what, "smtp_timeout_ms") == 0 ? "" : cchc_config_get(cfg, what));
+    return 0;
+}
+
+//  Rules and channels from the config. Returns 0 or -1 (logged).
 static int settings_load(notify_t *self)
 {
     cchc_config_t *cfg = self->config;
     cchc_alert_rules_default(&self->rules);
-    int64_t esc = 0, chair = 0;
-    if (cchc_alert_rules_parse_days(&self->rules, cchc_config_get(cfg, "reminder_days")) != 0 ||
-        cchc_config_get_int(cfg, "escalate_after_days", &esc) != 0 ||
-        cchc_config_get_int(cfg, "chairman_after_days", &chair) != 0 || esc < 0 || chair < esc) {
-        cchc_log(CCHC_ERROR, "config", "error=%s",
-                 "bad reminder_days, escalate_after_days or chairman_after_days");
-        return -1;
+    int64_t escalate = 0, chairman = 0;
+    if (cchc_alert_rules_parse_days(&self->rules, cchc_config_get(cfg, "reminder_days")) != 0)
+        return bad_setting("reminder_days", cchc_config_get(cfg, "reminder_days"));
+    if (cchc_config_get_int(cfg, "escalate_after_days", &escalate) != 0 || escalate < 0 || escalate > 365)
+        return bad_setting("escalate_after_days", cchc_config_get(cfg, "escalate_after_days"));
+    if (cchc_config_get_int(cfg, "chairman_after_days", &chairman) != 0 || chairman < escalate ||
+        chairman > 365)
+        return bad_setting("chairman_after_days", cchc_config_get(cfg, "chairman_after_days"));
+    self->rules.escalate_after_days = (int)escalate;
+    self->rules.chairman_after_days = (int)chairman;
+    const char *coordinating = cchc_config_get(cfg, "coordinating_unit");
+    if (!coordinating || strlen(coordinating) >= sizeof(self->rules.coordinating_unit))
+        return bad_setting("coordinating_unit", coordinating);
+    snprintf(self->rules.coordinating_unit, sizeof(self->rules.coordinating_unit), "%s", coordinating);
+
+    char default_path[4096];
+    const char *file_path = cchc_config_get(cfg, "file_path");
+    if (!file_path || !*file_path) {
+        snprintf(default_path, sizeof(default_path), "%s/alerts.log", cchc_config_get(cfg, "data_dir"));
+        file_path = default_path;
     }
-    self->rules.escalate_after_days = (int)esc;
-    self->rules.chairman_after_days = (int)chair;
-    snprintf(self->rules.coordinating_unit, sizeof(self->rules.coordinating_unit), "%s",
-             cchc_config_get(cfg, "coordinating_unit"));
-    const char *file = cchc_config_get(cfg, "file_path");
-    if (file && *file)
-        snprintf(self->channels.file_path, sizeof(self->channels.file_path), "%s", file);
-    else
-        snprintf(self->channels.file_path, sizeof(self->channels.file_path), "%s/alerts.log",
-                 cchc_config_get(cfg, "data_dir"));
-    if (cchc_channels_parse(&self->channels, cchc_config_get(cfg, "channels")) != 0) {
-        cchc_log(CCHC_ERROR, "config", "key=channels value=%s", cchc_config_get(cfg, "channels"));
+    if (cchc_channels_parse(&self->channels, cchc_config_get(cfg, "channels"), file_path) != 0)
+        return bad_setting("channels", cchc_config_get(cfg, "channels"));
+    if (self->channels.email && smtp_load(cfg, &self->channels.smtp) != 0)
         return -1;
+
+    const char *positive[] = {"credit", "poll_ms", "max_msg_bytes", "retry_ms"};
+    for (size_t i = 0; i < sizeof(positive) / sizeof(positive[0]); i++) {
+        int64_t v = 0;
+        if (cchc_config_get_int(cfg, positive[i], &v) != 0 || v <= 0 || v > INT32_MAX)
+            return bad_setting(positive[i], cchc_config_get(cfg, positive[i]));
     }
     return 0;
+}
+
+static int64_t setting(const notify_t *self, const char *key)
+{
+    int64_t v = 0;
+    cchc_config_get_int(self->config, key, &v); //  checked by settings_load
+    return v;
+}
+
+//  Every task is decided at the first event after a start: settings may have
+//  changed since the last run; with the same settings nothing new results.
+static void schedule_all(notify_t *self)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    int64_t now = cchc_model_now(model);
+    for (size_t w = 0; w < cchc_model_ward_count(model); w++) {
+        cchc_ward_t *ward = cchc_model_ward_at(model, w);
+        for (size_t t = 0; t < ward->ntasks; t++)
+            cchc_alert_schedule_set(self->schedule, ward->tasks[t], now);
+    }
 }
 
 static int notify_start(notify_t *self)
 {
     const char *data_dir = cchc_config_get(self->config, "data_dir");
-    if (settings_load(self) != 0)
-        return -1;
     if (cchc_store_mkdirs(data_dir) != 0) {
-        cchc_log(CCHC_ERROR, "data_dir", "path=%s", data_dir);
+        cchc_log(CCHC_ERROR, "data_dir", "path=%s error=%s", data_dir, strerror(errno));
         return -1;
     }
     char path[4096], err[512];
     snprintf(path, sizeof(path), "%s/notify.db", data_dir);
-    int64_t credit = 1000, poll_ms = 1000, max_bytes = 1048576, retry_ms = 10000;
-    cchc_config_get_int(self->config, "credit", &credit);
-    cchc_config_get_int(self->config, "poll_ms", &poll_ms);
-    cchc_config_get_int(self->config, "max_msg_bytes", &max_bytes);
-    cchc_config_get_int(self->config, "retry_ms", &retry_ms);
-    self->max_msg_bytes = (size_t)max_bytes;
+    self->max_msg_bytes = (size_t)setting(self, "max_msg_bytes");
     self->keys = cchc_strmap_new();
+    self->schedule = cchc_alert_schedule_new();
     cchc_follower_opts_t opts = {
         .db_path = path,
         .migrations = cchc_outbox_migrations,
         .migration_count = cchc_outbox_migration_count,
         .consumer = {.fetch_endpoint = cchc_config_get(self->config, "intake"),
                      .hint_endpoint = cchc_config_get(self->config, "intake_pub"),
-                     .credit = (unsigned)credit,
-                     .poll_ms = (unsigned)poll_ms,
+                     .credit = (unsigned)setting(self, "credit"),
+                     .poll_ms = (unsigned)setting(self, "poll_ms"),
                      .timeout_ms = 5000,
                      .max_msg_bytes = 64 * 1024 * 1024},
         .on_event = on_event,
@@ -365,6 +690,8 @@ static int notify_start(notify_t *self)
         .committed = on_committed,
         .arg = self,
     };
+    //  The consumer starts fetching only once the loop runs, after the keys
+    //  and the schedule below are in place.
     self->follower = cchc_follower_new(self->service.loop, self->service.zctx, &opts, err, sizeof(err));
     if (!self->follower) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", err);
@@ -373,20 +700,32 @@ static int notify_start(notify_t *self)
     self->committed_seq = cchc_model_last_seq(cchc_follower_model(self->follower));
     if (cchc_outbox_load_keys(cchc_follower_reader(self->follower), self->keys) != 0)
         return -1;
+    schedule_all(self);
+
     void *router = cchc_socket(self->service.zctx, ZMQ_ROUTER, cchc_config_get(self->config, "bind"), true,
-                               10000, (long)max_bytes * 4);
+                               10000, (long)self->max_msg_bytes * 4);
     if (!router)
         return -1;
-    cchc_zwatch_init(self->service.loop, &self->router, router, on_request, self);
-    cchc_zwatch_start(&self->router);
+    if (cchc_zwatch_init(self->service.loop, &self->router, router, on_request, self) != 0) {
+        zmq_close(router);
+        return -1;
+    }
+    self->router_open = true;
+    if (cchc_zwatch_start(&self->router) != 0)
+        return -1;
+
     uv_timer_init(self->service.loop, &self->retry);
     self->retry.data = self;
-    uv_timer_start(&self->retry, on_retry, (uint64_t)retry_ms, (uint64_t)retry_ms);
-    uv_unref((uv_handle_t *)&self->retry);
+    self->retry_open = true;
+    uint64_t retry_ms = (uint64_t)setting(self, "retry_ms");
+    uv_timer_start(&self->retry, on_retry, retry_ms, retry_ms);
+    uv_unref((uv_handle_t *)&self->retry); //  the timer alone does not keep the service alive
+
     deliver_pending(self); //  what a crash left between decision and delivery
-    char status[96];
-    snprintf(status, sizeof(status), "last_seq=%llu alerts=%zu", (unsigned long long)self->committed_seq,
-             cchc_strmap_size(self->keys));
+    char status[128];
+    snprintf(status, sizeof(status), "last_seq=%llu alerts=%zu tasks_scheduled=%zu",
+             (unsigned long long)self->committed_seq, cchc_strmap_size(self->keys),
+             cchc_alert_schedule_size(self->schedule));
     cchc_service_ready(&self->service, status);
     return 0;
 }
@@ -399,9 +738,28 @@ int main(int argc, char **argv)
     self->config = cchc_service_config("notify", notify_options, argc, argv, &rc);
     if (!self->config)
         return rc;
-    if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0 || notify_start(self) != 0)
+    if (settings_load(self) != 0) {
+        cchc_config_destroy(&self->config);
+        return 2;
+    }
+    //  before any thread exists: curl_global_init is not thread-safe
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s", "cannot initialise libcurl");
+        cchc_config_destroy(&self->config);
         return 1;
+    }
+    if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0) {
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s", "cannot initialise the loop or ZeroMQ");
+        curl_global_cleanup();
+        cchc_config_destroy(&self->config);
+        return 1;
+    }
+    bool started = notify_start(self) == 0;
+    if (!started)
+        notify_shutdown(self); //  close what was opened; the loop below finishes it
     rc = cchc_service_run(&self->service);
+    memset(&self->channels.smtp.password, 0, sizeof(self->channels.smtp.password));
+    curl_global_cleanup();
     cchc_config_destroy(&self->config);
-    return rc == 0 ? 0 : 1;
+    return started && rc == 0 ? 0 : 1;
 }

@@ -1,4 +1,11 @@
-/*  test_alerts.c - who is alerted, when, and never twice. */
+/*  test_alerts.c - who is alerted, when, with what words, and never twice;
+    and the schedule (the timer structure) decides exactly what deciding
+    every task after every event decides.
+
+    Ward "W": Chairman CT, vice-chairman PCT; unit KT (head H_KT, staff
+    S_KT) and the coordinating unit VHXH (head H_VH). Task T of KT, due
+    31/03/2026 (D), led by S_KT. Times are 09:00 local unless said.
+*/
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,20 +13,23 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
 #include "builder.h"
 #include "clock.h"
+#include "schedule.h"
 #include "strmap.h"
 
-//  Ward: Chairman CT, vice-chairman PCT; unit KT (head H_KT, staff S_KT) and
-//  the coordinating unit VHXH (head H_VH). Task T due 31/03/2026, led by S_KT.
+#define DUE      20260331
+#define MAX_SEEN 256
+
 typedef struct {
     builder_t b;
     cchc_alert_rules_t rules;
     cchc_strmap_t *seen;
-    cchc_alert_t *decided[64];
+    cchc_alert_t *decided[MAX_SEEN];
     int n;
 } fixture_t;
 
@@ -31,28 +41,29 @@ static bool seen_fn(void *arg, const char *key)
 static void emit_fn(void *arg, cchc_alert_t *a)
 {
     fixture_t *f = arg;
+    assert_null(cchc_strmap_get(f->seen, a->key)); //  never a key twice
     cchc_strmap_put(f->seen, a->key, (void *)1);
-    assert_true(f->n < 64);
+    assert_true(f->n < MAX_SEEN);
     f->decided[f->n++] = a;
 }
 
 static int setup(void **state)
 {
-    static fixture_t f;
-    memset(&f, 0, sizeof(f));
-    builder_init(&f.b);
-    b_area(&f.b, "A", 100);
-    b_unit(&f.b, "KT", "H_KT", "PCT");
-    b_unit(&f.b, "VHXH", "H_VH", "PCT");
-    b_official(&f.b, "CT", "Nguyễn Hữu Phúc", NULL, CCHC__OFFICIAL_ROLE__ROLE_CHAIRMAN);
-    b_official(&f.b, "PCT", "Trần Văn Hùng", NULL, CCHC__OFFICIAL_ROLE__ROLE_VICE_CHAIRMAN);
-    b_official(&f.b, "H_KT", "Vũ Đức Thắng", "KT", CCHC__OFFICIAL_ROLE__ROLE_HEAD);
-    b_official(&f.b, "S_KT", "Bùi Thị Hương", "KT", CCHC__OFFICIAL_ROLE__ROLE_STAFF);
-    b_official(&f.b, "H_VH", "Đặng Thị Mai", "VHXH", CCHC__OFFICIAL_ROLE__ROLE_HEAD);
-    assert_int_equal(b_task(&f.b, "T", "KT", "A", 20260331, 1, 1000, "S_KT"), 0);
-    cchc_alert_rules_default(&f.rules);
-    f.seen = cchc_strmap_new();
-    *state = &f;
+    fixture_t *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    builder_init(&f->b);
+    b_area(&f->b, "A", 100);
+    b_unit(&f->b, "KT", "H_KT", "PCT");
+    b_unit(&f->b, "VHXH", "H_VH", "PCT");
+    b_official(&f->b, "CT", "Nguyễn Hữu Phúc", NULL, CCHC__OFFICIAL_ROLE__ROLE_CHAIRMAN);
+    b_official(&f->b, "PCT", "Trần Văn Hùng", NULL, CCHC__OFFICIAL_ROLE__ROLE_VICE_CHAIRMAN);
+    b_official(&f->b, "H_KT", "Vũ Đức Thắng", "KT", CCHC__OFFICIAL_ROLE__ROLE_HEAD);
+    b_official(&f->b, "S_KT", "Bùi Thị Hương", "KT", CCHC__OFFICIAL_ROLE__ROLE_STAFF);
+    b_official(&f->b, "H_VH", "Đặng Thị Mai", "VHXH", CCHC__OFFICIAL_ROLE__ROLE_HEAD);
+    assert_int_equal(b_task(&f->b, "T", "KT", "A", DUE, 1, 1000, "S_KT"), 0);
+    cchc_alert_rules_default(&f->rules);
+    f->seen = cchc_strmap_new();
+    *state = f;
     return 0;
 }
 
@@ -63,20 +74,50 @@ static int teardown(void **state)
         cchc_alert_free(f->decided[i]);
     cchc_strmap_destroy(&f->seen);
     builder_free(&f->b);
+    free(f);
     return 0;
 }
 
-//  Decide at 09:00 of day (the clock moves there first); returns how many
-//  new alerts were decided.
-static int decide_at(fixture_t *f, int32_t day)
+//  A clock event at an exact instant.
+static void clock_to(builder_t *b, int64_t ms)
 {
-    b_clock(&f->b, day);
+    Cchc__ClockAdvanced c = CCHC__CLOCK_ADVANCED__INIT;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "";
+    ev.actor = "intake";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_CLOCK;
+    ev.clock = &c;
+    assert_int_equal(builder_apply(b, &ev, ms), CCHC__ERROR_CODE__ERR_NONE);
+}
+
+static Cchc__ErrorCode resume(builder_t *b, const char *task, int64_t ms)
+{
+    Cchc__TaskResumed r = CCHC__TASK_RESUMED__INIT;
+    r.task = (char *)task;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = (char *)b->ward;
+    ev.actor = "ward";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_RESUMED;
+    ev.resumed = &r;
+    return builder_apply(b, &ev, ms);
+}
+
+//  Move the clock to ms and decide task there; returns how many new alerts.
+static int decide_task_at_ms(fixture_t *f, const char *task, int64_t ms)
+{
+    clock_to(&f->b, ms);
     int before = f->n;
-    cchc_alerts_decide(&f->rules, b_task_get(&f->b, "T"), at9(day), f->b.seq, seen_fn, emit_fn, f);
+    cchc_alerts_decide(&f->rules, b_task_get(&f->b, task), ms, f->b.seq, seen_fn, emit_fn, f);
     return f->n - before;
 }
 
-static int count(fixture_t *f, Cchc__AlertKind kind, int level, const char *person)
+static int decide_at(fixture_t *f, int32_t day)
+{
+    return decide_task_at_ms(f, "T", at9(day));
+}
+
+//  Alerts decided so far matching kind, level (-1: any) and person (NULL: any).
+static int count(const fixture_t *f, Cchc__AlertKind kind, int level, const char *person)
 {
     int n = 0;
     for (int i = 0; i < f->n; i++)
@@ -86,107 +127,506 @@ static int count(fixture_t *f, Cchc__AlertKind kind, int level, const char *pers
     return n;
 }
 
-static void test_reminders(void **state)
+//  The alert decided for person, kind and level (fails the test if none).
+static const cchc_alert_t *find(const fixture_t *f, Cchc__AlertKind kind, int level, const char *person)
 {
-    fixture_t *f = *state;
-    assert_int_equal(decide_at(f, 20260320), 0); //  D-11: nothing yet
-    assert_int_equal(decide_at(f, 20260324), 2); //  D-7 to the lead and the head
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_REMINDER, 7, "S_KT"), 1);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_REMINDER, 7, "H_KT"), 1);
-    assert_int_equal(decide_at(f, 20260325), 0); //  same point again: nothing
-    assert_int_equal(decide_at(f, 20260331), 2); //  jump to D: only level 0, not 3 and 1
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_REMINDER, 3, NULL), 0);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_REMINDER, 1, NULL), 0);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_REMINDER, 0, NULL), 2);
-    assert_non_null(strstr(f->decided[f->n - 1]->text, "31/03/2026"));
-    assert_non_null(strstr(f->decided[f->n - 1]->text, "Vũ Đức Thắng"));
+    for (int i = 0; i < f->n; i++)
+        if (f->decided[i]->kind == kind && f->decided[i]->level == level &&
+            !strcmp(f->decided[i]->person, person))
+            return f->decided[i];
+    fail_msg("no alert kind=%d level=%d person=%s", (int)kind, level, person);
+    return NULL;
 }
 
-static void test_overdue_and_escalation(void **state)
+static const Cchc__AlertKind REM = CCHC__ALERT_KIND__ALERT_REMINDER, OVD = CCHC__ALERT_KIND__ALERT_OVERDUE,
+                             ESC = CCHC__ALERT_KIND__ALERT_ESCALATION, RES = CCHC__ALERT_KIND__ALERT_RESOLVED;
+
+// ---------------------------------------------------------------------------
+//  Reminders
+
+static void test_reminder_d7_to_lead_and_head(void **state)
 {
     fixture_t *f = *state;
-    assert_int_equal(decide_at(f, 20260401), 1); //  day 1 overdue: the head only
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, "H_KT"), 1);
-    assert_int_equal(f->decided[0]->days_overdue, 1);
-    assert_non_null(strstr(f->decided[0]->text, "quá hạn 1 ngày"));
-    assert_int_equal(decide_at(f, 20260406), 0); //  day 6: nothing new
-    assert_int_equal(decide_at(f, 20260407), 2); //  day 7: vice-chairman + VHXH head
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, "PCT"), 1);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, "H_VH"), 1);
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_start_ms(20260324) - 1), 0); //  a moment before D-7
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_start_ms(20260324)), 2);     //  D-7 at midnight
+    const cchc_alert_t *lead = find(f, REM, 7, "S_KT"), *head = find(f, REM, 7, "H_KT");
+    assert_string_equal(lead->key, "W/T/S_KT/0/7");
+    assert_string_equal(lead->person_name, "Bùi Thị Hương");
+    assert_string_equal(lead->unit, "KT");
+    assert_int_equal(lead->due_date, DUE);
+    assert_int_equal(lead->days_overdue, 0);
+    assert_int_equal(lead->cause_seq, f->b.seq);
+    assert_string_equal(lead->text,
+                        "Nhắc hạn: nhiệm vụ T «Nhiệm vụ thử» (KT) đến hạn ngày 31/03/2026, còn 7 ngày. "
+                        "Đề nghị đồng chí Bùi Thị Hương, Cán bộ, tổ chức thực hiện, hoàn thành đúng "
+                        "hạn. Nếu quá hạn sẽ báo cáo Thủ trưởng đơn vị, đồng chí Vũ Đức Thắng.");
+    assert_string_equal(head->text,
+                        "Nhắc hạn: nhiệm vụ T «Nhiệm vụ thử» (KT) đến hạn ngày 31/03/2026, còn 7 ngày. "
+                        "Đề nghị đồng chí Vũ Đức Thắng, Cán bộ, chỉ đạo hoàn thành đúng hạn. Nếu quá "
+                        "hạn, người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND phường; quá hạn "
+                        "7 ngày sẽ báo cáo Phó Chủ tịch phụ trách, đồng chí Trần Văn Hùng.");
+    assert_int_equal(decide_at(f, 20260325), 0); //  the same point again: nothing
+    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_OVERDUE, -1, NULL), 0);
+}
+
+//  A jump from D-10 to D-2 decides only the D-3 reminder; the skipped D-7 is
+//  never decided later, the nearer points still are.
+static void test_jump_decides_only_the_nearest_reminder(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(decide_at(f, 20260321), 0); //  D-10
+    assert_int_equal(decide_at(f, 20260329), 2); //  D-2: the D-3 point
+    assert_int_equal(count(f, REM, 3, "S_KT"), 1);
+    assert_int_equal(count(f, REM, 3, "H_KT"), 1);
+    assert_non_null(strstr(find(f, REM, 3, "H_KT")->text, "còn 2 ngày"));
+    assert_int_equal(decide_at(f, 20260330), 2); //  D-1
+    assert_int_equal(count(f, REM, 1, NULL), 2);
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_end_ms(DUE) - 1), 2); //  last moment of D
+    assert_non_null(strstr(find(f, REM, 0, "S_KT")->text, "đến hạn hôm nay, ngày 31/03/2026"));
+    assert_non_null(strstr(find(f, REM, 0, "S_KT")->text, "hoàn thành trong ngày"));
+    assert_int_equal(count(f, REM, 7, NULL), 0);
+    assert_int_equal(count(f, REM, -1, NULL), 6);
+}
+
+//  The head leading the task is reminded once.
+static void test_head_leading_the_task_is_reminded_once(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(b_task(&f->b, "V", "KT", "A", DUE, 1, 1000, "H_KT"), 0);
+    assert_int_equal(decide_task_at_ms(f, "V", at9(20260324)), 1);
+    assert_int_equal(count(f, REM, 7, "H_KT"), 1);
+    assert_non_null(strstr(f->decided[0]->text, "chỉ đạo hoàn thành đúng hạn"));
+}
+
+// ---------------------------------------------------------------------------
+//  Overdue and escalation
+
+static void test_overdue_day1_to_the_head_only(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_end_ms(DUE)), 1); //  the first instant after D
+    const cchc_alert_t *a = find(f, OVD, 0, "H_KT");
+    assert_int_equal(a->days_overdue, 1);
+    assert_string_equal(a->text,
+                        "Quá hạn: nhiệm vụ T «Nhiệm vụ thử» (KT) đã quá hạn 1 ngày (hạn 31/03/2026), chưa "
+                        "hoàn thành. Người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND phường về "
+                        "nhiệm vụ chưa đạt yêu cầu. Đề nghị đồng chí Vũ Đức Thắng, Cán bộ, chỉ đạo hoàn "
+                        "thành ngay. Nếu quá hạn 7 ngày sẽ báo cáo Phó Chủ tịch phụ trách, đồng chí Trần "
+                        "Văn Hùng.");
+    assert_int_equal(decide_at(f, 20260401), 0);
+    assert_int_equal(count(f, REM, -1, NULL), 0); //  no reminder once it is past due
+}
+
+static void test_escalation_day7_then_chairman_day15(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(decide_at(f, 20260401), 1);                                      //  day 1
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_start_ms(20260407) - 1), 0); //  day 6, last moment
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_start_ms(20260407)), 2);     //  day 7
+    const cchc_alert_t *vice = find(f, ESC, 1, "PCT"), *coordinator = find(f, ESC, 1, "H_VH");
+    assert_int_equal(vice->days_overdue, 7);
+    assert_string_equal(vice->text,
+                        "Báo cáo vượt cấp: nhiệm vụ T «Nhiệm vụ thử» của KT đã quá hạn 7 ngày (hạn "
+                        "31/03/2026), chưa hoàn thành. Thủ trưởng đơn vị, đồng chí Vũ Đức Thắng, chịu "
+                        "trách nhiệm trước Chủ tịch UBND phường về nhiệm vụ chưa đạt yêu cầu. Đề nghị đồng "
+                        "chí Trần Văn Hùng, Cán bộ, chỉ đạo xử lý dứt điểm. Nếu quá hạn 15 ngày sẽ báo cáo "
+                        "Chủ tịch UBND phường.");
+    assert_non_null(strstr(coordinator->text, "Đề nghị đồng chí Đặng Thị Mai, Cán bộ, hướng dẫn, đôn đốc"));
+    assert_int_equal(decide_at(f, 20260414), 0); //  day 14
     assert_int_equal(decide_at(f, 20260415), 1); //  day 15: the Chairman
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, "CT"), 1);
-    assert_non_null(strstr(f->decided[f->n - 1]->text, "cấp báo cáo cuối cùng"));
-    assert_int_equal(decide_at(f, 20260430), 0); //  never twice
-    //  done: everyone alerted hears it is resolved, nobody else
-    b_progress(&f->b, "T", 1, 20260501);
-    b_submit(&f->b, "T", 20260501);
-    b_verify(&f->b, "T", true, 20260501);
-    assert_int_equal(decide_at(f, 20260502), 4);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, NULL), 4);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, "S_KT"), 0);
-    assert_int_equal(decide_at(f, 20260601), 0);
+    const cchc_alert_t *ct = find(f, ESC, 2, "CT");
+    assert_string_equal(ct->text,
+                        "Báo cáo Chủ tịch UBND phường: nhiệm vụ T «Nhiệm vụ thử» của KT đã quá hạn 15 ngày "
+                        "(hạn 31/03/2026), chưa hoàn thành. Thủ trưởng đơn vị, đồng chí Vũ Đức Thắng, chịu "
+                        "trách nhiệm trước Chủ tịch về nhiệm vụ chưa đạt yêu cầu. Kính đề nghị đồng chí "
+                        "Nguyễn Hữu Phúc, Cán bộ, xem xét, chỉ đạo. Đây là cấp báo cáo cuối cùng.");
+    assert_int_equal(decide_at(f, 20260501), 0); //  never twice
+    assert_int_equal(count(f, ESC, -1, NULL), 3);
+    assert_int_equal(count(f, OVD, -1, NULL), 1);
 }
 
-//  A jump straight to day 20 decides overdue and both escalation levels at once.
-static void test_jump_past_everything(void **state)
+//  A jump straight to day 20 decides overdue and both levels at once, and
+//  the messages say what already happened rather than what will.
+static void test_jump_past_every_level(void **state)
 {
     fixture_t *f = *state;
     assert_int_equal(decide_at(f, 20260420), 4);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_REMINDER, -1, NULL), 0);
+    assert_int_equal(count(f, REM, -1, NULL), 0);
+    assert_non_null(strstr(find(f, OVD, 0, "H_KT")->text, "Nhiệm vụ đã được báo cáo Phó Chủ tịch phụ trách"));
+    assert_non_null(strstr(find(f, ESC, 1, "PCT")->text, "Nhiệm vụ đã được báo cáo Chủ tịch UBND phường."));
 }
 
-static void test_failed_verification_goes_to_the_chairman(void **state)
+//  The coordinating unit's own task: level 1 goes to the vice-chairman only.
+static void test_coordinating_unit_own_task(void **state)
 {
     fixture_t *f = *state;
-    b_submit(&f->b, "T", 20260310);
-    b_verify(&f->b, "T", false, 20260311);
-    assert_int_equal(decide_at(f, 20260312), 1);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, "CT"), 1);
-    assert_non_null(strstr(f->decided[0]->text, "không đạt"));
+    assert_int_equal(b_task(&f->b, "V", "VHXH", "A", DUE, 1, 1000, "H_VH"), 0);
+    assert_int_equal(decide_task_at_ms(f, "V", at9(20260410)), 2); //  overdue H_VH, escalation PCT
+    assert_int_equal(count(f, OVD, 0, "H_VH"), 1);
+    assert_int_equal(count(f, ESC, 1, NULL), 1);
+    assert_int_equal(count(f, ESC, 1, "PCT"), 1);
+    assert_int_equal(count(f, REM, 0, "H_VH"), 0);
+}
+
+static void test_failed_verification_goes_to_the_chairman_at_once(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(b_submit(&f->b, "T", 20260310), 0);
+    assert_int_equal(b_verify(&f->b, "T", false, 20260311), 0);
+    assert_int_equal(decide_at(f, 20260311), 1); //  20 days before the due date
+    const cchc_alert_t *ct = find(f, ESC, 2, "CT");
+    assert_int_equal(ct->days_overdue, 0);
+    assert_non_null(strstr(ct->text, "không đạt yêu cầu khi kiểm tra, xác nhận (lần 1)"));
+    assert_non_null(strstr(ct->text, "hạn 31/03/2026"));
+    assert_non_null(strstr(ct->text, "Nguyễn Hữu Phúc"));
+    //  redone and passed: the Chairman hears it is resolved
+    assert_int_equal(b_submit(&f->b, "T", 20260315), 0);
+    assert_int_equal(b_verify(&f->b, "T", true, 20260316), 0);
+    assert_int_equal(decide_at(f, 20260316), 1);
+    assert_int_equal(count(f, RES, 0, "CT"), 1);
+    assert_non_null(strstr(find(f, RES, 0, "CT")->text, "đã hoàn thành ngày 15/03/2026 (hạn 31/03/2026)"));
 }
 
 static void test_paused_and_cancelled_are_quiet(void **state)
 {
     fixture_t *f = *state;
-    b_pause(&f->b, "T", 20260301);
+    assert_int_equal(b_pause(&f->b, "T", 20260301), 0);
+    assert_int_equal(decide_at(f, 20260325), 0);
     assert_int_equal(decide_at(f, 20260420), 0);
-    b_cancel(&f->b, "T", 20260421);
-    assert_int_equal(decide_at(f, 20260520), 0);
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, b_task_get(&f->b, "T"), at9(20260420)),
+                     CCHC_ALERT_NEVER);
+    assert_int_equal(resume(&f->b, "T", at9(20260421)), 0); //  resumed: due again at once
+    assert_int_equal(decide_at(f, 20260421), 4);
+    assert_int_equal(b_task(&f->b, "C", "KT", "A", DUE, 1, 1000, "S_KT"), 0);
+    assert_int_equal(b_cancel(&f->b, "C", 20260422), 0);
+    assert_int_equal(decide_task_at_ms(f, "C", at9(20260501)), 0);
 }
 
-//  The coordinating unit's own task: the vice-chairman only at level 1.
-static void test_coordinating_unit_own_task(void **state)
+//  Done: everyone told of the delay hears it is resolved, nobody else, once;
+//  no reminder or overdue alert after that.
+static void test_done_resolves_those_alerted(void **state)
 {
     fixture_t *f = *state;
-    assert_int_equal(b_task(&f->b, "V", "VHXH", "A", 20260331, 1, 1000, "H_VH"), 0);
-    b_clock(&f->b, 20260410);
-    cchc_alerts_decide(&f->rules, b_task_get(&f->b, "V"), at9(20260410), f->b.seq, seen_fn, emit_fn, f);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, NULL), 1);
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, "PCT"), 1);
+    assert_int_equal(decide_at(f, 20260324), 2); //  D-7 reminders
+    assert_int_equal(decide_at(f, 20260408), 3); //  day 8: overdue, escalation level 1 x2
+    assert_int_equal(b_progress(&f->b, "T", 1, 20260409), 0);
+    assert_int_equal(b_submit(&f->b, "T", 20260409), 0);
+    assert_int_equal(b_verify(&f->b, "T", true, 20260410), 0);
+    assert_int_equal(decide_at(f, 20260410), 3);
+    assert_int_equal(count(f, RES, 0, "H_KT"), 1);
+    assert_int_equal(count(f, RES, 0, "PCT"), 1);
+    assert_int_equal(count(f, RES, 0, "H_VH"), 1);
+    assert_int_equal(count(f, RES, -1, "S_KT"), 0); //  reminded only
+    assert_int_equal(count(f, RES, -1, "CT"), 0);   //  never told
+    const cchc_alert_t *r = find(f, RES, 0, "H_KT");
+    assert_string_equal(r->text,
+                        "Đã xử lý: nhiệm vụ T «Nhiệm vụ thử» (KT) đã hoàn thành ngày 09/04/2026 (hạn "
+                        "31/03/2026). Xin thông báo tới đồng chí Vũ Đức Thắng (Cán bộ): cảnh báo về nhiệm "
+                        "vụ này đã kết thúc.");
+    assert_int_equal(decide_at(f, 20260420), 0); //  day 20: no Chairman, nothing
+    assert_int_equal(decide_at(f, 20260601), 0);
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, b_task_get(&f->b, "T"), at9(20260601)),
+                     CCHC_ALERT_NEVER);
 }
+
+//  Done early: reminders were all, nothing to resolve.
+static void test_done_before_due_needs_no_resolution(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(decide_at(f, 20260324), 2);
+    assert_int_equal(b_submit(&f->b, "T", 20260325), 0);
+    assert_int_equal(b_verify(&f->b, "T", true, 20260326), 0);
+    assert_int_equal(decide_at(f, 20260326), 0);
+    assert_int_equal(decide_at(f, 20260410), 0);
+}
+
+//  The same decision twice creates nothing; nor does a fresh run that
+//  knows the keys already decided (what notify loads from its outbox).
+static void test_same_decision_twice_creates_nothing(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(decide_at(f, 20260420), 4);
+    cchc_alerts_decide(&f->rules, b_task_get(&f->b, "T"), at9(20260420), f->b.seq, seen_fn, emit_fn, f);
+    assert_int_equal(f->n, 4);
+    cchc_strmap_t *reloaded = cchc_strmap_new();
+    for (int i = 0; i < f->n; i++)
+        cchc_strmap_put(reloaded, f->decided[i]->key, (void *)1);
+    cchc_strmap_destroy(&f->seen);
+    f->seen = reloaded;
+    assert_int_equal(decide_at(f, 20260421), 0);
+}
+
+//  Nobody registered for a role: nothing for them yet, decided once they are.
+static void test_unregistered_recipient_is_told_once_registered(void **state)
+{
+    fixture_t *f = *state;
+    b_unit(&f->b, "XD", "H_XD", "PCT");
+    assert_int_equal(b_task(&f->b, "X", "XD", "A", DUE, 1, 1000, NULL), 0);
+    assert_int_equal(decide_task_at_ms(f, "X", at9(20260402)), 0);
+    b_official(&f->b, "H_XD", "Lê Văn Nam", "XD", CCHC__OFFICIAL_ROLE__ROLE_HEAD);
+    assert_int_equal(decide_task_at_ms(f, "X", at9(20260402)), 1);
+    assert_int_equal(count(f, OVD, 0, "H_XD"), 1);
+    assert_non_null(strstr(f->decided[0]->text, "Lê Văn Nam"));
+}
+
+// ---------------------------------------------------------------------------
+//  Settings
 
 static void test_settings(void **state)
 {
     fixture_t *f = *state;
-    assert_int_equal(cchc_alert_rules_parse_days(&f->rules, "1,10,5"), 0);
-    assert_int_equal(f->rules.nreminders, 3);
-    assert_int_equal(f->rules.reminder_days[0], 10); //  sorted far to near
-    assert_int_equal(cchc_alert_rules_parse_days(&f->rules, "7,x"), -1);
-    assert_int_equal(decide_at(f, 20260322), 2); //  D-9 >= D-10 point
-    assert_int_equal(count(f, CCHC__ALERT_KIND__ALERT_REMINDER, 10, NULL), 2);
+    cchc_alert_rules_t r;
+    cchc_alert_rules_default(&r);
+    assert_int_equal(r.nreminders, 4);
+    assert_int_equal(r.reminder_days[0], 7);
+    assert_int_equal(r.reminder_days[3], 0);
+    assert_int_equal(r.escalate_after_days, 7);
+    assert_int_equal(r.chairman_after_days, 15);
+    assert_string_equal(r.coordinating_unit, "VHXH");
+    assert_int_equal(cchc_alert_rules_parse_days(&r, "1,10,5"), 0);
+    assert_int_equal(r.nreminders, 3);
+    assert_int_equal(r.reminder_days[0], 10); //  sorted far to near
+    assert_int_equal(r.reminder_days[2], 1);
+    assert_int_equal(cchc_alert_rules_parse_days(&r, "7,x"), -1);
+    assert_int_equal(cchc_alert_rules_parse_days(&r, "7,7"), -1);
+    assert_int_equal(cchc_alert_rules_parse_days(&r, "7,"), -1);
+    assert_int_equal(cchc_alert_rules_parse_days(&r, "-1"), -1);
+    assert_int_equal(cchc_alert_rules_parse_days(&r, "1,2,3,4,5,6,7,8,9"), -1);
+    assert_int_equal(r.nreminders, 3); //  unchanged by a failed parse
+    assert_int_equal(cchc_alert_rules_parse_days(&r, ""), 0);
+    assert_int_equal(r.nreminders, 0);
+    //  a D-10 point decides at D-9
+    assert_int_equal(cchc_alert_rules_parse_days(&f->rules, "10"), 0);
+    assert_int_equal(decide_at(f, 20260322), 2);
+    assert_int_equal(count(f, REM, 10, NULL), 2);
+    char key[64];
+    assert_int_equal(cchc_alert_key(key, sizeof(key), "W", "T", "CT", ESC, 2), 10);
+    assert_string_equal(key, "W/T/CT/2/2");
+    assert_string_equal(cchc_alert_kind_name(RES), "resolved");
+}
+
+// ---------------------------------------------------------------------------
+//  When to look again, and the schedule
+
+static void test_next_check(void **state)
+{
+    fixture_t *f = *state;
+    const cchc_task_t *t = b_task_get(&f->b, "T");
+    const cchc_alert_rules_t *r = &f->rules;
+    assert_int_equal(cchc_alerts_next_check_ms(r, t, at9(20260321)), cchc_date_start_ms(20260324)); //  D-7
+    assert_int_equal(cchc_alerts_next_check_ms(r, t, cchc_date_start_ms(20260324)),
+                     cchc_date_start_ms(20260328));
+    assert_int_equal(cchc_alerts_next_check_ms(r, t, at9(20260330)), cchc_date_start_ms(DUE));
+    assert_int_equal(cchc_alerts_next_check_ms(r, t, at9(DUE)), cchc_date_end_ms(DUE));
+    assert_int_equal(cchc_alerts_next_check_ms(r, t, cchc_date_end_ms(DUE)), cchc_date_start_ms(20260407));
+    assert_int_equal(cchc_alerts_next_check_ms(r, t, at9(20260407)), cchc_date_start_ms(20260415));
+    assert_int_equal(cchc_alerts_next_check_ms(r, t, at9(20260415)), CCHC_ALERT_NEVER);
+}
+
+static void test_schedule_heap(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 5; i++) {
+        char code[8];
+        snprintf(code, sizeof(code), "S%d", i);
+        assert_int_equal(b_task(&f->b, code, "KT", "A", DUE, 1, 1000, NULL), 0);
+    }
+    cchc_task_t *t[6] = {b_task_get(&f->b, "T")};
+    for (int i = 0; i < 5; i++) {
+        char code[8];
+        snprintf(code, sizeof(code), "S%d", i);
+        t[i + 1] = b_task_get(&f->b, code);
+    }
+    cchc_alert_schedule_t *s = cchc_alert_schedule_new();
+    assert_null(cchc_alert_schedule_pop_due(s, INT64_MAX - 1));
+    assert_int_equal(cchc_alert_schedule_next_ms(s), CCHC_ALERT_NEVER);
+    int64_t wake[6] = {500, 100, 300, 300, 200, 900};
+    for (int i = 0; i < 6; i++)
+        cchc_alert_schedule_set(s, t[i], wake[i]);
+    assert_int_equal(cchc_alert_schedule_size(s), 6);
+    cchc_alert_schedule_set(s, t[5], 50);               //  moved earlier
+    cchc_alert_schedule_set(s, t[1], 1000);             //  moved later
+    cchc_alert_schedule_set(s, t[4], CCHC_ALERT_NEVER); //  removed
+    assert_null(t[4]->user);
+    assert_int_equal(cchc_alert_schedule_size(s), 5);
+    assert_int_equal(cchc_alert_schedule_next_ms(s), 50);
+    assert_null(cchc_alert_schedule_pop_due(s, 49));
+    //  due by 600: S4 (50), then S1 and S2 tied at 300 in task order, then T (500)
+    cchc_task_t *expect[] = {t[5], t[2], t[3], t[0]};
+    for (int i = 0; i < 4; i++)
+        assert_ptr_equal(cchc_alert_schedule_pop_due(s, 600), expect[i]);
+    assert_null(cchc_alert_schedule_pop_due(s, 600));
+    assert_null(t[0]->user);
+    assert_int_equal(cchc_alert_schedule_size(s), 1);
+    cchc_alert_schedule_destroy(&s); //  frees the entry still scheduled (S0)
+    assert_null(s);
+    t[1]->user = NULL; //  the destroyed entry; the model must not see it
+}
+
+//  Two ways to decide over the same log, each with its own record of keys.
+typedef struct {
+    cchc_strmap_t *seen;
+    size_t n;
+} sink_t;
+
+static bool sink_seen(void *arg, const char *key)
+{
+    return cchc_strmap_get(((sink_t *)arg)->seen, key) != NULL;
+}
+
+static void sink_emit(void *arg, cchc_alert_t *a)
+{
+    sink_t *s = arg;
+    cchc_strmap_put(s->seen, a->key, (void *)1);
+    s->n++;
+    cchc_alert_free(a);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+typedef struct {
+    fixture_t *f;
+    cchc_alert_schedule_t *schedule;
+    sink_t every, scheduled;
+} compare_t;
+
+//  After an event: the reference decides every task; the schedule decides
+//  the touched task (every task of the ward after a registration) and the
+//  tasks whose instant has come, as notify's main does.
+static void after_event(compare_t *c, cchc_task_t *touched, bool registration)
+{
+    cchc_ward_t *ward = cchc_model_ward(c->f->b.model, "W");
+    int64_t now = cchc_model_now(c->f->b.model);
+    uint64_t seq = c->f->b.seq;
+    for (size_t i = 0; i < ward->ntasks; i++)
+        cchc_alerts_decide(&c->f->rules, ward->tasks[i], now, seq, sink_seen, sink_emit, &c->every);
+    for (size_t i = 0; i < ward->ntasks; i++) {
+        cchc_task_t *t = ward->tasks[i];
+        if (registration || t == touched) {
+            cchc_alerts_decide(&c->f->rules, t, now, seq, sink_seen, sink_emit, &c->scheduled);
+            cchc_alert_schedule_set(c->schedule, t, cchc_alerts_next_check_ms(&c->f->rules, t, now));
+        }
+    }
+    cchc_task_t *due;
+    while ((due = cchc_alert_schedule_pop_due(c->schedule, now))) {
+        cchc_alerts_decide(&c->f->rules, due, now, seq, sink_seen, sink_emit, &c->scheduled);
+        int64_t next = cchc_alerts_next_check_ms(&c->f->rules, due, now);
+        assert_true(next > now);
+        cchc_alert_schedule_set(c->schedule, due, next);
+    }
+    assert_int_equal(c->every.n, c->scheduled.n); //  the same alerts at the same event
+}
+
+static void test_schedule_decides_as_every_task_after_every_event(void **state)
+{
+    fixture_t *f = *state;
+    b_unit(&f->b, "XD", "H_XD", "PCT"); //  its head registers mid-way
+    const char *units[] = {"KT", "VHXH", "XD"}, *leads[] = {"S_KT", "H_VH", NULL};
+    const int32_t dues[] = {20260215, 20260301, 20260331, 20260415, 20260430, 20260520, 20260610, 20260630};
+    char codes[8][8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(codes[i], sizeof(codes[i]), "R%d", i);
+        assert_int_equal(b_task(&f->b, codes[i], units[i % 3], "A", dues[i], 1, 1000, leads[i % 3]), 0);
+    }
+    //  rules off the defaults too, to vary the instants
+    assert_int_equal(cchc_alert_rules_parse_days(&f->rules, "10,7,3,1,0"), 0);
+    f->rules.escalate_after_days = 5;
+    f->rules.chairman_after_days = 12;
+
+    uint64_t rng = 0x9E3779B97F4A7C15ULL;
+    compare_t c = {f, cchc_alert_schedule_new(), {cchc_strmap_new(), 0}, {cchc_strmap_new(), 0}};
+    //  as notify does at start: every task decided at the first event
+    cchc_ward_t *ward = cchc_model_ward(f->b.model, "W");
+    for (size_t i = 0; i < ward->ntasks; i++)
+        cchc_alert_schedule_set(c.schedule, ward->tasks[i], cchc_model_now(f->b.model));
+    int64_t now = cchc_model_now(f->b.model);
+    bool registered = false;
+    for (int step = 0; step < 600; step++) {
+        unsigned action = (unsigned)(xorshift(&rng) % 16);
+        const char *code = codes[xorshift(&rng) % 8];
+        int32_t next_day = cchc_date_add(cchc_date_of_ms(now), 1 + (int)(xorshift(&rng) % 2));
+        Cchc__ErrorCode rc = CCHC__ERROR_CODE__ERR_NONE;
+        bool registration = false;
+        if (!registered && step == 300) {
+            b_official(&f->b, "H_XD", "Lê Văn Nam", "XD", CCHC__OFFICIAL_ROLE__ROLE_HEAD);
+            registered = registration = true;
+            code = NULL;
+        } else if (action < 8) {
+            now += 60000LL * (int64_t)(1 + xorshift(&rng) % 2880); //  1 minute to 2 days
+            clock_to(&f->b, now);
+            code = NULL;
+        } else if (action == 8) {
+            rc = b_progress(&f->b, code, 1, next_day);
+        } else if (action == 9) {
+            rc = b_submit(&f->b, code, next_day);
+        } else if (action == 10 || action == 11) {
+            rc = b_verify(&f->b, code, action == 10 && xorshift(&rng) % 3 != 0, next_day);
+        } else if (action == 12) {
+            int32_t due = b_task_get(&f->b, code)->rec->due_target;
+            rc = b_deadline(&f->b, code, cchc_date_add(due, 1 + (int)(xorshift(&rng) % 20)),
+                            xorshift(&rng) % 2, next_day);
+        } else if (action == 13) {
+            rc = b_pause(&f->b, code, next_day);
+        } else if (action == 14) {
+            rc = resume(&f->b, code, at9(next_day));
+        } else if (xorshift(&rng) % 4 == 0) {
+            rc = b_cancel(&f->b, code, next_day);
+        } else {
+            continue;
+        }
+        if (rc != CCHC__ERROR_CODE__ERR_NONE)
+            continue; //  refused by the model: nothing happened
+        now = cchc_model_now(f->b.model);
+        after_event(&c, code ? b_task_get(&f->b, code) : NULL, registration);
+    }
+    //  the same keys, and enough of them to have exercised every kind
+    assert_int_equal(c.every.n, c.scheduled.n);
+    size_t cursor = 0, kinds[4] = {0};
+    const char *key;
+    void *value;
+    while (cchc_strmap_next(c.every.seen, &cursor, &key, &value)) {
+        assert_non_null(cchc_strmap_get(c.scheduled.seen, key));
+        const char *level = strrchr(key, '/'); //  ".../kind/level": the kind is one digit
+        kinds[level[-1] - '0']++;
+    }
+    for (int k = 0; k < 4; k++)
+        assert_true(kinds[k] > 0);
+    assert_true(c.every.n > 30);
+    //  the schedule holds no entry for the model to trip on
+    for (size_t i = 0; i < ward->ntasks; i++)
+        cchc_alert_schedule_set(c.schedule, ward->tasks[i], CCHC_ALERT_NEVER);
+    cchc_alert_schedule_destroy(&c.schedule);
+    cchc_strmap_destroy(&c.every.seen);
+    cchc_strmap_destroy(&c.scheduled.seen);
 }
 
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_reminders),
-        T(test_overdue_and_escalation),
-        T(test_jump_past_everything),
-        T(test_failed_verification_goes_to_the_chairman),
-        T(test_paused_and_cancelled_are_quiet),
+        T(test_reminder_d7_to_lead_and_head),
+        T(test_jump_decides_only_the_nearest_reminder),
+        T(test_head_leading_the_task_is_reminded_once),
+        T(test_overdue_day1_to_the_head_only),
+        T(test_escalation_day7_then_chairman_day15),
+        T(test_jump_past_every_level),
         T(test_coordinating_unit_own_task),
+        T(test_failed_verification_goes_to_the_chairman_at_once),
+        T(test_paused_and_cancelled_are_quiet),
+        T(test_done_resolves_those_alerted),
+        T(test_done_before_due_needs_no_resolution),
+        T(test_same_decision_twice_creates_nothing),
+        T(test_unregistered_recipient_is_told_once_registered),
         T(test_settings),
+        T(test_next_check),
+        T(test_schedule_heap),
+        T(test_schedule_decides_as_every_task_after_every_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

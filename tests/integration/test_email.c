@@ -1,0 +1,562 @@
+/*  test_email.c - notify's e-mail channel against a real SMTP server on
+    loopback (Debian's python3-aiosmtpd with smtp_capture.py, which writes
+    every message received, decoded by Python's email package).
+
+    1. The small ward's January: every alert decided is mailed once, to the
+       recipient official's registered address, with the subject decoded back
+       to the exact Vietnamese text, the alert's text in the body, a +0700
+       Date, and a Message-ID derived from the alert's token.
+    2. With the server down, the alerts of the rest of the quarter stay
+       pending and their failed attempts are counted; once it is back the
+       retry timer delivers each of them once.
+    3. A crash between sending and recording "sent" (simulated by putting a
+       sent row back to pending while notify is stopped) delivers the alert
+       again after the restart with the same Message-ID.
+
+    Arguments: INTAKE SCORING NOTIFY CLI DATA_DIR SMTP_CAPTURE_PY.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "harness.h"
+#include "scenario.h"
+
+static int g_argc;
+static char **g_argv;
+
+typedef struct {
+    cluster_t c;
+    int smtp_port;
+    pid_t smtp_pid;
+    char mail_dir[2][320]; //  the server's first and second run
+    char smtp_arg[8][128];
+    const char *notify_args[8];
+} fixture_t;
+
+static fixture_t g_f;
+
+//  The small ward's officials (tests/integration/data/small/officials.csv).
+static const char *const ADDRESSES[][2] = {{"CT", "ct@test.example.vn"},     {"PCT", "pct@test.example.vn"},
+                                           {"H_VP", "hvp@test.example.vn"},  {"S_VP", "svp@test.example.vn"},
+                                           {"H_KT", "hkt@test.example.vn"},  {"S_KT", "skt@test.example.vn"},
+                                           {"H_VHXH", "hvh@test.example.vn"}};
+
+static const char *address_of(const char *person)
+{
+    for (size_t i = 0; i < sizeof(ADDRESSES) / sizeof(ADDRESSES[0]); i++)
+        if (!strcmp(ADDRESSES[i][0], person))
+            return ADDRESSES[i][1];
+    fail_msg("no address for %s", person);
+    return NULL;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+//  A free loopback port below the kernel's range for outgoing connections,
+//  as the harness picks them (harness.c keeps its picker private).
+static int free_port(void)
+{
+    unsigned seed = (unsigned)getpid() ^ (unsigned)mono_ms();
+    for (int attempt = 0; attempt < 200; attempt++) {
+        int port = 20000 + (int)(rand_r(&seed) % 12768);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+        close(fd);
+        if (rc == 0)
+            return port;
+    }
+    return -1;
+}
+
+static bool port_accepts(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    close(fd);
+    return ok;
+}
+
+//  Start aiosmtpd capturing into dir. Returns 0 once it accepts connections.
+static int smtp_start(fixture_t *f, const char *dir)
+{
+    char script[512], listen[64], log_path[400];
+    snprintf(script, sizeof(script), "%s", g_argv[6]);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->smtp_port);
+    snprintf(log_path, sizeof(log_path), "%s/smtp.log", f->c.dir);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        FILE *log = freopen(log_path, "a", stderr);
+        (void)log;
+        setenv("PYTHONPATH", dirname(script), 1);
+        //  Debian's interpreter, which python3-aiosmtpd installs for, even
+        //  when another python3 comes first in PATH
+        const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+        execlp(python, "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c", "smtp_capture.Capture", dir,
+               (char *)NULL);
+        _exit(127);
+    }
+    f->smtp_pid = pid;
+    for (int64_t deadline = mono_ms() + 15000; mono_ms() < deadline; sleep_ms(50)) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            f->smtp_pid = 0;
+            fprintf(stderr, "test_email: aiosmtpd exited (status %d); is python3-aiosmtpd installed?\n",
+                    status);
+            return -1;
+        }
+        if (port_accepts(f->smtp_port))
+            return 0;
+    }
+    fprintf(stderr, "test_email: aiosmtpd did not listen in time\n");
+    return -1;
+}
+
+static void smtp_stop(fixture_t *f)
+{
+    if (f->smtp_pid <= 0)
+        return;
+    kill(f->smtp_pid, SIGTERM);
+    int status;
+    waitpid(f->smtp_pid, &status, 0);
+    f->smtp_pid = 0;
+}
+
+static int notify_start(fixture_t *f)
+{
+    return cluster_start(&f->c, SVC_NOTIFY, f->notify_args);
+}
+
+static int setup(void **state)
+{
+    fixture_t *f = &g_f;
+    if (cluster_init(&f->c, g_argc, g_argv) != 0)
+        return -1;
+    if (snprintf(f->mail_dir[0], sizeof(f->mail_dir[0]), "%s/mail1", f->c.dir) >=
+            (int)sizeof(f->mail_dir[0]) ||
+        snprintf(f->mail_dir[1], sizeof(f->mail_dir[1]), "%s/mail2", f->c.dir) >= (int)sizeof(f->mail_dir[1]))
+        return -1;
+    f->smtp_port = free_port();
+    snprintf(f->smtp_arg[0], sizeof(f->smtp_arg[0]), "--smtp_url=smtp://127.0.0.1:%d", f->smtp_port);
+    const char *args[] = {f->smtp_arg[0],
+                          "--channels=email,file",
+                          "--smtp_from=cchc@test.example.vn",
+                          "--smtp_from_name=Văn phòng HĐND và UBND phường",
+                          "--smtp_timeout_ms=3000",
+                          "--retry_ms=300",
+                          NULL};
+    memcpy(f->notify_args, args, sizeof(args));
+    if (f->smtp_port <= 0 || smtp_start(f, f->mail_dir[0]) != 0 ||
+        cluster_start(&f->c, SVC_INTAKE, NULL) != 0 || cluster_start(&f->c, SVC_SCORING, NULL) != 0 ||
+        notify_start(f) != 0) {
+        cluster_dump_logs(&f->c);
+        smtp_stop(f);
+        cluster_destroy(&f->c);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    if (!f)
+        return 0; //  setup failed and cleaned up
+    int rc = 0;
+    for (int s = SVC_COUNT - 1; s >= 0; s--)
+        if (f->c.pid[s] > 0 && cluster_stop(&f->c, (svc_t)s) != 0) {
+            fprintf(stderr, "service %d did not exit 0 on SIGTERM\n", s);
+            rc = -1;
+        }
+    smtp_stop(f);
+    if (rc != 0)
+        cluster_dump_logs(&f->c);
+    cluster_destroy(&f->c);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
+//  Captured mail
+
+typedef struct {
+    char *text; //  the .txt file: "name: value" lines, blank line, body
+} mail_t;
+
+typedef struct {
+    mail_t *items;
+    size_t n;
+} mailbox_t;
+
+static int name_order(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *file_read(const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    char *data = malloc((size_t)size + 1);
+    assert_non_null(data);
+    assert_int_equal(fread(data, 1, (size_t)size, in), (size_t)size);
+    data[size] = '\0';
+    fclose(in);
+    return data;
+}
+
+//  Every message captured in dir so far, in arrival order.
+static mailbox_t mailbox_read(const char *dir)
+{
+    mailbox_t box = {0};
+    DIR *d = opendir(dir);
+    if (!d)
+        return box;
+    char *names[4096];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 4096) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] != '.' && len > 4 && !strcmp(e->d_name + len - 4, ".txt"))
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(names[0]), name_order);
+    box.items = calloc(n ? n : 1, sizeof(*box.items));
+    assert_non_null(box.items);
+    for (size_t i = 0; i < n; i++) {
+        char path[600];
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        box.items[i].text = file_read(path);
+        free(names[i]);
+    }
+    box.n = n;
+    return box;
+}
+
+static void mailbox_free(mailbox_t *box)
+{
+    for (size_t i = 0; i < box->n; i++)
+        free(box->items[i].text);
+    free(box->items);
+    memset(box, 0, sizeof(*box));
+}
+
+//  The value of field name (before the body), copied into out.
+static const char *mail_field(const mail_t *m, const char *name, char *out, size_t size)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = m->text; *p && *p != '\n';) {
+        const char *eol = strchr(p, '\n');
+        assert_non_null(eol);
+        if (!strncmp(p, name, nlen) && !strncmp(p + nlen, ": ", 2)) {
+            size_t len = (size_t)(eol - p - nlen - 2);
+            assert_true(len < size);
+            memcpy(out, p + nlen + 2, len);
+            out[len] = '\0';
+            return out;
+        }
+        p = eol + 1;
+    }
+    fail_msg("no field %s in:\n%s", name, m->text);
+    return NULL;
+}
+
+static const char *mail_body(const mail_t *m)
+{
+    const char *b = strstr(m->text, "\n\n");
+    assert_non_null(b);
+    return b + 2;
+}
+
+//  "<cchc.T1.T3.H_KT.1.0@test.example.vn>" for "T1/T3/H_KT/1/0" (the small
+//  ward's codes are letters, digits and '_').
+static void expected_message_id(const char *key, char *out, size_t size)
+{
+    char dotted[256];
+    snprintf(dotted, sizeof(dotted), "%s", key);
+    for (char *p = dotted; *p; p++)
+        if (*p == '/')
+            *p = '.';
+    assert_true(snprintf(out, size, "<cchc.%s@test.example.vn>", dotted) < (int)size);
+}
+
+//  How many messages in box carry message_id.
+static int count_id(const mailbox_t *box, const char *message_id)
+{
+    int n = 0;
+    char v[256];
+    for (size_t i = 0; i < box->n; i++)
+        if (!strcmp(mail_field(&box->items[i], "message_id", v, sizeof(v)), message_id))
+            n++;
+    return n;
+}
+
+static const mail_t *find_id(const mailbox_t *box, const char *message_id)
+{
+    char v[256];
+    for (size_t i = 0; i < box->n; i++)
+        if (!strcmp(mail_field(&box->items[i], "message_id", v, sizeof(v)), message_id))
+            return &box->items[i];
+    fail_msg("no message %s", message_id);
+    return NULL;
+}
+
+// ---------------------------------------------------------------------------
+//  Notify's side
+
+//  The ward's alerts once every one is sent (waits up to timeout_ms), or fail.
+static cchc_decoded_t *alerts_all_sent(cluster_t *c, int timeout_ms)
+{
+    for (int64_t deadline = mono_ms() + timeout_ms;; sleep_ms(100)) {
+        cchc_decoded_t *dec = cluster_alerts(c, SCENARIO_WARD);
+        assert_non_null(dec);
+        const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
+        size_t sent = 0;
+        for (size_t i = 0; i < l->n_alerts; i++)
+            sent += !strcmp(l->alerts[i]->status, "sent");
+        if (l->n_alerts > 0 && sent == l->n_alerts)
+            return dec;
+        cchc_decoded_destroy(&dec);
+        if (mono_ms() > deadline) {
+            cluster_dump_logs(c);
+            fail_msg("alerts not all sent after %d ms (%zu of %zu)", timeout_ms, sent, l->n_alerts);
+        }
+    }
+}
+
+static int64_t db_int(cluster_t *c, const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/notify/notify.db", c->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+//  Check the message of alert a: envelope, headers decoded, body, Date.
+static void check_mail(const mail_t *m, const Cchc__Alert *a, const char *key)
+{
+    char v[2048], id[256];
+    expected_message_id(key, id, sizeof(id));
+    assert_string_equal(mail_field(m, "message_id", v, sizeof(v)), id);
+    assert_string_equal(mail_field(m, "token", v, sizeof(v)), key);
+    assert_string_equal(mail_field(m, "mail_from", v, sizeof(v)), "cchc@test.example.vn");
+    assert_string_equal(mail_field(m, "rcpt_to", v, sizeof(v)), address_of(a->person));
+    assert_string_equal(mail_field(m, "to_addr", v, sizeof(v)), address_of(a->person));
+    assert_string_equal(mail_field(m, "to_name", v, sizeof(v)), a->person_name);
+    assert_string_equal(mail_field(m, "from", v, sizeof(v)),
+                        "Văn phòng HĐND và UBND phường <cchc@test.example.vn>");
+    assert_string_equal(mail_field(m, "content_type", v, sizeof(v)), "text/plain");
+    assert_string_equal(mail_field(m, "charset", v, sizeof(v)), "utf-8");
+    assert_string_equal(mail_field(m, "defects", v, sizeof(v)), "0");
+    //  the subject is "[CCHC] " and the first sentence of the alert's text
+    mail_field(m, "subject", v, sizeof(v));
+    assert_memory_equal(v, "[CCHC] ", 7);
+    assert_true(strlen(v) > 30);
+    size_t len = strlen(v + 7);
+    if (len > 3 && !strcmp(v + 7 + len - 3, "…")) { //  a long sentence, cut at a character
+        assert_memory_equal(a->text, v + 7, len - 3);
+    } else {
+        assert_memory_equal(a->text, v + 7, len);
+        assert_memory_equal(a->text + len, ". ", 2);
+    }
+    //  the body holds the whole text and the particulars, dates dd/mm/yyyy
+    const char *body = mail_body(m);
+    assert_non_null(strstr(body, a->text));
+    char line[512], due[16];
+    snprintf(line, sizeof(line), "Kính gửi đồng chí %s,\n", a->person_name);
+    assert_memory_equal(body, line, strlen(line));
+    snprintf(line, sizeof(line), "\nHạn: %s\n", cchc_date_format(a->due_date, due, sizeof(due)));
+    assert_non_null(strstr(body, line));
+    snprintf(line, sizeof(line), "\nMã thông báo: %s\n", key);
+    assert_non_null(strstr(body, line));
+    //  Date: RFC 5322 in +0700, at the time of sending
+    mail_field(m, "date", v, sizeof(v));
+    assert_non_null(strstr(v, " +0700"));
+    mail_field(m, "date_iso", v, sizeof(v));
+    assert_non_null(strstr(v, "+07:00"));
+    int64_t sent_ms = 0;
+    assert_int_equal(cchc_time_parse(v, &sent_ms), 0);
+    int64_t now_ms = (int64_t)time(NULL) * 1000;
+    assert_true(sent_ms > now_ms - 300000 && sent_ms <= now_ms + 1000);
+}
+
+static void alert_key(const Cchc__Alert *a, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s/%s/%d/%d", a->ward, a->task, a->person, (int)a->kind, a->level);
+}
+
+// ---------------------------------------------------------------------------
+//  Tests
+
+static void test_every_alert_is_mailed_once(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(scenario_play(&f->c, g_argv[5], NULL, "05/02"), 0);
+    cchc_decoded_t *dec = alerts_all_sent(&f->c, 20000);
+    const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
+    assert_true(l->n_alerts >= 5);
+    mailbox_t box = mailbox_read(f->mail_dir[0]);
+    assert_int_equal(box.n, l->n_alerts);
+    bool saw_overdue = false;
+    for (size_t i = 0; i < l->n_alerts; i++) {
+        const Cchc__Alert *a = l->alerts[i];
+        char key[256], id[256];
+        alert_key(a, key, sizeof(key));
+        expected_message_id(key, id, sizeof(id));
+        assert_int_equal(count_id(&box, id), 1);
+        check_mail(find_id(&box, id), a, key);
+        if (a->kind == CCHC__ALERT_KIND__ALERT_OVERDUE && !strcmp(a->task, "T3")) {
+            //  one subject in full, as the head of KT reads it
+            char v[1024];
+            mail_field(find_id(&box, id), "subject", v, sizeof(v));
+            assert_string_equal(v,
+                                "[CCHC] Quá hạn: nhiệm vụ T3 «Rà soát, đơn giản hóa TTHC» (Phòng Kinh tế, Hạ "
+                                "tầng và Đô thị) đã quá hạn 5 ngày (hạn 31/01/2026), chưa hoàn thành");
+            assert_string_equal(a->person, "H_KT");
+            saw_overdue = true;
+        }
+    }
+    assert_true(saw_overdue);
+    mailbox_free(&box);
+    cchc_decoded_destroy(&dec);
+}
+
+static void test_server_down_then_back(void **state)
+{
+    fixture_t *f = *state;
+    cchc_decoded_t *dec = cluster_alerts(&f->c, SCENARIO_WARD);
+    size_t before = cchc_decoded_env(dec)->alert_list->n_alerts;
+    cchc_decoded_destroy(&dec);
+
+    smtp_stop(f);
+    assert_int_equal(scenario_play(&f->c, g_argv[5], "05/02", NULL), 0);
+    //  the new alerts stay pending, their failed attempts counted
+    for (int64_t deadline = mono_ms() + 10000;; sleep_ms(100)) {
+        if (db_int(&f->c, "SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts >= 2") > 0)
+            break;
+        assert_true(mono_ms() < deadline);
+    }
+    int64_t pending = db_int(&f->c, "SELECT count(*) FROM outbox WHERE status = 'pending'");
+    assert_true(pending > 0);
+
+    assert_int_equal(smtp_start(f, f->mail_dir[1]), 0);
+    dec = alerts_all_sent(&f->c, 20000);
+    const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
+    assert_int_equal(l->n_alerts, before + (size_t)pending);
+    mailbox_t first = mailbox_read(f->mail_dir[0]);
+    mailbox_t second = mailbox_read(f->mail_dir[1]);
+    assert_int_equal(first.n, before);
+    assert_int_equal(second.n, (size_t)pending);
+    for (size_t i = 0; i < l->n_alerts; i++) { //  each alert once, in one of the two runs
+        char key[256], id[256];
+        alert_key(l->alerts[i], key, sizeof(key));
+        expected_message_id(key, id, sizeof(id));
+        assert_int_equal(count_id(&first, id) + count_id(&second, id), 1);
+        if (count_id(&second, id))
+            check_mail(find_id(&second, id), l->alerts[i], key);
+    }
+    mailbox_free(&first);
+    mailbox_free(&second);
+    cchc_decoded_destroy(&dec);
+}
+
+static void test_redelivery_keeps_the_message_id(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(cluster_stop(&f->c, SVC_NOTIFY), 0);
+    //  as if notify died after the server took the message but before the
+    //  "sent" record committed
+    int64_t id = db_int(&f->c, "SELECT min(id) FROM outbox");
+    char sql[200];
+    snprintf(sql, sizeof(sql), "UPDATE outbox SET status = 'pending', sent_ms = NULL WHERE id = %lld",
+             (long long)id);
+    db_int(&f->c, sql);
+    mailbox_t box = mailbox_read(f->mail_dir[1]);
+    size_t had = box.n;
+    mailbox_free(&box);
+
+    assert_int_equal(notify_start(f), 0);
+    cchc_decoded_t *dec = alerts_all_sent(&f->c, 20000);
+    const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
+    const Cchc__Alert *a = NULL;
+    for (size_t i = 0; i < l->n_alerts; i++)
+        if ((int64_t)l->alerts[i]->id == id)
+            a = l->alerts[i];
+    assert_non_null(a);
+    char key[256], message_id[256];
+    alert_key(a, key, sizeof(key));
+    expected_message_id(key, message_id, sizeof(message_id));
+    box = mailbox_read(f->mail_dir[1]);
+    assert_int_equal(box.n, had + 1); //  that alert again, nothing else
+    char v[256];
+    assert_string_equal(mail_field(&box.items[box.n - 1], "message_id", v, sizeof(v)), message_id);
+    check_mail(&box.items[box.n - 1], a, key);
+    mailbox_t first = mailbox_read(f->mail_dir[0]);
+    assert_int_equal(count_id(&first, message_id), 1); //  the first delivery had the same id
+    mailbox_free(&first);
+    mailbox_free(&box);
+    cchc_decoded_destroy(&dec);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 7) {
+        fprintf(stderr, "usage: %s INTAKE SCORING NOTIFY CLI DATA_DIR SMTP_CAPTURE_PY\n", argv[0]);
+        return 2;
+    }
+    g_argc = argc;
+    g_argv = argv;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_alert_is_mailed_once),
+        cmocka_unit_test(test_server_down_then_back),
+        cmocka_unit_test(test_redelivery_keeps_the_message_id),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
