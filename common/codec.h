@@ -19,6 +19,11 @@
 
 #define CCHC_PROTOCOL_VERSION      1
 #define CCHC_DEFAULT_MAX_MSG_BYTES (64 * 1024)
+//  An idempotent producer keeps at most this many submissions in flight;
+//  intake remembers the Acks of each producer's last this many (a resend of
+//  any of them gets its original Ack). Also intake's table layout (slot =
+//  seq % window): changing it needs a migration.
+#define CCHC_PRODUCER_WINDOW 16
 //  Memory budget of a decode = CCHC_DECODE_EXPANSION * input size + 4 KiB.
 //  40: the worst legitimate case, a long unpacked repeated scalar (2 bytes a
 //  field on the wire), costs protobuf-c about 36 bytes a wire byte (its

@@ -10,7 +10,11 @@
     number sent again. When every event of a submission comes back
     ERR_WRONG_SHARD naming the same owner, the sender moves to that intake
     (as a new producer there) and sends the submission again. One
-    submission is in flight at a time.
+    submission is in flight at a time (intake would take up to
+    CCHC_PRODUCER_WINDOW from a pipelining producer, as the benchmark is;
+    such a producer resends all its unanswered submissions in order after a
+    timeout, and treats ERR_BUSY or ERR_SEQUENCE_GAP on one as a reason to
+    resend from the first unanswered).
 */
 #ifndef CCHC_SENDER_H
 #define CCHC_SENDER_H

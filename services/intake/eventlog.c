@@ -13,8 +13,9 @@ const char *const cchc_eventlog_migrations[] = {
     "CREATE TABLE event_log (seq INTEGER PRIMARY KEY, log_time_ms INTEGER NOT NULL,"
     " ward TEXT NOT NULL, type INTEGER NOT NULL, blob BLOB NOT NULL);",
     CCHC_PRODUCERS_MIGRATION,
+    CCHC_PRODUCERS_WINDOW_MIGRATION,
 };
-const int cchc_eventlog_migration_count = 3;
+const int cchc_eventlog_migration_count = 4;
 
 void cchc_logrow_pack(cchc_logrow_t *row, const Cchc__Event *ev)
 {

@@ -315,8 +315,9 @@ static void submission_committed(int status, void *arg)
     submission_ack(sub);
     cchc_producer_t *p = sub->producer;
     if (p) {
-        if (p->seq == sub->producer_seq)
-            p->pending = false;
+        cchc_producer_slot_t *slot = cchc_producer_slot(p, sub->producer_seq);
+        if (slot)
+            slot->pending = false;
         //  resends of this submission that arrived while it committed
         for (waiter_t **link = (waiter_t **)&p->waiters; *link;) {
             waiter_t *w = *link;
@@ -347,8 +348,7 @@ static void submission_dispatch(intake_t *self, submission_t *sub)
         if (!sub->ack)
             abort();
         cchc__ack__pack(&ack, sub->ack);
-        cchc_producer_set(sub->producer, sub->producer_seq, sub->ack, sub->ack_len);
-        sub->producer->pending = true;
+        cchc_producer_set(sub->producer, sub->producer_seq, sub->ack, sub->ack_len)->pending = true;
     }
     if (sub->nrows == 0 && !sub->producer) {
         submission_ack(sub);
@@ -408,10 +408,55 @@ static void shard_free(cchc_strmap_t **map)
     cchc_strmap_destroy(map);
 }
 
+//  Refuse a submission for now: ERR_BUSY with retry_after_ms (at most 1 s).
+//  Counted apart from rejections: nothing was wrong with it.
+static void reply_busy(intake_t *self, const zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err,
+                       uint32_t retry_ms)
+{
+    self->busy++;
+    Cchc__Error e = CCHC__ERROR__INIT;
+    e.has_code = e.has_index = e.has_retry_after_ms = true;
+    e.code = err->code;
+    e.index = -1;
+    e.retry_after_ms = retry_ms > 1000 ? 1000 : retry_ms;
+    e.message_vi = (char *)err->vi;
+    e.message_en = (char *)err->en;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    zmq_msg_t body;
+    if (cchc_encode(&env, &body) == 0)
+        cchc_reply_bytes(&self->router, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity), &body);
+}
+
+//  Answer a resend of submission seq, remembered in slot: its Ack now, or
+//  once it commits.
+static void producer_resend(intake_t *self, cchc_producer_t *p, cchc_producer_slot_t *slot,
+                            const zmq_msg_t *identity, uint64_t request_id)
+{
+    zmq_msg_t *idm = (zmq_msg_t *)identity;
+    if (!slot->pending) {
+        stored_ack_send(self, slot->ack, slot->ack_len, zmq_msg_data(idm), zmq_msg_size(idm), request_id);
+        return;
+    }
+    waiter_t *w = calloc(1, sizeof(*w)); //  answered when the original commits
+    if (!w)
+        abort();
+    w->identity_len = zmq_msg_size(idm) < sizeof(w->identity) ? zmq_msg_size(idm) : 0;
+    memcpy(w->identity, zmq_msg_data(idm), w->identity_len);
+    w->request_id = request_id;
+    w->producer_seq = slot->seq;
+    w->next = p->waiters;
+    p->waiters = w;
+}
+
 //  Check a producer's submission number. Returns 0 with *out set when the
 //  submission is the next one (new or known producer); -1 when it has been
-//  answered already: a resend of the last one (its ack, now or once it
-//  commits) or a sequence error.
+//  answered already: a resend of one of the last CCHC_PRODUCER_WINDOW
+//  submissions (its Ack, now or once it commits), a sequence error, or
+//  ERR_BUSY for a producer with more than the window in flight.
 static int producer_check(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
                           const Cchc__Submit *submit, cchc_producer_t **out)
 {
@@ -426,31 +471,34 @@ static int producer_check(intake_t *self, const zmq_msg_t *identity, uint64_t re
     }
     cchc_producer_t *p = cchc_producers_get(self->producers, id);
     uint64_t last = p ? p->seq : 0, seq = submit->producer_seq;
-    if (p && seq == last) {
-        zmq_msg_t *idm = (zmq_msg_t *)identity;
-        if (!p->pending) {
-            stored_ack_send(self, p->ack, p->ack_len, zmq_msg_data(idm), zmq_msg_size(idm), request_id);
-            return -1;
-        }
-        waiter_t *w = calloc(1, sizeof(*w)); //  answered when the original commits
-        if (!w)
-            abort();
-        w->identity_len = zmq_msg_size(idm) < sizeof(w->identity) ? zmq_msg_size(idm) : 0;
-        memcpy(w->identity, zmq_msg_data(idm), w->identity_len);
-        w->request_id = request_id;
-        w->producer_seq = seq;
-        w->next = p->waiters;
-        p->waiters = w;
+    cchc_producer_slot_t *slot = p && seq <= last ? cchc_producer_slot(p, seq) : NULL;
+    if (slot && seq + CCHC_PRODUCER_WINDOW > last) {
+        producer_resend(self, p, slot, identity, request_id);
         return -1;
     }
     if (seq != last + 1) {
-        char detail[96];
-        snprintf(detail, sizeof(detail), "%s: %llu, expected %llu", id, (unsigned long long)seq,
-                 (unsigned long long)(last + 1));
+        char detail[128];
+        if (seq <= last)
+            snprintf(detail, sizeof(detail), "%s: %llu, older than the last %d (latest %llu)", id,
+                     (unsigned long long)seq, CCHC_PRODUCER_WINDOW, (unsigned long long)last);
+        else
+            snprintf(detail, sizeof(detail), "%s: %llu, expected %llu", id, (unsigned long long)seq,
+                     (unsigned long long)(last + 1));
         cchc_err_set(&err,
-                     seq < last ? CCHC__ERROR_CODE__ERR_STALE_SEQUENCE : CCHC__ERROR_CODE__ERR_SEQUENCE_GAP,
+                     seq <= last ? CCHC__ERROR_CODE__ERR_STALE_SEQUENCE : CCHC__ERROR_CODE__ERR_SEQUENCE_GAP,
                      -1, detail);
         reply_error(self, identity, request_id, &err);
+        return -1;
+    }
+    //  The slot this submission takes still holds one being committed: the
+    //  producer has more than the window in flight. Refused before its
+    //  number is used, like any ERR_BUSY.
+    cchc_producer_slot_t *taken = p ? &p->slots[seq % CCHC_PRODUCER_WINDOW] : NULL;
+    if (taken && taken->seq && taken->pending) {
+        char detail[96];
+        snprintf(detail, sizeof(detail), "%s: more than %d submissions in flight", id, CCHC_PRODUCER_WINDOW);
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, detail);
+        reply_busy(self, identity, request_id, &err, 1);
         return -1;
     }
     *out = p ? p : cchc_producers_add(self->producers, id);
@@ -473,25 +521,8 @@ static void handle_submit(intake_t *self, const zmq_msg_t *identity, uint64_t re
         char detail[64];
         snprintf(detail, sizeof(detail), "%llu events waiting", (unsigned long long)self->pending_events);
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, detail);
-        self->busy++;
-        zmq_msg_t body;
         //  retry after roughly the time the writer needs for the backlog
-        uint32_t retry_ms = 5 + (uint32_t)(self->pending_events / 20000);
-        Cchc__Error e = CCHC__ERROR__INIT;
-        e.has_code = e.has_index = e.has_retry_after_ms = true;
-        e.code = err.code;
-        e.index = -1;
-        e.retry_after_ms = retry_ms > 1000 ? 1000 : retry_ms;
-        e.message_vi = err.vi;
-        e.message_en = err.en;
-        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-        env.has_request_id = true;
-        env.request_id = request_id;
-        env.body_case = CCHC__ENVELOPE__BODY_ERROR;
-        env.error = &e;
-        if (cchc_encode(&env, &body) == 0)
-            cchc_reply_bytes(&self->router, zmq_msg_data((zmq_msg_t *)identity), zmq_msg_size(identity),
-                             &body);
+        reply_busy(self, identity, request_id, &err, 5 + (uint32_t)(self->pending_events / 20000));
         return;
     }
     cchc_producer_t *producer = NULL;
@@ -761,7 +792,7 @@ static void handle_fetch(intake_t *self, const zmq_msg_t *identity, uint64_t req
     if (self->fetch_queued >= MAX_QUEUED_FETCHES) {
         cchc_err_t err;
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, "too many fetches waiting");
-        reply_error(self, identity, request_id, &err);
+        reply_busy(self, identity, request_id, &err, 10);
         return;
     }
     fetch_job_t *job = calloc(1, sizeof(*job));

@@ -8,6 +8,9 @@
 #include "log.h"
 #include "strmap.h"
 
+//  The window migration computes slots with a literal 16.
+_Static_assert(CCHC_PRODUCER_WINDOW == 16, "producer_ack slots are seq % 16 (migration step 4)");
+
 struct cchc_producers {
     cchc_strmap_t *by_id; //  id -> cchc_producer_t *, owned
 };
@@ -32,7 +35,8 @@ void cchc_producers_destroy(cchc_producers_t **self_p)
     while (cchc_strmap_next(self->by_id, &cursor, NULL, &value)) {
         cchc_producer_t *p = value;
         free(p->id);
-        free(p->ack);
+        for (int i = 0; i < CCHC_PRODUCER_WINDOW; i++)
+            free(p->slots[i].ack);
         free(p);
     }
     cchc_strmap_destroy(&self->by_id);
@@ -62,44 +66,61 @@ size_t cchc_producers_count(const cchc_producers_t *self)
     return cchc_strmap_size(self->by_id);
 }
 
-void cchc_producer_set(cchc_producer_t *p, uint64_t seq, const uint8_t *ack, size_t ack_len)
+cchc_producer_slot_t *cchc_producer_set(cchc_producer_t *p, uint64_t seq, const uint8_t *ack, size_t ack_len)
 {
-    free(p->ack);
-    p->ack = malloc(ack_len ? ack_len : 1);
-    if (!p->ack)
+    cchc_producer_slot_t *slot = &p->slots[seq % CCHC_PRODUCER_WINDOW];
+    free(slot->ack);
+    slot->ack = malloc(ack_len ? ack_len : 1);
+    if (!slot->ack)
         abort();
-    memcpy(p->ack, ack, ack_len);
-    p->ack_len = ack_len;
-    p->seq = seq;
+    memcpy(slot->ack, ack, ack_len);
+    slot->ack_len = ack_len;
+    slot->seq = seq;
+    slot->pending = false;
+    if (seq > p->seq)
+        p->seq = seq;
+    return slot;
+}
+
+cchc_producer_slot_t *cchc_producer_slot(cchc_producer_t *p, uint64_t seq)
+{
+    cchc_producer_slot_t *slot = &p->slots[seq % CCHC_PRODUCER_WINDOW];
+    return seq && slot->seq == seq ? slot : NULL;
 }
 
 int cchc_producers_load(cchc_producers_t *self, sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT id, seq, ack FROM producer", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT id, seq, ack FROM producer_ack", -1, &st, NULL) != SQLITE_OK)
         return -1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        cchc_producer_t *p = cchc_producers_add(self, (const char *)sqlite3_column_text(st, 0));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        cchc_producer_t *p = cchc_producers_get(self, id);
+        if (!p)
+            p = cchc_producers_add(self, id);
         const void *ack = sqlite3_column_blob(st, 2);
         cchc_producer_set(p, (uint64_t)sqlite3_column_int64(st, 1), ack ? ack : "",
                           (size_t)sqlite3_column_bytes(st, 2));
     }
     sqlite3_finalize(st);
-    return 0;
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int cchc_producer_save(sqlite3 *db, sqlite3_stmt **stmt, const char *id, uint64_t seq, const uint8_t *ack,
                        size_t ack_len)
 {
-    if (!*stmt && sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO producer (id, seq, ack) VALUES (?, ?, ?)",
-                                     -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+    if (!*stmt &&
+        sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO producer_ack (id, slot, seq, ack) VALUES (?, ?, ?, ?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
         cchc_log(CCHC_ERROR, "producer_save", "error=%s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_stmt *st = *stmt;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-    sqlite3_bind_blob(st, 3, ack, (int)ack_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)(seq % CCHC_PRODUCER_WINDOW));
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    sqlite3_bind_blob(st, 4, ack, (int)ack_len, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc != 0)
         cchc_log(CCHC_ERROR, "producer_save", "error=%s", sqlite3_errmsg(db));

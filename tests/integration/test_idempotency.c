@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "harness.h"
 #include "scenario.h"
 #include "sender.h"
@@ -121,10 +123,97 @@ static void test_gap_and_stale(void **state)
     d = submit(c, "prod-A", 2, pct, 1);
     assert_false(ack_of(d)->duplicate);
     cchc_decoded_destroy(&d);
-    d = submit(c, "prod-A", 1, pct, 1); //  older than the last one
-    assert_int_equal(cchc_decoded_env(d)->error->code, CCHC__ERROR_CODE__ERR_STALE_SEQUENCE);
+    d = submit(c, "prod-A", 1, pct, 1); //  older than the last one, inside the window
+    assert_true(ack_of(d)->duplicate);
+    assert_int_equal(ack_of(d)->producer_seq, 1);
+    assert_int_equal(ack_of(d)->n_seqs, 2); //  submission 1's own ack (two events)
     cchc_decoded_destroy(&d);
     assert_int_equal(cluster_head(c), head + 1);
+    //  past the window: ERR_STALE_SEQUENCE
+    for (uint64_t seq = 1; seq <= CCHC_PRODUCER_WINDOW + 1; seq++) {
+        d = submit(c, "prod-W", seq, pct, 1);
+        assert_false(ack_of(d)->duplicate);
+        cchc_decoded_destroy(&d);
+    }
+    d = submit(c, "prod-W", 1, pct, 1);
+    assert_int_equal(cchc_decoded_env(d)->error->code, CCHC__ERROR_CODE__ERR_STALE_SEQUENCE);
+    assert_non_null(strstr(cchc_decoded_env(d)->error->message_en, "older than the last 16"));
+    cchc_decoded_destroy(&d);
+    d = submit(c, "prod-W", 2, pct, 1); //  the oldest one still remembered
+    assert_true(ack_of(d)->duplicate);
+    assert_int_equal(ack_of(d)->seqs[0], head + 3);
+    cchc_decoded_destroy(&d);
+    assert_int_equal(cluster_head(c), head + 1 + CCHC_PRODUCER_WINDOW + 1);
+}
+
+//  A pipelining producer: a window of submissions sent at once on one
+//  connection, then all of them resent (as after a timeout): each resend
+//  gets its own original Ack, whether it had committed or was still in
+//  flight, and nothing is appended twice. One more than the window in
+//  flight is refused with ERR_BUSY, its number unused.
+static void test_pipelined_window(void **state)
+{
+    cluster_t *c = *state;
+    uint64_t head = cluster_head(c);
+    void *sock = zmq_socket(c->zctx, ZMQ_DEALER);
+    int linger = 0, timeout = 5000;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+    assert_int_equal(zmq_connect(sock, c->intake_ep), 0);
+    enum { W = CCHC_PRODUCER_WINDOW };
+    uint64_t first_seq[W + 1] = {0};
+    for (int round = 0; round < 2; round++) {
+        for (uint64_t seq = 1; seq <= W; seq++) {
+            Cchc__ProgressReported p = CCHC__PROGRESS_REPORTED__INIT;
+            p.task = "T1";
+            p.has_percent = true;
+            p.percent = (int)seq;
+            Cchc__Event ev = CCHC__EVENT__INIT, *evs[1] = {&ev};
+            ev.ward = SCENARIO_WARD;
+            ev.actor = "VP";
+            ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
+            ev.progress_reported = &p;
+            Cchc__Submit s = CCHC__SUBMIT__INIT;
+            s.n_events = 1;
+            s.events = evs;
+            s.producer_id = "prod-pipe";
+            s.has_producer_seq = true;
+            s.producer_seq = seq;
+            Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+            env.has_request_id = true;
+            env.request_id = (uint64_t)round * 1000 + seq;
+            env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+            env.submit = &s;
+            zmq_msg_t msg;
+            assert_int_equal(cchc_encode(&env, &msg), 0);
+            assert_true(zmq_msg_send(&msg, sock, 0) >= 0);
+        }
+        for (int i = 0; i < W; i++) {
+            zmq_msg_t msg;
+            zmq_msg_init(&msg);
+            assert_true(zmq_msg_recv(&msg, sock, 0) >= 0);
+            cchc_decoded_t *d = NULL;
+            uint64_t id = 0;
+            cchc_err_t err;
+            assert_int_equal(cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &d, &id, &err), 0);
+            zmq_msg_close(&msg);
+            const Cchc__Ack *a = ack_of(d);
+            uint64_t seq = a->producer_seq;
+            assert_int_equal(id, (uint64_t)round * 1000 + seq);
+            assert_int_equal(a->n_seqs, 1);
+            assert_true(a->seqs[0] > head && a->seqs[0] <= head + W);
+            if (round == 0) {
+                assert_false(a->duplicate);
+                first_seq[seq] = a->seqs[0];
+            } else {
+                assert_true(a->duplicate);
+                assert_int_equal(a->seqs[0], first_seq[seq]); //  the original ack
+            }
+            cchc_decoded_destroy(&d);
+        }
+    }
+    zmq_close(sock);
+    assert_int_equal(cluster_head(c), head + W);
 }
 
 //  A submission whose events were all rejected still uses its number: the
@@ -158,6 +247,44 @@ static void test_state_survives_restarts(void **state)
     assert_true(ack_of(d)->duplicate);
     cchc_decoded_destroy(&d);
     assert_int_equal(cluster_head(c), head + 1);
+}
+
+//  A database from before the window (one `producer` row per producer, the
+//  last Ack only) is migrated at start: the last Ack is still answered.
+static void test_window_migration(void **state)
+{
+    cluster_t *c = *state;
+    const int pct[1] = {61};
+    cchc_decoded_t *d = submit(c, "prod-M", 1, pct, 1);
+    uint64_t seq = ack_of(d)->seqs[0];
+    cchc_decoded_destroy(&d);
+    assert_int_equal(cluster_stop(c, SVC_INTAKE), 0);
+    //  take the database back to the old layout, as the previous release left it
+    char path[512];
+    snprintf(path, sizeof(path), "%s/intake/intake.db", c->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "BEGIN;"
+                     "CREATE TABLE producer (id TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+                     " ack BLOB NOT NULL) WITHOUT ROWID;"
+                     "INSERT INTO producer SELECT id, max(seq), ack FROM producer_ack GROUP BY id;"
+                     "DROP TABLE producer_ack;"
+                     "PRAGMA user_version=3;"
+                     "COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cluster_start(c, SVC_INTAKE, NULL), 0);
+    d = submit(c, "prod-M", 1, pct, 1);
+    assert_true(ack_of(d)->duplicate);
+    assert_int_equal(ack_of(d)->seqs[0], seq);
+    cchc_decoded_destroy(&d);
+    d = submit(c, "prod-M", 2, pct, 1); //  and the numbering goes on
+    assert_false(ack_of(d)->duplicate);
+    assert_int_equal(ack_of(d)->seqs[0], seq + 1);
+    cchc_decoded_destroy(&d);
 }
 
 typedef struct {
@@ -280,6 +407,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resend_returns_original_ack),
         cmocka_unit_test(test_gap_and_stale),
+        cmocka_unit_test(test_pipelined_window),
+        cmocka_unit_test(test_window_migration),
         cmocka_unit_test(test_state_survives_restarts),
         cmocka_unit_test(test_sender_retries_until_acknowledged),
         cmocka_unit_test(test_backpressure),
