@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "model.h"
 #include "producers.h"
 #include "store.h"
 
@@ -14,8 +15,9 @@ const char *const cchc_eventlog_migrations[] = {
     " ward TEXT NOT NULL, type INTEGER NOT NULL, blob BLOB NOT NULL);",
     CCHC_PRODUCERS_MIGRATION,
     CCHC_PRODUCERS_WINDOW_MIGRATION,
+    CCHC_MODEL_MIGRATION, //  snapshots of the validation model (model_record)
 };
-const int cchc_eventlog_migration_count = 4;
+const int cchc_eventlog_migration_count = 5;
 
 void cchc_logrow_pack(cchc_logrow_t *row, const Cchc__Event *ev)
 {

@@ -53,6 +53,9 @@ static const cchc_option_t intake_options[] = {
     {"hwm", "10000", "ZeroMQ high-water mark of each socket"},
     {"max_pending_events", "100000", "events waiting for the writer before submissions get ERR_BUSY"},
     {"heartbeat_ms", "1000", "publish the head on PUB this often, so consumers notice a dead intake"},
+    {"snapshot_events", "100000",
+     "save the validation model after this many accepted events (0: never); a start replays only the events "
+     "after the last snapshot"},
     {"wards", "", "ward codes this shard owns, comma-separated; empty = every ward"},
     {"shard_map", "", "owners of other wards for WRONG_SHARD replies: WARD@endpoint,..."},
     {"log_level", "info", "debug, info, warn or error"},
@@ -89,9 +92,22 @@ typedef struct {
     uint64_t busy;                              //  submissions refused for backpressure
     struct fetch_job *fetch_queue, *fetch_tail; //  waiting fetches (owned), FIFO
     size_t fetch_queued;
-    bool fetch_running; //  a fetch job is on the thread pool
-    uint64_t fetches;   //  fetch replies sent
+    bool fetch_running;      //  a fetch job is on the thread pool
+    uint64_t fetches;        //  fetch replies sent
+    int64_t snapshot_events; //  accepted events between snapshots (0: none)
+    uint64_t since_snapshot; //  accepted events since the last snapshot was taken
 } intake_t;
+
+//  A snapshot of the model on its way through the writer: the records that
+//  changed since the previous one, with the CLOCK record (log time and the
+//  last seq folded in). Taken on the loop thread after the events it covers
+//  were handed to the writer, so it commits with them or after them, never
+//  before: a snapshot never describes an event the log does not hold.
+typedef struct {
+    intake_t *intake;
+    cchc_record_set_t records;
+    uint64_t seq;
+} snapshot_t;
 
 //  A resend of a submission still being committed: answered with its ack.
 typedef struct waiter {
@@ -335,6 +351,52 @@ static void submission_committed(int status, void *arg)
     submission_free(sub);
 }
 
+static int snapshot_write(sqlite3 *db, void *arg)
+{
+    snapshot_t *snap = arg;
+    return cchc_record_set_save(&snap->records, db);
+}
+
+static void snapshot_saved(int status, void *arg)
+{
+    snapshot_t *snap = arg;
+    if (status != 0) {
+        //  same as a failed commit: the group it was in failed with it
+        cchc_log(CCHC_ERROR, "snapshot_failed_fatal", "seq=%llu", (unsigned long long)snap->seq);
+        fflush(stderr);
+        _exit(3);
+    }
+    cchc_log(CCHC_INFO, "snapshot_saved", "seq=%llu records=%zu", (unsigned long long)snap->seq,
+             snap->records.count);
+    cchc_record_set_clear(&snap->records);
+    free(snap);
+}
+
+//  Hand the model's changed records to the writer (loop thread).
+static void snapshot_take(intake_t *self)
+{
+    snapshot_t *snap = calloc(1, sizeof(*snap));
+    if (!snap)
+        abort();
+    snap->intake = self;
+    snap->seq = self->assigned_seq;
+    cchc_model_take_dirty(self->model, &snap->records);
+    self->since_snapshot = 0;
+    if (cchc_writer_submit(self->writer, snapshot_write, snapshot_saved, snap) != 0) {
+        cchc_log(CCHC_ERROR, "writer_refused", "snapshot_seq=%llu", (unsigned long long)snap->seq);
+        fflush(stderr);
+        _exit(3);
+    }
+}
+
+//  Count accepted events; take a snapshot every snapshot_events of them.
+static void snapshot_count(intake_t *self, size_t accepted)
+{
+    self->since_snapshot += accepted;
+    if (self->snapshot_events > 0 && self->since_snapshot >= (uint64_t)self->snapshot_events)
+        snapshot_take(self);
+}
+
 //  Send the submission to the writer, or answer at once if nothing was
 //  accepted (a producer's submission always goes through: its number and
 //  ack must be stored even when every event was rejected).
@@ -355,12 +417,14 @@ static void submission_dispatch(intake_t *self, submission_t *sub)
         submission_free(sub);
         return;
     }
+    size_t accepted = sub->nrows;
     self->pending_events += sub->nrows;
     if (cchc_writer_submit(self->writer, submission_write, submission_committed, sub) != 0) {
         cchc_log(CCHC_ERROR, "writer_refused", "events=%zu", sub->nrows);
         fflush(stderr);
         _exit(3); //  same reasoning as a failed commit
     }
+    snapshot_count(self, accepted); //  after the events: the snapshot commits with or after them
 }
 
 //  Does this shard own the ward? (No list: it owns every ward.)
@@ -924,7 +988,16 @@ static int model_rebuild(intake_t *self)
     int64_t head_time;
     if (cchc_eventlog_head(self->reader, &head, &head_time) != 0)
         return -1;
-    uint64_t from = 1;
+    //  the last snapshot, then the events after it
+    if (cchc_model_load(self->model, self->reader) != 0)
+        return -1;
+    uint64_t snapshot_seq = cchc_model_last_seq(self->model);
+    if (snapshot_seq > head) {
+        cchc_log(CCHC_ERROR, "snapshot_ahead_of_log", "snapshot_seq=%llu head_seq=%llu",
+                 (unsigned long long)snapshot_seq, (unsigned long long)head);
+        return -1;
+    }
+    uint64_t from = snapshot_seq + 1;
     while (from <= head) {
         long n = cchc_eventlog_read(self->reader, from, 10000, 64 * 1024 * 1024, replay_row, self->model);
         if (n <= 0 || cchc_model_last_seq(self->model) != from + (uint64_t)n - 1)
@@ -932,8 +1005,10 @@ static int model_rebuild(intake_t *self)
         from += (uint64_t)n;
     }
     self->assigned_seq = self->committed_seq = head;
-    cchc_log(CCHC_INFO, "log_replayed", "head_seq=%llu wards=%zu", (unsigned long long)head,
-             cchc_model_ward_count(self->model));
+    self->since_snapshot = head - snapshot_seq;
+    cchc_log(CCHC_INFO, "log_replayed", "head_seq=%llu snapshot_seq=%llu replayed=%llu wards=%zu",
+             (unsigned long long)head, (unsigned long long)snapshot_seq,
+             (unsigned long long)(head - snapshot_seq), cchc_model_ward_count(self->model));
     return 0;
 }
 
@@ -974,6 +1049,9 @@ static void on_stop(cchc_service_t *service, void *arg)
     uv_timer_stop(&self->ticker);
     uv_close((uv_handle_t *)&self->ticker, on_handle_closed);
     uv_close((uv_handle_t *)&self->heartbeat, on_handle_closed);
+    //  a clean stop leaves a snapshot at the head: the next start replays nothing
+    if (self->snapshot_events > 0 && self->since_snapshot > 0)
+        snapshot_take(self);
     cchc_writer_close(self->writer, on_writer_closed, self);
 }
 
@@ -1011,6 +1089,8 @@ static int intake_start(intake_t *self)
         cchc_log(CCHC_ERROR, "store_open", "path=%s error=%s", path, err);
         return -1;
     }
+    self->snapshot_events = 100000;
+    cchc_config_get_int(self->config, "snapshot_events", &self->snapshot_events);
     self->producers = cchc_producers_new();
     if (cchc_producers_load(self->producers, self->reader) != 0) {
         cchc_store_close(&wdb);

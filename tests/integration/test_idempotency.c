@@ -271,6 +271,7 @@ static void test_window_migration(void **state)
                      " ack BLOB NOT NULL) WITHOUT ROWID;"
                      "INSERT INTO producer SELECT id, max(seq), ack FROM producer_ack GROUP BY id;"
                      "DROP TABLE producer_ack;"
+                     "DROP TABLE model_record;" //  step 5, after the window
                      "PRAGMA user_version=3;"
                      "COMMIT;",
                      NULL, NULL, NULL),
