@@ -55,7 +55,7 @@ static const cchc_option_t scoring_options[] = {
     {NULL, NULL, NULL},
 };
 
-#define MAX_FETCH_RECORDS  10000          //  per ChangeBatch
+#define MAX_FETCH_RECORDS  10000             //  per ChangeBatch
 #define MAX_FETCH_BYTES    (4 * 1024 * 1024) //  of records per ChangeBatch (at least one)
 #define MAX_QUEUED_FETCHES 256
 
@@ -75,11 +75,11 @@ typedef struct {
     bool batch_open;             //  a batch is folded but not committed yet
     uint64_t queries, errors;
     //  The output log (outlog.h)
-    cchc_outrows_t batch_rows;  //  records of the current batch, written by its transaction
-    sqlite3_stmt *append_stmt;  //  writer thread: the cached INSERT
-    uint64_t out_assigned;      //  last output seq numbered (loop thread)
-    uint64_t out_committed;     //  last output seq committed: the head served
-    sqlite3 *out_reader;        //  owned; used by the running fetch job only
+    cchc_outrows_t batch_rows;             //  records of the current batch, written by its transaction
+    sqlite3_stmt *append_stmt;             //  writer thread: the cached INSERT
+    uint64_t out_assigned;                 //  last output seq numbered (loop thread)
+    uint64_t out_committed;                //  last output seq committed: the head served
+    sqlite3 *out_reader;                   //  owned; used by the running fetch job only
     fetch_job_t *fetch_queue, *fetch_tail; //  waiting fetches (owned), FIFO
     size_t fetch_queued;
     bool fetch_running;
@@ -103,8 +103,8 @@ static void number_changes(scoring_t *self, const cchc_rank_changes_t *changes, 
 {
     cchc_model_t *model = cchc_follower_model(self->follower);
     for (size_t i = from; i < changes->count; i++)
-        cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], model, cchc_model_now(model), input_seq,
-                         cause);
+        cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], model, cchc_model_now(model),
+                         input_seq, cause);
 }
 
 static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch)
@@ -196,7 +196,8 @@ static void rules_job_done(int status, void *arg)
     rules_job_t *job = arg;
     scoring_t *self = job->scoring;
     if (status != 0) { //  as for a batch: the restart re-derives these records
-        cchc_log(CCHC_ERROR, "commit_failed_fatal", "output_seq=%llu", (unsigned long long)self->out_assigned);
+        cchc_log(CCHC_ERROR, "commit_failed_fatal", "output_seq=%llu",
+                 (unsigned long long)self->out_assigned);
         fflush(stderr);
         _exit(3);
     }
@@ -606,7 +607,8 @@ typedef struct {
     int tier;
 } last_state_t;
 
-static void collect_state(const char *ward, const char *unit, int32_t score, uint32_t rank, int tier, void *arg)
+static void collect_state(const char *ward, const char *unit, int32_t score, uint32_t rank, int tier,
+                          void *arg)
 {
     char key[512];
     snprintf(key, sizeof(key), "%s\x1f%s", ward, unit);
@@ -660,7 +662,8 @@ static int reconcile_output_log(scoring_t *self)
             c->seq = cchc_model_last_seq(model);
             if (job->changes.count == job->changes.cap) {
                 job->changes.cap = job->changes.cap ? job->changes.cap * 2 : 16;
-                job->changes.items = realloc(job->changes.items, job->changes.cap * sizeof(*job->changes.items));
+                job->changes.items =
+                    realloc(job->changes.items, job->changes.cap * sizeof(*job->changes.items));
                 if (!job->changes.items)
                     abort();
             }
@@ -726,7 +729,8 @@ static int scoring_start(scoring_t *self)
         migrations[2 + i] = cchc_outlog_migrations[i];
     self->out_reader = cchc_store_open(path, migrations, 2 + cchc_outlog_migration_count, err, sizeof(err));
     if (!self->out_reader || cchc_outlog_head(self->out_reader, &self->out_committed) != 0) {
-        cchc_log(CCHC_ERROR, "start_failed", "error=%s", self->out_reader ? "cannot read the output log" : err);
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s",
+                 self->out_reader ? "cannot read the output log" : err);
         return -1;
     }
     self->out_assigned = self->out_committed;
@@ -743,8 +747,8 @@ static int scoring_start(scoring_t *self)
     if (reconcile_output_log(self) != 0)
         return -1;
     char status[96];
-    snprintf(status, sizeof(status), "last_seq=%llu output_seq=%llu", (unsigned long long)cchc_model_last_seq(model),
-             (unsigned long long)self->out_committed);
+    snprintf(status, sizeof(status), "last_seq=%llu output_seq=%llu",
+             (unsigned long long)cchc_model_last_seq(model), (unsigned long long)self->out_committed);
     cchc_service_ready(&self->service, status);
     return 0;
 }

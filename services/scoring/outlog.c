@@ -110,11 +110,12 @@ int cchc_outlog_append(sqlite3 *db, sqlite3_stmt **stmt, const cchc_outrows_t *r
     assert(db && stmt && rows);
     if (rows->count == 0)
         return 0;
-    if (!*stmt && sqlite3_prepare_v3(db,
-                                     "INSERT INTO score_change (seq, log_time_ms, ward, unit, period,"
-                                     " old_score_centi, new_score_centi, old_rank, new_rank, old_tier,"
-                                     " new_tier, input_seq, cause, blob) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                     -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+    if (!*stmt &&
+        sqlite3_prepare_v3(db,
+                           "INSERT INTO score_change (seq, log_time_ms, ward, unit, period,"
+                           " old_score_centi, new_score_centi, old_rank, new_rank, old_tier,"
+                           " new_tier, input_seq, cause, blob) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
         cchc_log(CCHC_ERROR, "outlog_append", "error=%s", sqlite3_errmsg(db));
         return -1;
     }
@@ -231,8 +232,9 @@ long cchc_outlog_fetch_reply(sqlite3 *db, uint64_t request_id, uint64_t from_seq
     long count = 0;
     if (from_seq <= head_seq && max_records > 0) {
         sqlite3_stmt *stmt = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT blob FROM score_change WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?",
-                               -1, &stmt, NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v2(
+                db, "SELECT blob FROM score_change WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?", -1,
+                &stmt, NULL) != SQLITE_OK) {
             cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
             return -1;
         }
