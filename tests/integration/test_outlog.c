@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -83,6 +84,24 @@ static void outlog_fetch(cluster_t *c, uint32_t credit, outlog_t *o)
         cchc_decoded_destroy(&dec);
         if (done)
             break;
+    }
+}
+
+//  Ranking.last_seq (what cluster_wait_caught_up waits for) counts events
+//  folded, and a batch's records commit a moment later: fetch the whole log
+//  once its head has not moved for 100 ms (or reached at_least), up to 5 s.
+static void outlog_settled(cluster_t *c, uint32_t credit, uint64_t at_least, outlog_t *o)
+{
+    outlog_fetch(c, credit, o);
+    for (int i = 0; i < 50; i++) {
+        usleep(100 * 1000);
+        outlog_t again;
+        outlog_fetch(c, credit, &again);
+        bool same = again.head == o->head;
+        outlog_free(o);
+        *o = again;
+        if (same && o->head >= at_least)
+            return;
     }
 }
 
@@ -191,7 +210,7 @@ static void test_records_by_hand(void **state)
     assert_int_equal(cluster_cli(c, out, sizeof(out), "import '%s'", g_argv[5]), 0);
     assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
     outlog_t o;
-    outlog_fetch(c, 1000, &o);
+    outlog_settled(c, 1000, 0, &o);
     assert_outlog_consistent(c, &o);
     size_t after_import = o.count;
     assert_true(after_import >= 3);
@@ -201,7 +220,7 @@ static void test_records_by_hand(void **state)
     assert_true(ev_progress(c, SCENARIO_WARD, "VP", "T1", 100, 1) > 0);
     assert_true(ev_submit_done(c, SCENARIO_WARD, "VP", "T1") > 0);
     assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
-    outlog_fetch(c, 1000, &o);
+    outlog_settled(c, 1000, 0, &o);
     assert_int_equal(o.count, after_import); //  no change, no record
     outlog_free(&o);
 
@@ -211,7 +230,7 @@ static void test_records_by_hand(void **state)
     assert_true(ev_progress(c, SCENARIO_WARD, "KT", "T3", 50, 1) > 0);
     assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
 
-    outlog_fetch(c, 2, &o); //  two records per fetch: pages
+    outlog_settled(c, 2, after_import + 3, &o); //  two records per fetch: pages
     assert_outlog_consistent(c, &o);
     assert_int_equal(o.count, after_import + 3);
     int64_t t10;
@@ -245,6 +264,25 @@ static void test_records_by_hand(void **state)
     zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
     zmq_close(sub);
     outlog_free(&o);
+}
+
+//  The CLI prints the same records for people: decimal commas, Vietnamese
+//  tier names, rank arrows, dates dd/mm/yyyy.
+static void test_cli_changes(void **state)
+{
+    cluster_t *c = *state;
+    char out[65536];
+    assert_int_equal(cluster_cli(c, out, sizeof(out), "changes --ward %s", SCENARIO_WARD), 0);
+    assert_non_null(strstr(out, "10/01/2026 09:00  T1  VP  điểm 0,00 → 100,00  hạng 3 → 1 ↑"));
+    assert_non_null(strstr(out, "xếp loại Chưa đánh giá → Hoàn thành xuất sắc"));
+    assert_non_null(strstr(out, "T1  KT  điểm 0,00  hạng 1 → 2 ↓"));
+    assert_int_equal(cluster_cli(c, out, sizeof(out), "changes --ward NOPE"), 0);
+    assert_non_null(strstr(out, "Không có thay đổi nào"));
+    assert_int_equal(cluster_cli(c, out, sizeof(out), "changes --from 2 --json"), 0);
+    assert_true(!strncmp(out, "{\"changes\":[{\"seq\":2,", strlen("{\"changes\":[{\"seq\":2,")));
+    assert_non_null(strstr(out, "\"new_score\":100.00,"));
+    assert_non_null(strstr(out, "\"new_tier_vi\":\"Hoàn thành xuất sắc\""));
+    assert_int_equal(cluster_cli(c, out, sizeof(out), "changes --from x"), 2);
 }
 
 static uint64_t ev_penalty(cluster_t *c, const char *unit, int centi)
@@ -285,7 +323,7 @@ static void test_kill9_then_replay_from_zero(void **state)
     assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
 
     outlog_t live;
-    outlog_fetch(c, 97, &live);
+    outlog_settled(c, 97, 0, &live);
     assert_outlog_consistent(c, &live);
     assert_true(live.count > 150); //  penalties change scores, and ranks
 
@@ -297,7 +335,7 @@ static void test_kill9_then_replay_from_zero(void **state)
     assert_int_equal(cluster_start(c, SVC_SCORING, NULL), 0);
     assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
     outlog_t fresh;
-    outlog_fetch(c, 1000, &fresh);
+    outlog_settled(c, 1000, live.count, &fresh);
     assert_int_equal(fresh.count, live.count);
     assert_int_equal(fresh.packed_len, live.packed_len);
     assert_memory_equal(fresh.packed, live.packed, live.packed_len);
@@ -306,11 +344,83 @@ static void test_kill9_then_replay_from_zero(void **state)
     assert_int_equal(cluster_stop(c, SVC_SCORING), 0);
     assert_int_equal(cluster_start(c, SVC_SCORING, NULL), 0);
     outlog_t again;
-    outlog_fetch(c, 1000, &again);
+    outlog_settled(c, 1000, 0, &again);
     assert_int_equal(again.count, live.count);
     outlog_free(&again);
     outlog_free(&live);
     outlog_free(&fresh);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+//  Count records of cause CAUSE_RULES from index `from`; each names the
+//  head of intake's log as its input seq.
+static size_t rules_records(const outlog_t *o, size_t from, uint64_t head)
+{
+    size_t n = 0;
+    for (size_t i = from; i < o->count; i++)
+        if (o->items[i]->cause == CCHC__CHANGE_CAUSE__CAUSE_RULES) {
+            assert_int_equal(o->items[i]->input_seq, head);
+            n++;
+        }
+    return n;
+}
+
+//  A reload that changes scores records them (cause CAUSE_RULES); a restart
+//  with another rules file records the way back; a restart with the same
+//  file records nothing. VHXH had a failed verification (T5): a quality
+//  deduction of 50 % instead of 25 % lowers its score.
+static void test_rules_change(void **state)
+{
+    cluster_t *c = *state;
+    char rules[400], arg[460];
+    snprintf(rules, sizeof(rules), "%s/rules.ini", c->dir);
+    snprintf(arg, sizeof(arg), "--rules_file=%s", rules);
+    const char *args[] = {arg, NULL};
+    write_file(rules, "[bonus]\ncap = 5\n");
+    assert_int_equal(cluster_stop(c, SVC_SCORING), 0);
+    assert_int_equal(cluster_start(c, SVC_SCORING, args), 0);
+    uint64_t head = cluster_head(c);
+    outlog_t before;
+    outlog_settled(c, 1000, 0, &before);
+    assert_int_equal(rules_records(&before, 0, head), 0); //  the same rules: nothing
+
+    write_file(rules, "[components]\nquality_deduction = 50\n");
+    kill(c->pid[SVC_SCORING], SIGHUP);
+    outlog_t reloaded;
+    outlog_settled(c, 1000, before.count + 1, &reloaded);
+    assert_outlog_consistent(c, &reloaded);
+    size_t n = rules_records(&reloaded, before.count, head);
+    assert_true(n >= 1);
+    assert_int_equal(reloaded.count, before.count + n);
+    bool vhxh = false;
+    for (size_t i = before.count; i < reloaded.count; i++)
+        vhxh = vhxh || (!strcmp(reloaded.items[i]->unit, "VHXH") &&
+                        reloaded.items[i]->new_score_centi < reloaded.items[i]->old_score_centi);
+    assert_true(vhxh);
+
+    assert_int_equal(cluster_stop(c, SVC_SCORING), 0);
+    assert_int_equal(cluster_start(c, SVC_SCORING, args), 0); //  same file: nothing
+    outlog_t same;
+    outlog_settled(c, 1000, 0, &same);
+    assert_int_equal(same.count, reloaded.count);
+
+    assert_int_equal(cluster_stop(c, SVC_SCORING), 0);
+    assert_int_equal(cluster_start(c, SVC_SCORING, NULL), 0); //  the defaults again
+    outlog_t back;
+    outlog_settled(c, 1000, reloaded.count + 1, &back);
+    assert_outlog_consistent(c, &back);
+    assert_int_equal(rules_records(&back, reloaded.count, head), n);
+    outlog_free(&before);
+    outlog_free(&reloaded);
+    outlog_free(&same);
+    outlog_free(&back);
 }
 
 int main(int argc, char **argv)
@@ -319,7 +429,9 @@ int main(int argc, char **argv)
     g_argv = argv;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records_by_hand),
+        cmocka_unit_test(test_cli_changes),
         cmocka_unit_test(test_kill9_then_replay_from_zero),
+        cmocka_unit_test(test_rules_change),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
