@@ -108,5 +108,6 @@ int cmd_ranking(cli_t *cli, int argc, char **argv);
 int cmd_explain(cli_t *cli, int argc, char **argv);
 int cmd_alerts(cli_t *cli, int argc, char **argv);
 int cmd_clock(cli_t *cli, int argc, char **argv);
+int cmd_changes(cli_t *cli, int argc, char **argv); //  changes.c
 
 #endif

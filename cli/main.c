@@ -43,6 +43,8 @@ static void usage(FILE *f)
             "  ranking                    bảng xếp hạng của phường (the ward's ranking)\n"
             "  explain UNIT               giải thích điểm của đơn vị (why a unit has its score)\n"
             "  alerts [--limit N]         cảnh báo, mới nhất trước (alerts, newest first)\n"
+            "  changes [--ward MÃ] [--from SỐ]\n"
+            "                             thay đổi điểm, hạng, xếp loại (scoring's output log)\n"
             "  clock status | clock advance --to \"dd/mm/yyyy[ HH:MM]\"\n"
             "                             đồng hồ của nhật ký (the log's clock)\n"
             "  simulate DIR [--seed N] [--quiet]\n"
@@ -118,6 +120,7 @@ int main(int argc, char **argv)
                                         : !strcmp(cmd, "explain")  ? cmd_explain
                                         : !strcmp(cmd, "alerts")   ? cmd_alerts
                                         : !strcmp(cmd, "clock")    ? cmd_clock
+                                        : !strcmp(cmd, "changes")  ? cmd_changes
                                                                    : NULL;
     if (!run && !cmd_is_update(cmd)) {
         fprintf(stderr, "Lệnh không rõ: %s (unknown command; see cchc --help).\n", cmd);

@@ -1,13 +1,18 @@
 /*  main.c - cchc-scoring: scores, tiers and rankings from intake's log.
 
     A follower (common/follower.h) folds intake's events into the ward model
-    and commits the model with last_seq. Each event's touch is noted in the
-    ranking (ranking.h); after the batch the touched units are re-evaluated
-    (every unit of wards with tasks when the log time moved: deadlines may
-    have passed) and their wards re-ranked; units whose rank, score or tier
-    changed are published on PUB (topic "rank.<ward>") after the commit, so
+    and commits the model with last_seq. After each event its touch is noted
+    in the ranking (ranking.h) and the touched units are re-evaluated at that
+    event's log time (every unit of wards with tasks when the log time moved
+    to another day: deadlines may have passed) and their wards re-ranked.
+    Per event, not per batch: a replay cuts the log into other batches and
+    must derive the same changes. Each unit whose rank, score or tier changed
+    becomes a record of the output log (outlog.h), numbered here and written
+    in the batch's transaction, and after the commit a RankChanged on PUB
+    (topic "rank.<ward>") and the new output head (topic "changes"), so
     nothing is announced that a crash could take back. Queries are answered
-    from memory on the loop thread.
+    from memory on the loop thread; a Fetch of the output log is read and
+    assembled on libuv's thread pool from the stored bytes.
 
     The rules (rules.h) come from the rules file of the rules_file setting
     (rules_file.h), or are the built-in defaults. A bad file stops the start;
@@ -19,16 +24,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "follower.h"
 #include "log.h"
+#include "outlog.h"
 #include "ranking.h"
 #include "reply.h"
 #include "rules_file.h"
 #include "service.h"
+#include "store.h"
+#include "strmap.h"
 #include "zwatch.h"
 
 static const cchc_option_t scoring_options[] = {
@@ -46,6 +55,12 @@ static const cchc_option_t scoring_options[] = {
     {NULL, NULL, NULL},
 };
 
+#define MAX_FETCH_RECORDS  10000             //  per ChangeBatch
+#define MAX_FETCH_BYTES    (4 * 1024 * 1024) //  of records per ChangeBatch (at least one)
+#define MAX_QUEUED_FETCHES 256
+
+typedef struct fetch_job fetch_job_t;
+
 typedef struct {
     cchc_service_t service;
     cchc_config_t *config;
@@ -59,31 +74,88 @@ typedef struct {
     cchc_rank_changes_t changes; //  of the current batch, published after its commit
     bool batch_open;             //  a batch is folded but not committed yet
     uint64_t queries, errors;
+    //  The output log (outlog.h)
+    cchc_outrows_t batch_rows;             //  records of the current batch, written by its transaction
+    sqlite3_stmt *append_stmt;             //  writer thread: the cached INSERT
+    uint64_t out_assigned;                 //  last output seq numbered (loop thread)
+    uint64_t out_committed;                //  last output seq committed: the head served
+    sqlite3 *out_reader;                   //  owned; used by the running fetch job only
+    fetch_job_t *fetch_queue, *fetch_tail; //  waiting fetches (owned), FIFO
+    size_t fetch_queued;
+    bool fetch_running;
+    bool stopping;
 } scoring_t;
+
+//  Records of a change of rules (reload, or a start with another rules
+//  file), committed by their own writer job.
+typedef struct {
+    scoring_t *scoring;
+    cchc_outrows_t rows;
+    cchc_rank_changes_t changes;
+} rules_job_t;
 
 // ---------------------------------------------------------------------------
 //  Rankings
+
+//  Number the changes from index `from` of changes as output records.
+static void number_changes(scoring_t *self, const cchc_rank_changes_t *changes, size_t from,
+                           cchc_outrows_t *rows, uint64_t input_seq, Cchc__ChangeCause cause)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    for (size_t i = from; i < changes->count; i++)
+        cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], model, cchc_model_now(model),
+                         input_seq, cause);
+}
 
 static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch)
 {
     scoring_t *self = arg;
     self->batch_seq = ev->seq;
     cchc_ranking_note(self->ranking, touch);
+    size_t before = self->changes.count;
+    cchc_ranking_update(self->ranking, cchc_follower_model(self->follower), ev->seq, &self->changes);
+    number_changes(self, &self->changes, before, &self->batch_rows, ev->seq, CCHC__CHANGE_CAUSE__CAUSE_LOG);
 }
 
 static void on_batch(void *arg)
 {
     scoring_t *self = arg;
     self->batch_open = true;
-    cchc_ranking_update(self->ranking, cchc_follower_model(self->follower), self->batch_seq, &self->changes);
 }
 
-static void publish_changes(void *arg)
+//  Writer thread, inside the batch's transaction (the follower's hook).
+static int write_batch(sqlite3 *db, void *arg)
 {
     scoring_t *self = arg;
-    self->batch_open = false;
-    for (size_t i = 0; i < self->changes.count; i++) {
-        const Cchc__RankChanged *c = self->changes.items[i];
+    return cchc_outlog_append(db, &self->append_stmt, &self->batch_rows);
+}
+
+//  The output log grew to head: tell subscribers to fetch (a hint only).
+static void publish_head(scoring_t *self, uint64_t head)
+{
+    if (head > self->out_committed)
+        self->out_committed = head;
+    else
+        return;
+    Cchc__NewSeq hint = CCHC__NEW_SEQ__INIT;
+    hint.has_head_seq = true;
+    hint.head_seq = self->out_committed;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_NEW_SEQ;
+    env.new_seq = &hint;
+    zmq_msg_t frames[2];
+    zmq_msg_init_size(&frames[0], 7);
+    memcpy(zmq_msg_data(&frames[0]), "changes", 7);
+    if (cchc_encode(&env, &frames[1]) == 0)
+        cchc_zwatch_send(&self->pub, frames, 2);
+    else
+        zmq_msg_close(&frames[0]);
+}
+
+static void publish_rank_changes(scoring_t *self, cchc_rank_changes_t *changes)
+{
+    for (size_t i = 0; i < changes->count; i++) {
+        const Cchc__RankChanged *c = changes->items[i];
         Cchc__Envelope env = CCHC__ENVELOPE__INIT;
         env.body_case = CCHC__ENVELOPE__BODY_RANK_CHANGED;
         env.rank_changed = (Cchc__RankChanged *)c;
@@ -99,7 +171,61 @@ static void publish_changes(void *arg)
         cchc_log(CCHC_DEBUG, "rank_changed", "ward=%s unit=%s rank=%u score=%d", c->ward, c->unit,
                  c->new_rank, c->new_score_centi);
     }
-    cchc_rank_changes_clear(&self->changes);
+    cchc_rank_changes_clear(changes);
+}
+
+//  Loop thread, after the batch's commit.
+static void publish_changes(void *arg)
+{
+    scoring_t *self = arg;
+    self->batch_open = false;
+    uint64_t head = self->batch_rows.count ? self->batch_rows.items[self->batch_rows.count - 1].seq : 0;
+    cchc_outrows_clear(&self->batch_rows);
+    publish_rank_changes(self, &self->changes);
+    publish_head(self, head);
+}
+
+static int write_rules_job(sqlite3 *db, void *arg)
+{
+    rules_job_t *job = arg;
+    return cchc_outlog_append(db, &job->scoring->append_stmt, &job->rows);
+}
+
+static void rules_job_done(int status, void *arg)
+{
+    rules_job_t *job = arg;
+    scoring_t *self = job->scoring;
+    if (status != 0) { //  as for a batch: the restart re-derives these records
+        cchc_log(CCHC_ERROR, "commit_failed_fatal", "output_seq=%llu",
+                 (unsigned long long)self->out_assigned);
+        fflush(stderr);
+        _exit(3);
+    }
+    uint64_t head = job->rows.count ? job->rows.items[job->rows.count - 1].seq : 0;
+    publish_rank_changes(self, &job->changes);
+    publish_head(self, head);
+    cchc_outrows_free(&job->rows);
+    cchc_rank_changes_free(&job->changes);
+    free(job);
+}
+
+//  Number job's changes (cause: the rules) and commit them in a writer job
+//  of their own, after any batch already submitted. Frees an empty job.
+static void rules_job_submit(scoring_t *self, rules_job_t *job)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    if (job->changes.count == 0) {
+        cchc_rank_changes_free(&job->changes);
+        free(job);
+        return;
+    }
+    number_changes(self, &job->changes, 0, &job->rows, cchc_model_last_seq(model),
+                   CCHC__CHANGE_CAUSE__CAUSE_RULES);
+    if (cchc_writer_submit(cchc_follower_writer(self->follower), write_rules_job, rules_job_done, job) != 0) {
+        cchc_log(CCHC_ERROR, "writer_refused", "changes=%zu", job->changes.count);
+        fflush(stderr);
+        _exit(3);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -215,6 +341,8 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     cchc_explanation_clear(&x);
 }
 
+static void handle_fetch(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__Fetch *req);
+
 static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg)
 {
     (void)watch;
@@ -235,11 +363,128 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
         handle_ranking(self, &frames[0], request_id, env->ranking_query);
     else if (env->body_case == CCHC__ENVELOPE__BODY_EXPLAIN_QUERY)
         handle_explain(self, &frames[0], request_id, env->explain_query);
+    else if (env->body_case == CCHC__ENVELOPE__BODY_FETCH)
+        handle_fetch(self, &frames[0], request_id, env->fetch);
     else {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1, "not served by scoring");
         reply_error(self, &frames[0], request_id, &err);
     }
     cchc_decoded_destroy(&dec);
+}
+
+// ---------------------------------------------------------------------------
+//  Fetch of the output log, on libuv's thread pool one at a time (as intake
+//  serves its log): the read and the copying happen beside the loop. The
+//  reader connection belongs to the running job.
+
+struct fetch_job {
+    uv_work_t work;
+    scoring_t *scoring;
+    uint8_t identity[256];
+    size_t identity_len;
+    uint64_t request_id;
+    uint64_t from, head; //  serve [from, head]: head = committed when asked
+    size_t credit;
+    uint8_t *reply; //  the Envelope built by the worker (malloc'd)
+    size_t reply_len;
+    bool failed;
+    fetch_job_t *next;
+};
+
+static void fetch_work(uv_work_t *work)
+{
+    fetch_job_t *job = work->data;
+    job->failed = cchc_outlog_fetch_reply(job->scoring->out_reader, job->request_id, job->from, job->head,
+                                          job->credit, MAX_FETCH_BYTES, &job->reply, &job->reply_len) < 0;
+}
+
+static void fetch_done(uv_work_t *work, int status);
+
+static void fetch_start_next(scoring_t *self)
+{
+    if (self->fetch_running || !self->fetch_queue || self->stopping)
+        return;
+    fetch_job_t *job = self->fetch_queue;
+    self->fetch_queue = job->next;
+    if (!self->fetch_queue)
+        self->fetch_tail = NULL;
+    self->fetch_queued--;
+    job->work.data = job;
+    if (uv_queue_work(self->service.loop, &job->work, fetch_work, fetch_done) != 0) {
+        cchc_log(CCHC_ERROR, "fetch_queue_failed", "from_seq=%llu", (unsigned long long)job->from);
+        free(job);
+        return;
+    }
+    self->fetch_running = true;
+}
+
+static void fetch_done(uv_work_t *work, int status)
+{
+    fetch_job_t *job = work->data;
+    scoring_t *self = job->scoring;
+    self->fetch_running = false;
+    if (self->stopping) {
+        //  the router is closing; the peer fetches again
+    } else if (status == 0 && job->failed) {
+        cchc_err_t err;
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "output log read failed");
+        zmq_msg_t identity;
+        zmq_msg_init_size(&identity, job->identity_len);
+        memcpy(zmq_msg_data(&identity), job->identity, job->identity_len);
+        reply_error(self, &identity, job->request_id, &err);
+        zmq_msg_close(&identity);
+    } else if (status == 0) {
+        zmq_msg_t body;
+        zmq_msg_init_size(&body, job->reply_len);
+        memcpy(zmq_msg_data(&body), job->reply, job->reply_len);
+        cchc_reply_bytes(&self->router, job->identity, job->identity_len, &body);
+    }
+    free(job->reply);
+    free(job);
+    if (self->stopping)
+        cchc_store_close(&self->out_reader);
+    else
+        fetch_start_next(self);
+}
+
+static void handle_fetch(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__Fetch *req)
+{
+    if (self->fetch_queued >= MAX_QUEUED_FETCHES) {
+        cchc_err_t err;
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, "too many fetches waiting");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    fetch_job_t *job = calloc(1, sizeof(*job));
+    if (!job)
+        abort();
+    job->scoring = self;
+    job->identity_len = zmq_msg_size(identity) <= sizeof(job->identity) ? zmq_msg_size(identity) : 0;
+    memcpy(job->identity, zmq_msg_data(identity), job->identity_len);
+    job->request_id = request_id;
+    job->from = req->has_from_seq && req->from_seq > 0 ? req->from_seq : 1;
+    job->credit = req->has_credit && req->credit > 0 ? req->credit : 1;
+    if (job->credit > MAX_FETCH_RECORDS)
+        job->credit = MAX_FETCH_RECORDS;
+    job->head = self->out_committed;
+    if (self->fetch_tail)
+        self->fetch_tail->next = job;
+    else
+        self->fetch_queue = job;
+    self->fetch_tail = job;
+    self->fetch_queued++;
+    fetch_start_next(self);
+}
+
+static void fetch_queue_clear(scoring_t *self)
+{
+    while (self->fetch_queue) {
+        fetch_job_t *job = self->fetch_queue;
+        self->fetch_queue = job->next;
+        free(job);
+    }
+    self->fetch_tail = NULL;
+    self->fetch_queued = 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -255,6 +500,7 @@ static void on_follower_closed(void *arg)
     scoring_t *self = arg;
     //  Every commit, the last included, published its changes in `committed`.
     cchc_rank_changes_free(&self->changes);
+    cchc_outrows_free(&self->batch_rows);
     cchc_zwatch_close(&self->router, on_watch_closed, self);
     cchc_zwatch_close(&self->pub, on_watch_closed, self);
     cchc_service_close(&self->service);
@@ -267,6 +513,10 @@ static void on_stop(cchc_service_t *service, void *arg)
     (void)service;
     scoring_t *self = arg;
     cchc_zwatch_stop(&self->router);
+    self->stopping = true;
+    fetch_queue_clear(self);
+    if (!self->fetch_running) //  else the running fetch closes it when done
+        cchc_store_close(&self->out_reader);
     //  No query or batch uses the rankings from here on (the consumer stops
     //  first); free them while the model that holds them is still there.
     //  Changes of a batch still committing keep only the model's strings.
@@ -329,22 +579,107 @@ static void on_reload(cchc_service_t *service, void *arg)
     if (!self->ranking) //  stopping: nothing left to score
         return;
     cchc_model_t *model = cchc_follower_model(self->follower);
-    size_t before = self->changes.count;
+    rules_job_t *job = calloc(1, sizeof(*job));
+    if (!job)
+        abort();
+    job->scoring = self;
     char err[512];
-    int rc = cchc_ranking_reload_rules(self->ranking, model, path, cchc_model_last_seq(model), &self->changes,
+    int rc = cchc_ranking_reload_rules(self->ranking, model, path, cchc_model_last_seq(model), &job->changes,
                                        err, sizeof(err));
-    if (rc < 0) {
+    if (rc < 0)
         cchc_log(CCHC_ERROR, "rules_reload_failed", "error=%s kept=%s", err, "the rules in force");
-        return;
-    }
-    if (rc == 0) {
+    else if (rc == 0)
         cchc_log(CCHC_INFO, "rules_unchanged", "file=%s", path);
-        return;
+    else
+        cchc_log(CCHC_INFO, "rules_reloaded", "file=%s units_changed=%zu last_seq=%llu", path,
+                 job->changes.count, (unsigned long long)cchc_model_last_seq(model));
+    rules_job_submit(self, job); //  committed after a batch in flight, if any
+}
+
+//  At start: the ranking of the loaded model against the last record of each
+//  unit in the output log. They differ only when the rules changed while
+//  scoring was stopped (or a reload's records were lost in a crash before
+//  their commit): the differences are recorded with cause CAUSE_RULES, so
+//  the output log always ends in each unit's current score, rank and tier.
+typedef struct {
+    int32_t score;
+    uint32_t rank;
+    int tier;
+} last_state_t;
+
+static void collect_state(const char *ward, const char *unit, int32_t score, uint32_t rank, int tier,
+                          void *arg)
+{
+    char key[512];
+    snprintf(key, sizeof(key), "%s\x1f%s", ward, unit);
+    last_state_t *st = malloc(sizeof(*st));
+    if (!st)
+        abort();
+    st->score = score;
+    st->rank = rank;
+    st->tier = tier;
+    free(cchc_strmap_put(arg, key, st));
+}
+
+static int reconcile_output_log(scoring_t *self)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    cchc_strmap_t *states = cchc_strmap_new();
+    if (cchc_outlog_last_states(cchc_follower_reader(self->follower), collect_state, states) != 0) {
+        cchc_strmap_destroy(&states);
+        return -1;
     }
-    cchc_log(CCHC_INFO, "rules_reloaded", "file=%s units_changed=%zu last_seq=%llu", path,
-             self->changes.count - before, (unsigned long long)cchc_model_last_seq(model));
-    if (!self->batch_open)
-        publish_changes(self);
+    rules_job_t *job = calloc(1, sizeof(*job));
+    if (!job)
+        abort();
+    job->scoring = self;
+    for (size_t w = 0; w < cchc_model_ward_count(model); w++) {
+        cchc_ward_t *ward = cchc_model_ward_at(model, w);
+        for (size_t r = 0; r < cchc_ranking_size(self->ranking, ward); r++) {
+            const cchc_unit_t *unit = cchc_ranking_unit_at(self->ranking, ward, r);
+            uint32_t rank = 0;
+            const cchc_unit_eval_t *ev = cchc_ranking_eval(self->ranking, unit, &rank);
+            char key[512];
+            snprintf(key, sizeof(key), "%s\x1f%s", ward->code, unit->rec->def->code);
+            const last_state_t *st = cchc_strmap_get(states, key);
+            last_state_t old = st ? *st : (last_state_t){0, 0, CCHC__TIER__TIER_UNRATED};
+            if (old.score == ev->score_centi && old.rank == rank && old.tier == (int)ev->tier)
+                continue;
+            Cchc__RankChanged *c = malloc(sizeof(*c));
+            if (!c)
+                abort();
+            cchc__rank_changed__init(c);
+            c->ward = ward->code; //  borrowed from the model, like the ranking's changes
+            c->unit = unit->rec->def->code;
+            c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
+            c->has_old_tier = c->has_new_tier = c->has_seq = true;
+            c->old_rank = old.rank;
+            c->new_rank = rank;
+            c->old_score_centi = old.score;
+            c->new_score_centi = ev->score_centi;
+            c->old_tier = (Cchc__Tier)old.tier;
+            c->new_tier = ev->tier;
+            c->seq = cchc_model_last_seq(model);
+            if (job->changes.count == job->changes.cap) {
+                job->changes.cap = job->changes.cap ? job->changes.cap * 2 : 16;
+                job->changes.items =
+                    realloc(job->changes.items, job->changes.cap * sizeof(*job->changes.items));
+                if (!job->changes.items)
+                    abort();
+            }
+            job->changes.items[job->changes.count++] = c;
+        }
+    }
+    size_t cursor = 0;
+    const char *key;
+    void *value;
+    while (cchc_strmap_next(states, &cursor, &key, &value))
+        free(value);
+    cchc_strmap_destroy(&states);
+    if (job->changes.count)
+        cchc_log(CCHC_WARN, "rules_changed_while_stopped", "units_changed=%zu", job->changes.count);
+    rules_job_submit(self, job);
+    return 0;
 }
 
 static int scoring_start(scoring_t *self)
@@ -371,7 +706,10 @@ static int scoring_start(scoring_t *self)
                      .max_msg_bytes = 64 * 1024 * 1024},
         .on_event = on_event,
         .on_batch = on_batch,
+        .write = write_batch,
         .committed = publish_changes,
+        .migrations = cchc_outlog_migrations,
+        .migration_count = cchc_outlog_migration_count,
         .arg = self,
     };
     self->ranking = cchc_ranking_new(&self->rules); //  before any event can arrive
@@ -383,6 +721,20 @@ static int scoring_start(scoring_t *self)
     cchc_model_t *model = cchc_follower_model(self->follower);
     cchc_ranking_rank_all(self->ranking, model); //  the loaded model; nothing to publish
 
+    //  The output log: its head, a read connection for fetches (the same
+    //  migration steps as the follower's, already applied), and the records
+    //  a change of rules while stopped calls for.
+    const char *migrations[8] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION};
+    for (int i = 0; i < cchc_outlog_migration_count; i++)
+        migrations[2 + i] = cchc_outlog_migrations[i];
+    self->out_reader = cchc_store_open(path, migrations, 2 + cchc_outlog_migration_count, err, sizeof(err));
+    if (!self->out_reader || cchc_outlog_head(self->out_reader, &self->out_committed) != 0) {
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s",
+                 self->out_reader ? "cannot read the output log" : err);
+        return -1;
+    }
+    self->out_assigned = self->out_committed;
+
     void *router = cchc_socket(self->service.zctx, ZMQ_ROUTER, cchc_config_get(self->config, "bind"), true,
                                10000, (long)max_bytes * 4);
     void *pub =
@@ -392,8 +744,11 @@ static int scoring_start(scoring_t *self)
     cchc_zwatch_init(self->service.loop, &self->router, router, on_request, self);
     cchc_zwatch_init(self->service.loop, &self->pub, pub, NULL, self);
     cchc_zwatch_start(&self->router);
+    if (reconcile_output_log(self) != 0)
+        return -1;
     char status[96];
-    snprintf(status, sizeof(status), "last_seq=%llu", (unsigned long long)cchc_model_last_seq(model));
+    snprintf(status, sizeof(status), "last_seq=%llu output_seq=%llu",
+             (unsigned long long)cchc_model_last_seq(model), (unsigned long long)self->out_committed);
     cchc_service_ready(&self->service, status);
     return 0;
 }

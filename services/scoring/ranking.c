@@ -12,8 +12,10 @@
     comes with the scoring issue, behind the same interface.
 
     Time: the rules depend on the log time only through deadlines crossed
-    (due dates in force, the end of the plan year), so a clock move marks
-    every unit of every ward that has tasks. A deadline index would mark only
+    (due dates in force, the end of the plan year: all at local midnight),
+    so a clock move into another local day marks every unit of every ward
+    that has tasks; a move within the day marks nothing. (Scoring updates
+    after every event, and every event moves the log time.) A deadline index would mark only
     the wards with a deadline between the previous and the new log time;
     wards_crossed() is the one place to swap it in.
 */
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "rules_file.h"
 
 typedef struct ward_rank ward_rank_t;
@@ -47,7 +50,8 @@ struct cchc_ranking {
     ward_rank_t *states;   //  every ward state created (list)
     ward_rank_t **pending; //  wards with notes since the last update
     size_t npending, pending_cap;
-    bool clock_moved; //  the log time moved since the last update
+    bool clock_moved;       //  the log time moved since the last update
+    int32_t evaluated_date; //  local date of the last update's log time (0: none yet)
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -256,9 +260,14 @@ void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq
                          cchc_rank_changes_t *changes)
 {
     assert(self && model);
-    if (self->clock_moved)
-        wards_crossed(self, model);
     int64_t now = cchc_model_now(model);
+    int32_t today = cchc_date_of_ms(now);
+    //  The rules read the log time only through deadlines (end of a due
+    //  date, end of the plan year), so a move within the same local day
+    //  cannot change an evaluation.
+    if (self->clock_moved && today != self->evaluated_date)
+        wards_crossed(self, model);
+    self->evaluated_date = today;
     for (size_t i = 0; i < self->npending; i++) {
         ward_rerank(self, self->pending[i], now, seq, changes);
         self->pending[i]->queued = false;

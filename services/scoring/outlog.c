@@ -1,0 +1,282 @@
+/*  outlog.c - see outlog.h. */
+#include "outlog.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "envelope.pb-c.h"
+#include "log.h"
+
+const char *const cchc_outlog_migrations[] = {
+    //  Step 1 of scoring's own: the output log.
+    "CREATE TABLE score_change (seq INTEGER PRIMARY KEY, log_time_ms INTEGER NOT NULL,"
+    " ward TEXT NOT NULL, unit TEXT NOT NULL, period INTEGER NOT NULL,"
+    " old_score_centi INTEGER NOT NULL, new_score_centi INTEGER NOT NULL,"
+    " old_rank INTEGER NOT NULL, new_rank INTEGER NOT NULL,"
+    " old_tier INTEGER NOT NULL, new_tier INTEGER NOT NULL,"
+    " input_seq INTEGER NOT NULL, cause INTEGER NOT NULL, blob BLOB NOT NULL);",
+};
+const int cchc_outlog_migration_count = 1;
+
+static char *xstrdup(const char *s)
+{
+    char *copy = strdup(s ? s : "");
+    if (!copy)
+        abort();
+    return copy;
+}
+
+// ---------------------------------------------------------------------------
+//  Rows
+
+void cchc_outrows_add(cchc_outrows_t *rows, uint64_t seq, const Cchc__RankChanged *change,
+                      const cchc_model_t *model, int64_t log_time_ms, uint64_t input_seq,
+                      Cchc__ChangeCause cause)
+{
+    assert(rows && change && model);
+    if (rows->count == rows->cap) {
+        rows->cap = rows->cap ? rows->cap * 2 : 16;
+        rows->items = realloc(rows->items, rows->cap * sizeof(*rows->items));
+        if (!rows->items)
+            abort();
+    }
+    const cchc_ward_t *ward = cchc_model_ward(model, change->ward);
+    Cchc__ScoreChange rec = CCHC__SCORE_CHANGE__INIT;
+    rec.has_seq = rec.has_log_time_ms = rec.has_period = rec.has_input_seq = rec.has_cause = true;
+    rec.has_old_score_centi = rec.has_new_score_centi = rec.has_old_rank = rec.has_new_rank = true;
+    rec.has_old_tier = rec.has_new_tier = true;
+    rec.seq = seq;
+    rec.log_time_ms = log_time_ms;
+    rec.ward = change->ward;
+    rec.unit = change->unit;
+    rec.period = ward && ward->def ? ward->def->year : 0;
+    rec.old_score_centi = change->old_score_centi;
+    rec.new_score_centi = change->new_score_centi;
+    rec.old_rank = change->old_rank;
+    rec.new_rank = change->new_rank;
+    rec.old_tier = change->old_tier;
+    rec.new_tier = change->new_tier;
+    rec.input_seq = input_seq;
+    rec.cause = cause;
+
+    cchc_outrow_t *row = &rows->items[rows->count++];
+    row->seq = seq;
+    row->log_time_ms = log_time_ms;
+    row->ward = xstrdup(change->ward);
+    row->unit = xstrdup(change->unit);
+    row->period = rec.period;
+    row->old_score = rec.old_score_centi;
+    row->new_score = rec.new_score_centi;
+    row->old_rank = rec.old_rank;
+    row->new_rank = rec.new_rank;
+    row->old_tier = (int)rec.old_tier;
+    row->new_tier = (int)rec.new_tier;
+    row->input_seq = input_seq;
+    row->cause = (int)cause;
+    row->len = cchc__score_change__get_packed_size(&rec);
+    row->blob = malloc(row->len ? row->len : 1);
+    if (!row->blob)
+        abort();
+    cchc__score_change__pack(&rec, row->blob);
+}
+
+void cchc_outrows_clear(cchc_outrows_t *rows)
+{
+    assert(rows);
+    for (size_t i = 0; i < rows->count; i++) {
+        free(rows->items[i].ward);
+        free(rows->items[i].unit);
+        free(rows->items[i].blob);
+    }
+    rows->count = 0;
+}
+
+void cchc_outrows_free(cchc_outrows_t *rows)
+{
+    assert(rows);
+    cchc_outrows_clear(rows);
+    free(rows->items);
+    rows->items = NULL;
+    rows->cap = 0;
+}
+
+// ---------------------------------------------------------------------------
+//  Storage
+
+int cchc_outlog_append(sqlite3 *db, sqlite3_stmt **stmt, const cchc_outrows_t *rows)
+{
+    assert(db && stmt && rows);
+    if (rows->count == 0)
+        return 0;
+    if (!*stmt &&
+        sqlite3_prepare_v3(db,
+                           "INSERT INTO score_change (seq, log_time_ms, ward, unit, period,"
+                           " old_score_centi, new_score_centi, old_rank, new_rank, old_tier,"
+                           " new_tier, input_seq, cause, blob) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "outlog_append", "error=%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_stmt *st = *stmt;
+    int rc = 0;
+    for (size_t i = 0; i < rows->count && rc == 0; i++) {
+        const cchc_outrow_t *r = &rows->items[i];
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)r->seq);
+        sqlite3_bind_int64(st, 2, r->log_time_ms);
+        sqlite3_bind_text(st, 3, r->ward, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, r->unit, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, r->period);
+        sqlite3_bind_int(st, 6, r->old_score);
+        sqlite3_bind_int(st, 7, r->new_score);
+        sqlite3_bind_int64(st, 8, r->old_rank);
+        sqlite3_bind_int64(st, 9, r->new_rank);
+        sqlite3_bind_int(st, 10, r->old_tier);
+        sqlite3_bind_int(st, 11, r->new_tier);
+        sqlite3_bind_int64(st, 12, (sqlite3_int64)r->input_seq);
+        sqlite3_bind_int(st, 13, r->cause);
+        sqlite3_bind_blob(st, 14, r->blob, (int)r->len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            cchc_log(CCHC_ERROR, "outlog_append", "seq=%llu error=%s", (unsigned long long)r->seq,
+                     sqlite3_errmsg(db));
+            rc = -1;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int cchc_outlog_head(sqlite3 *db, uint64_t *seq)
+{
+    sqlite3_stmt *stmt = NULL;
+    *seq = 0;
+    if (sqlite3_prepare_v2(db, "SELECT max(seq) FROM score_change", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *seq = (uint64_t)sqlite3_column_int64(stmt, 0); //  NULL (empty) reads as 0
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int cchc_outlog_last_states(sqlite3 *db, cchc_outlog_state_fn *fn, void *arg)
+{
+    //  SQLite returns the other columns of the row holding max(seq).
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT ward, unit, new_score_centi, new_rank, new_tier, max(seq)"
+                           " FROM score_change GROUP BY ward, unit",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "outlog_states", "error=%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        fn((const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+           sqlite3_column_int(stmt, 2), (uint32_t)sqlite3_column_int64(stmt, 3), sqlite3_column_int(stmt, 4),
+           arg);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+// ---------------------------------------------------------------------------
+//  Fetch: the reply assembled around the stored bytes
+
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} bytes_t;
+
+static void bytes_reserve(bytes_t *b, size_t more)
+{
+    if (b->len + more <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more)
+        cap *= 2;
+    uint8_t *grown = realloc(b->data, cap);
+    if (!grown)
+        abort();
+    b->data = grown;
+    b->cap = cap;
+}
+
+static void bytes_varint(bytes_t *b, uint64_t v)
+{
+    bytes_reserve(b, 10);
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        b->data[b->len++] = byte | (v ? 0x80 : 0);
+    } while (v);
+}
+
+static void bytes_put(bytes_t *b, const void *data, size_t len)
+{
+    bytes_reserve(b, len);
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+//  Protobuf wire format: a length-delimited field is (field << 3 | 2), its
+//  length as a varint, then its bytes; a varint field is (field << 3 | 0)
+//  and the varint. ChangeBatch.changes is field 1, head_seq field 2.
+long cchc_outlog_fetch_reply(sqlite3 *db, uint64_t request_id, uint64_t from_seq, uint64_t head_seq,
+                             size_t max_records, size_t max_bytes, uint8_t **out, size_t *out_len)
+{
+    assert(db && out && out_len);
+    bytes_t batch = {0};
+    long count = 0;
+    if (from_seq <= head_seq && max_records > 0) {
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2(
+                db, "SELECT blob FROM score_change WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?", -1,
+                &stmt, NULL) != SQLITE_OK) {
+            cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
+            return -1;
+        }
+        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)from_seq);
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)head_seq);
+        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max_records);
+        size_t bytes = 0;
+        int rc;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            const void *blob = sqlite3_column_blob(stmt, 0);
+            size_t len = (size_t)sqlite3_column_bytes(stmt, 0);
+            if (count > 0 && bytes + len > max_bytes)
+                break;
+            bytes_varint(&batch, (1 << 3) | 2);
+            bytes_varint(&batch, len);
+            bytes_put(&batch, blob, len);
+            bytes += len;
+            count++;
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
+            count = -1;
+        }
+        sqlite3_finalize(stmt);
+    }
+    if (count < 0) {
+        free(batch.data);
+        return -1;
+    }
+    bytes_varint(&batch, (2 << 3) | 0);
+    bytes_varint(&batch, head_seq);
+
+    bytes_t env = {0};
+    bytes_varint(&env, (1 << 3) | 0); //  Envelope.version
+    bytes_varint(&env, CCHC_PROTOCOL_VERSION);
+    bytes_varint(&env, (2 << 3) | 0); //  Envelope.request_id
+    bytes_varint(&env, request_id);
+    bytes_varint(&env, (CCHC__ENVELOPE__BODY_CHANGE_BATCH << 3) | 2);
+    bytes_varint(&env, batch.len);
+    bytes_put(&env, batch.data, batch.len);
+    free(batch.data);
+    *out = env.data;
+    *out_len = env.len;
+    return count;
+}
