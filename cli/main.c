@@ -43,6 +43,9 @@ static void usage(FILE *f)
             "  ranking                    bảng xếp hạng của phường (the ward's ranking)\n"
             "  explain UNIT               giải thích điểm của đơn vị (why a unit has its score)\n"
             "  alerts [--limit N]         cảnh báo, mới nhất trước (alerts, newest first)\n"
+            "  dead-letters [--json] | dead-letters replay MÃ_SỐ... | --all\n"
+            "                             cảnh báo gửi thất bại, gửi lại với cùng mã thông báo\n"
+            "                             (dead letters, replay with the same dedupe token)\n"
             "  clock status | clock advance --to \"dd/mm/yyyy[ HH:MM]\"\n"
             "                             đồng hồ của nhật ký (the log's clock)\n"
             "  simulate DIR [--seed N] [--quiet]\n"
@@ -118,6 +121,7 @@ int main(int argc, char **argv)
                                         : !strcmp(cmd, "explain")  ? cmd_explain
                                         : !strcmp(cmd, "alerts")   ? cmd_alerts
                                         : !strcmp(cmd, "clock")    ? cmd_clock
+                                        : !strcmp(cmd, "dead-letters") ? cmd_dead_letters
                                                                    : NULL;
     if (!run && !cmd_is_update(cmd)) {
         fprintf(stderr, "Lệnh không rõ: %s (unknown command; see cchc --help).\n", cmd);
