@@ -95,12 +95,13 @@ static void render_text(FILE *f, const char *ward, const Cchc__AlertList *l)
         const Cchc__Alert *a = d->alert;
         char key[512], due[16], dead[32], level[64];
         key_of(a, key, sizeof(key));
-        fprintf(f, "#%llu %s (%s) — nhiệm vụ %s, đơn vị %s, gửi đồng chí %s (%s)\n", (unsigned long long)a->id,
-                cchc_alert_kind_label_vi(a->kind), cchc_alert_level_vi(a, level, sizeof(level)), a->task, a->unit,
-                a->person_name, a->person);
+        fprintf(f, "#%llu %s (%s) — nhiệm vụ %s, đơn vị %s, gửi đồng chí %s (%s)\n",
+                (unsigned long long)a->id, cchc_alert_kind_label_vi(a->kind),
+                cchc_alert_level_vi(a, level, sizeof(level)), a->task, a->unit, a->person_name, a->person);
         fprintf(f, "    Hạn: %s; kênh %s: %u lần thử, lỗi cuối: %s; bỏ cuộc lúc %s\n",
                 cchc_date_format(a->due_date, due, sizeof(due)), d->channel ? d->channel : "—", d->attempts,
-                d->last_error && *d->last_error ? d->last_error : "—", cchc_time_format(d->dead_ms, dead, sizeof(dead)));
+                d->last_error && *d->last_error ? d->last_error : "—",
+                cchc_time_format(d->dead_ms, dead, sizeof(dead)));
         fprintf(f, "    Mã thông báo: %s\n    %s\n", key, a->text);
     }
 }
@@ -153,7 +154,8 @@ int cmd_dead_letters(cli_t *cli, int argc, char **argv)
         printf(",\"replayed\":%u}\n", l->replayed);
         rc = l->replayed > 0 || all ? 0 : 1;
     } else if (l->replayed > 0) {
-        printf("Đã gửi lại %u cảnh báo (cùng mã thông báo như trước); số lần thử được đặt lại.\n", l->replayed);
+        printf("Đã gửi lại %u cảnh báo (cùng mã thông báo như trước); số lần thử được đặt lại.\n",
+               l->replayed);
     } else if (all) {
         printf("Không có cảnh báo nào gửi thất bại để gửi lại.\n");
     } else {

@@ -115,14 +115,14 @@ int main(int argc, char **argv)
         if (!strcmp(sub_argv[k], "--json"))
             cli.json = true;
 
-    int (*run)(cli_t *, int, char **) = !strcmp(cmd, "import")     ? cmd_import
-                                        : !strcmp(cmd, "simulate") ? cmd_simulate
-                                        : !strcmp(cmd, "ranking")  ? cmd_ranking
-                                        : !strcmp(cmd, "explain")  ? cmd_explain
-                                        : !strcmp(cmd, "alerts")   ? cmd_alerts
-                                        : !strcmp(cmd, "clock")    ? cmd_clock
+    int (*run)(cli_t *, int, char **) = !strcmp(cmd, "import")         ? cmd_import
+                                        : !strcmp(cmd, "simulate")     ? cmd_simulate
+                                        : !strcmp(cmd, "ranking")      ? cmd_ranking
+                                        : !strcmp(cmd, "explain")      ? cmd_explain
+                                        : !strcmp(cmd, "alerts")       ? cmd_alerts
+                                        : !strcmp(cmd, "clock")        ? cmd_clock
                                         : !strcmp(cmd, "dead-letters") ? cmd_dead_letters
-                                                                   : NULL;
+                                                                       : NULL;
     if (!run && !cmd_is_update(cmd)) {
         fprintf(stderr, "Lệnh không rõ: %s (unknown command; see cchc --help).\n", cmd);
         return 2;

@@ -115,7 +115,8 @@ static void deliver_email(const cchc_smtp_t *smtp, cchc_delivery_item_t *items, 
         cchc_smtp_result_t r = cchc_smtp_send(session, it->alert, it->address, wall_ms());
         if (r == CCHC_SMTP_UNREACHABLE)
             down = "SMTP server unreachable";
-        item_result(it, CCHC_CH_EMAIL, r == CCHC_SMTP_SENT, r == CCHC_SMTP_UNREACHABLE ? down : "SMTP refused");
+        item_result(it, CCHC_CH_EMAIL, r == CCHC_SMTP_SENT,
+                    r == CCHC_SMTP_UNREACHABLE ? down : "SMTP refused");
     }
     cchc_smtp_session_destroy(&session);
 }
@@ -138,8 +139,9 @@ static void deliver_http(cchc_channel_t ch, const cchc_http_target_t *target, cc
         }
         char *body = zalo ? cchc_zalo_json(it->alert, it->zalo_user) : cchc_alert_json(it->alert);
         char error[CCHC_CHANNEL_ERROR_MAX] = "";
-        cchc_http_result_t r = cchc_http_post(session, target, zalo ? "access_token: " : "Authorization: Bearer ",
-                                              zalo, it->alert->key, body, error, sizeof(error));
+        cchc_http_result_t r =
+            cchc_http_post(session, target, zalo ? "access_token: " : "Authorization: Bearer ", zalo,
+                           it->alert->key, body, error, sizeof(error));
         free(body);
         if (r != CCHC_HTTP_SENT)
             cchc_log(CCHC_WARN, "channel_failed", "channel=%s token=%s person=%s error=%s",
@@ -171,8 +173,8 @@ void cchc_channels_deliver(const cchc_channels_t *self, cchc_delivery_item_t *it
         const cchc_alert_t *a = it->alert;
         cchc_log(CCHC_INFO, "alert",
                  "id=%lld token=%s kind=%s level=%d ward=%s task=%s person=%s person_name=%s text=%s",
-                 (long long)a->id, a->key, cchc_alert_kind_name(a->kind), a->level, a->ward, a->task, a->person,
-                 a->person_name, a->text);
+                 (long long)a->id, a->key, cchc_alert_kind_name(a->kind), a->level, a->ward, a->task,
+                 a->person, a->person_name, a->text);
         item_result(it, CCHC_CH_CONSOLE, true, NULL);
     }
 }

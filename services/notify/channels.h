@@ -56,12 +56,12 @@ bool cchc_channels_enabled(const cchc_channels_t *self, cchc_channel_t ch);
 
 //  One alert of a round.
 typedef struct {
-    const cchc_alert_t *alert; //  borrowed
-    const char *address;       //  the recipient's e-mail address (email), borrowed
-    const char *zalo_user;     //  the recipient's Zalo user id (zalo), borrowed
-    unsigned plan;             //  CCHC_CH_BIT of the channels to try
-    unsigned tried;            //  out: the channels tried (a failed one too)
-    unsigned ok;               //  out: the channels that took it
+    const cchc_alert_t *alert;                         //  borrowed
+    const char *address;                               //  the recipient's e-mail address (email), borrowed
+    const char *zalo_user;                             //  the recipient's Zalo user id (zalo), borrowed
+    unsigned plan;                                     //  CCHC_CH_BIT of the channels to try
+    unsigned tried;                                    //  out: the channels tried (a failed one too)
+    unsigned ok;                                       //  out: the channels that took it
     char error[CCHC_CH_COUNT][CCHC_CHANNEL_ERROR_MAX]; //  out: why a tried channel failed
 } cchc_delivery_item_t;
 

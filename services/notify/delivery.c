@@ -151,8 +151,8 @@ static bool has_fallback(const cchc_route_t *route, const cchc_delivery_state_t 
 }
 
 cchc_outcome_t cchc_delivery_record(const cchc_route_t *route, const cchc_retry_policy_t *policy,
-                                    cchc_delivery_state_t *state, unsigned reachable, unsigned tried, unsigned ok,
-                                    int64_t now_ms, uint64_t *rng, int64_t *next_attempt_ms)
+                                    cchc_delivery_state_t *state, unsigned reachable, unsigned tried,
+                                    unsigned ok, int64_t now_ms, uint64_t *rng, int64_t *next_attempt_ms)
 {
     bool dead = false;
     for (int c = 0; c < CCHC_CH_COUNT; c++) {

@@ -103,7 +103,7 @@ typedef enum { CCHC_OUTCOME_PENDING = 0, CCHC_OUTCOME_SENT, CCHC_OUTCOME_DEAD } 
 //  fallback, make the alert dead. Returns the alert's outcome; for pending,
 //  *next_attempt_ms is the earliest next attempt of its channels.
 cchc_outcome_t cchc_delivery_record(const cchc_route_t *route, const cchc_retry_policy_t *policy,
-                                    cchc_delivery_state_t *state, unsigned reachable, unsigned tried, unsigned ok,
-                                    int64_t now_ms, uint64_t *rng, int64_t *next_attempt_ms);
+                                    cchc_delivery_state_t *state, unsigned reachable, unsigned tried,
+                                    unsigned ok, int64_t now_ms, uint64_t *rng, int64_t *next_attempt_ms);
 
 #endif

@@ -125,7 +125,7 @@ typedef struct {
     atomic_bool cancel;              //  stopping: the worker gives up on what it has not sent
     bool deliver_again;              //  a commit came while delivering
     cchc_retry_policy_t retry_policy;
-    uint64_t rng;             //  jitter
+    uint64_t rng;              //  jitter
     cchc_strmap_t *zalo_users; //  owned, with owned values: "WARD/OFFICIAL" or "OFFICIAL" -> Zalo user id
     bool stopping;
     size_t max_msg_bytes;
@@ -238,11 +238,11 @@ static int batch_write(sqlite3 *db, void *arg)
 typedef struct {
     uv_work_t work;
     notify_t *self;
-    alert_list_t alerts;           //  owned
-    char **addresses;              //  owned: e-mail address of each alert's recipient (NULL: none)
-    cchc_delivery_item_t *items;   //  owned: one per alert (plans in, results out)
-    cchc_delivery_state_t *states; //  owned: each alert's state per channel
-    unsigned *reachable;           //  owned: channels that can reach each recipient
+    alert_list_t alerts;             //  owned
+    char **addresses;                //  owned: e-mail address of each alert's recipient (NULL: none)
+    cchc_delivery_item_t *items;     //  owned: one per alert (plans in, results out)
+    cchc_delivery_state_t *states;   //  owned: each alert's state per channel
+    unsigned *reachable;             //  owned: channels that can reach each recipient
     cchc_delivery_record_t *records; //  owned: what the writer records
     size_t nsent, nfailed, ndead;
     int64_t now_ms;
@@ -328,17 +328,17 @@ static void delivery_worked(uv_work_t *req, int status)
         for (int c = 0; c < CCHC_CH_COUNT; c++)
             r->errors[c] = it->error[c];
         r->state = job->states[i];
-        r->outcome = cchc_delivery_record(&self->channels.route, &self->retry_policy, &r->state,
-                                          job->reachable[i], it->tried, it->ok, job->now_ms, &self->rng,
-                                          &r->next_attempt_ms);
+        r->outcome =
+            cchc_delivery_record(&self->channels.route, &self->retry_policy, &r->state, job->reachable[i],
+                                 it->tried, it->ok, job->now_ms, &self->rng, &r->next_attempt_ms);
         if (r->outcome == CCHC_OUTCOME_SENT) {
             job->nsent++;
         } else if (it->tried & ~it->ok) {
             job->nfailed++;
             if (r->outcome == CCHC_OUTCOME_DEAD) {
                 job->ndead++;
-                cchc_log(CCHC_ERROR, "dead_letter", "id=%lld token=%s person=%s",
-                         (long long)r->alert_id, job->alerts.items[i]->key, job->alerts.items[i]->person);
+                cchc_log(CCHC_ERROR, "dead_letter", "id=%lld token=%s person=%s", (long long)r->alert_id,
+                         job->alerts.items[i]->key, job->alerts.items[i]->person);
             }
         }
     }
@@ -427,7 +427,8 @@ static void deliver_pending(notify_t *self)
     for (size_t i = 0; i < n; i++) {
         cchc_alert_t *a = job->alerts.items[i];
         cchc_delivery_item_t *it = &job->items[i];
-        unsigned reach = CCHC_CH_BIT(CCHC_CH_CONSOLE) | CCHC_CH_BIT(CCHC_CH_FILE) | CCHC_CH_BIT(CCHC_CH_WEBHOOK);
+        unsigned reach =
+            CCHC_CH_BIT(CCHC_CH_CONSOLE) | CCHC_CH_BIT(CCHC_CH_FILE) | CCHC_CH_BIT(CCHC_CH_WEBHOOK);
         if (cchc_channels_enabled(ch, CCHC_CH_EMAIL) && (job->addresses[i] = recipient_address(self, a)))
             reach |= CCHC_CH_BIT(CCHC_CH_EMAIL);
         else if (cchc_channels_enabled(ch, CCHC_CH_EMAIL))
@@ -551,8 +552,8 @@ typedef struct {
     notify_t *self;
     zmq_msg_t identity; //  owned copy of the requester's identity
     uint64_t request_id;
-    char *ward;     //  owned
-    uint64_t *ids;  //  owned; NULL: all
+    char *ward;    //  owned
+    uint64_t *ids; //  owned; NULL: all
     size_t nids;
     size_t replayed;
 } replay_t;
@@ -818,7 +819,8 @@ static int http_target_load(cchc_config_t *cfg, const char *url_key, const char 
     if (cchc_http_target_check(target) != 0)
         return bad_setting(url_key, target->url);
     const char *token_file = cchc_config_get(cfg, token_key);
-    if (token_file && *token_file && password_read(token_key, token_file, target->token, sizeof(target->token)) != 0)
+    if (token_file && *token_file &&
+        password_read(token_key, token_file, target->token, sizeof(target->token)) != 0)
         return -1;
     if (token_required && !target->token[0])
         return bad_setting(token_key, token_file);
@@ -909,7 +911,8 @@ static int retry_load(notify_t *self)
                                                .fallback_after = (int)fallback};
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    self->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ULL;
+    self->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
+                0x9e3779b97f4a7c15ULL;
     return 0;
 }
 

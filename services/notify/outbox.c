@@ -70,7 +70,8 @@ const char *const cchc_outbox_migrations[] = {
     "CREATE INDEX outbox_dead ON outbox (ward, id) WHERE status = 'dead';"
     "CREATE TABLE delivery (alert_id INTEGER NOT NULL, channel TEXT NOT NULL,"
     " status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),"
-    " attempts INTEGER NOT NULL DEFAULT 0, last_attempt_ms INTEGER, next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0, last_attempt_ms INTEGER, next_attempt_ms INTEGER NOT NULL DEFAULT "
+    "0,"
     " last_error TEXT, sent_ms INTEGER, PRIMARY KEY (alert_id, channel)) WITHOUT ROWID;",
 };
 const int cchc_outbox_migration_count = sizeof(cchc_outbox_migrations) / sizeof(cchc_outbox_migrations[0]);
@@ -524,7 +525,8 @@ int cchc_outbox_replay(sqlite3 *db, const char *ward, const uint64_t *ids, size_
     //  the channels that took the alert stay sent; the others start afresh
     static const char *const sql[2] = {
         "UPDATE delivery SET status = 'pending', attempts = 0, next_attempt_ms = 0 WHERE status != 'sent'"
-        " AND alert_id IN (SELECT id FROM outbox WHERE ward = ?1 AND status = 'dead' AND (?2 IS NULL OR id = ?2))",
+        " AND alert_id IN (SELECT id FROM outbox WHERE ward = ?1 AND status = 'dead' AND (?2 IS NULL OR id = "
+        "?2))",
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = 0, dead_ms = NULL"
         " WHERE ward = ?1 AND status = 'dead' AND (?2 IS NULL OR id = ?2)",
     };

@@ -85,8 +85,8 @@ int cchc_delivery_load(sqlite3 *db, int64_t alert_id, cchc_delivery_state_t *sta
 //  One alert's round, to record.
 typedef struct {
     int64_t alert_id;
-    cchc_delivery_state_t state; //  after cchc_delivery_record
-    unsigned tried, ok;          //  masks of channels
+    cchc_delivery_state_t state;       //  after cchc_delivery_record
+    unsigned tried, ok;                //  masks of channels
     const char *errors[CCHC_CH_COUNT]; //  borrowed: why each failed tried channel failed
     cchc_outcome_t outcome;
     int64_t next_attempt_ms; //  pending: when next

@@ -174,8 +174,8 @@ static void append_header(struct curl_slist **list, const char *line)
 }
 
 cchc_http_result_t cchc_http_post(cchc_http_session_t *self, const cchc_http_target_t *target,
-                                  const char *auth_header, bool zalo, const char *request_id, const char *body,
-                                  char *error, size_t error_size)
+                                  const char *auth_header, bool zalo, const char *request_id,
+                                  const char *body, char *error, size_t error_size)
 {
     struct curl_slist *headers = NULL;
     char line[1200];

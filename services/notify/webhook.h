@@ -63,7 +63,7 @@ typedef enum {
 //  zalo: also check the reply's "error" field. Blocking; on failure a
 //  short description is written to error (never the token).
 cchc_http_result_t cchc_http_post(cchc_http_session_t *self, const cchc_http_target_t *target,
-                                  const char *auth_header, bool zalo, const char *request_id, const char *body,
-                                  char *error, size_t error_size);
+                                  const char *auth_header, bool zalo, const char *request_id,
+                                  const char *body, char *error, size_t error_size);
 
 #endif

@@ -122,7 +122,8 @@ static void test_unreachable_channels(void **state)
     memset(&st, 0, sizeof(st));
     assert_int_equal(cchc_route_parse(&r, "webhook"), 0);
     for (int i = 1; i <= POLICY.max_attempts; i++) {
-        cchc_outcome_t o = cchc_delivery_record(&r, &POLICY, &st, BIT(WEBHOOK), BIT(WEBHOOK), 0, i, &rng, &next);
+        cchc_outcome_t o =
+            cchc_delivery_record(&r, &POLICY, &st, BIT(WEBHOOK), BIT(WEBHOOK), 0, i, &rng, &next);
         assert_int_equal(o, i < POLICY.max_attempts ? CCHC_OUTCOME_PENDING : CCHC_OUTCOME_DEAD);
     }
     //  nothing tried (a stop): unchanged, still pending
@@ -153,8 +154,9 @@ static void test_bodies(void **state)
                            "\\\"T3\\\"\\u000achưa xong\"}}");
     free(z);
     char *j = cchc_alert_json(&a);
-    assert_memory_equal(j, "{\"id\":12,\"token\":\"LTN/T3/H_KT/1/0\",\"kind\":\"overdue\",\"kind_vi\":\"Quá hạn\"",
-                        strlen("{\"id\":12,\"token\":\"LTN/T3/H_KT/1/0\",\"kind\":\"overdue\",\"kind_vi\":\"Quá hạn\""));
+    assert_memory_equal(
+        j, "{\"id\":12,\"token\":\"LTN/T3/H_KT/1/0\",\"kind\":\"overdue\",\"kind_vi\":\"Quá hạn\"",
+        strlen("{\"id\":12,\"token\":\"LTN/T3/H_KT/1/0\",\"kind\":\"overdue\",\"kind_vi\":\"Quá hạn\""));
     assert_non_null(strstr(j, ",\"due\":\"31/01/2026\",\"days_overdue\":5,"));
     free(j);
     cchc_http_target_t t = {.url = "https://openapi.zalo.me/v3.0/oa/message/cs", .timeout_ms = 1000};
@@ -168,8 +170,10 @@ static void test_bodies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_backoff_grows_to_the_cap), cmocka_unit_test(test_route_groups),
-        cmocka_unit_test(test_fallback_then_dead),       cmocka_unit_test(test_unreachable_channels),
+        cmocka_unit_test(test_backoff_grows_to_the_cap),
+        cmocka_unit_test(test_route_groups),
+        cmocka_unit_test(test_fallback_then_dead),
+        cmocka_unit_test(test_unreachable_channels),
         cmocka_unit_test(test_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
