@@ -45,6 +45,9 @@ static void usage(FILE *f)
             "  alerts [--limit N]         cảnh báo, mới nhất trước (alerts, newest first)\n"
             "  changes [--ward MÃ] [--from SỐ]\n"
             "                             thay đổi điểm, hạng, xếp loại (scoring's output log)\n"
+            "  dead-letters [--json] | dead-letters replay MÃ_SỐ... | --all\n"
+            "                             cảnh báo gửi thất bại, gửi lại với cùng mã thông báo\n"
+            "                             (dead letters, replay with the same dedupe token)\n"
             "  clock status | clock advance --to \"dd/mm/yyyy[ HH:MM]\"\n"
             "                             đồng hồ của nhật ký (the log's clock)\n"
             "  simulate DIR [--seed N] [--quiet]\n"
@@ -114,14 +117,15 @@ int main(int argc, char **argv)
         if (!strcmp(sub_argv[k], "--json"))
             cli.json = true;
 
-    int (*run)(cli_t *, int, char **) = !strcmp(cmd, "import")     ? cmd_import
-                                        : !strcmp(cmd, "simulate") ? cmd_simulate
-                                        : !strcmp(cmd, "ranking")  ? cmd_ranking
-                                        : !strcmp(cmd, "explain")  ? cmd_explain
-                                        : !strcmp(cmd, "alerts")   ? cmd_alerts
-                                        : !strcmp(cmd, "clock")    ? cmd_clock
-                                        : !strcmp(cmd, "changes")  ? cmd_changes
-                                                                   : NULL;
+    int (*run)(cli_t *, int, char **) = !strcmp(cmd, "import")         ? cmd_import
+                                        : !strcmp(cmd, "simulate")     ? cmd_simulate
+                                        : !strcmp(cmd, "ranking")      ? cmd_ranking
+                                        : !strcmp(cmd, "explain")      ? cmd_explain
+                                        : !strcmp(cmd, "alerts")       ? cmd_alerts
+                                        : !strcmp(cmd, "clock")        ? cmd_clock
+                                        : !strcmp(cmd, "changes")      ? cmd_changes
+                                        : !strcmp(cmd, "dead-letters") ? cmd_dead_letters
+                                                                       : NULL;
     if (!run && !cmd_is_update(cmd)) {
         fprintf(stderr, "Lệnh không rõ: %s (unknown command; see cchc --help).\n", cmd);
         return 2;

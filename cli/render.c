@@ -265,6 +265,8 @@ const char *cchc_alert_status_vi(const char *status)
         return "đã gửi";
     if (!strcmp(status, "pending"))
         return "chờ gửi";
+    if (!strcmp(status, "dead"))
+        return "gửi thất bại";
     return status;
 }
 

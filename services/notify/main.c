@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alerts.h"
 #include "channels.h"
@@ -61,7 +62,8 @@ static const cchc_option_t notify_options[] = {
     {"credit", "1000", "events per fetch"},
     {"poll_ms", "1000", "fetch interval when no hint arrives"},
     {"max_msg_bytes", "1048576", "largest query accepted"},
-    {"channels", "console,file", "delivery channels: console, file, email (empty: none)"},
+    {"channels", "console,file",
+     "delivery channels: console, file, email, webhook, zalo; a>b: b when a keeps failing (empty: none)"},
     {"file_path", "", "file channel path (default <data_dir>/alerts.log)"},
     {"smtp_url", "", "email channel: smtp://host:port (STARTTLS as smtp_tls says) or smtps://host:port"},
     {"smtp_from", "", "email channel: sender address (From and envelope sender)"},
@@ -74,7 +76,17 @@ static const cchc_option_t notify_options[] = {
     {"escalate_after_days", "7", "days overdue before the vice-chairman and the coordinating unit hear"},
     {"chairman_after_days", "15", "days overdue before the Chairman hears"},
     {"coordinating_unit", "VHXH", "unit code of Phòng Văn hóa - Xã hội"},
-    {"retry_ms", "10000", "retry interval for failed deliveries"},
+    {"webhook_url", "", "webhook channel: http(s) URL the alerts are POSTed to as JSON"},
+    {"webhook_token_file", "", "webhook channel: file holding a bearer token (never logged; empty: none)"},
+    {"zalo_url", "https://openapi.zalo.me/v3.0/oa/message/cs", "zalo channel: the OA message endpoint"},
+    {"zalo_token_file", "", "zalo channel: file holding the OA access token (never logged)"},
+    {"zalo_users_file", "", "zalo channel: file of WARD/OFFICIAL = Zalo user id lines"},
+    {"http_timeout_ms", "10000", "webhook and zalo channels: timeout per request, connecting included"},
+    {"retry_ms", "10000", "delay after a channel's first failed attempt (then backoff)"},
+    {"retry_max_ms", "3600000", "longest delay between attempts"},
+    {"retry_factor", "2", "backoff growth per failed attempt (1 to 10)"},
+    {"max_attempts", "10", "failed attempts on a channel with no fallback left before the dead-letter list"},
+    {"fallback_after", "3", "failed attempts in a row before the next channel of a group a>b is tried"},
     {"log_level", "info", "debug, info, warn or error"},
     {"log_format", "auto", "json, text or auto"},
     {NULL, NULL, NULL},
@@ -112,10 +124,12 @@ typedef struct {
     bool close_pending;              //  stopping: close the follower once the worker is back
     atomic_bool cancel;              //  stopping: the worker gives up on what it has not sent
     bool deliver_again;              //  a commit came while delivering
-    bool delivery_failed;            //  a channel failed: only the retry timer tries again
+    cchc_retry_policy_t retry_policy;
+    uint64_t rng;              //  jitter
+    cchc_strmap_t *zalo_users; //  owned, with owned values: "WARD/OFFICIAL" or "OFFICIAL" -> Zalo user id
     bool stopping;
     size_t max_msg_bytes;
-    uint64_t decided, delivered, failed; //  alerts decided, delivered, delivery attempts failed
+    uint64_t decided, delivered, failed, dead; //  alerts decided, delivered, failed rounds, dead-lettered
 } notify_t;
 
 static void list_push(alert_list_t *list, cchc_alert_t *alert)
@@ -224,13 +238,14 @@ static int batch_write(sqlite3 *db, void *arg)
 typedef struct {
     uv_work_t work;
     notify_t *self;
-    alert_list_t alerts;  //  owned
-    char **addresses;     //  owned: e-mail address of each alert's recipient (NULL: none)
-    bool *ok;             //  per alert: reached every channel (set by the worker)
-    cchc_alert_t **sent;  //  borrowed from alerts: to mark sent
-    cchc_alert_t **retry; //  borrowed from alerts: a failed attempt each
-    size_t nsent, nretry;
-    int64_t sent_ms;
+    alert_list_t alerts;             //  owned
+    char **addresses;                //  owned: e-mail address of each alert's recipient (NULL: none)
+    cchc_delivery_item_t *items;     //  owned: one per alert (plans in, results out)
+    cchc_delivery_state_t *states;   //  owned: each alert's state per channel
+    unsigned *reachable;             //  owned: channels that can reach each recipient
+    cchc_delivery_record_t *records; //  owned: what the writer records
+    size_t nsent, nfailed, ndead;
+    int64_t now_ms;
 } delivery_t;
 
 static void delivery_free(delivery_t *job)
@@ -238,9 +253,10 @@ static void delivery_free(delivery_t *job)
     for (size_t i = 0; job->addresses && i < job->alerts.n; i++)
         free(job->addresses[i]);
     free(job->addresses);
-    free(job->ok);
-    free(job->sent);
-    free(job->retry);
+    free(job->items);
+    free(job->states);
+    free(job->reachable);
+    free(job->records);
     list_free(&job->alerts);
     free(job);
 }
@@ -248,12 +264,12 @@ static void delivery_free(delivery_t *job)
 static int delivery_write(sqlite3 *db, void *arg)
 {
     delivery_t *job = arg;
-    if (cchc_outbox_mark_sent(db, job->sent, job->nsent, job->sent_ms) != 0)
-        return -1;
-    return cchc_outbox_mark_failed(db, job->retry, job->nretry);
+    return cchc_delivery_store(db, job->records, job->alerts.n);
 }
 
 static void deliver_pending(notify_t *self);
+static void schedule_retry(notify_t *self);
+static void on_retry_timer(uv_timer_t *timer);
 
 static void delivery_done(int status, void *arg)
 {
@@ -262,12 +278,13 @@ static void delivery_done(int status, void *arg)
     if (status != 0)
         cchc_log(CCHC_WARN, "delivery_record_failed", "alerts=%zu sent=%zu", job->alerts.n, job->nsent);
     bool full = job->alerts.n == DELIVERY_ROUND;
-    bool sent = job->nretry == 0 && status == 0;
     delivery_free(job);
     self->delivering = false;
-    //  more may be waiting: a full round, or a commit that came meanwhile
-    if (sent && (full || self->deliver_again))
+    //  more may be waiting: a full round, or a commit or replay that came meanwhile
+    if (status == 0 && (full || self->deliver_again))
         deliver_pending(self);
+    else
+        schedule_retry(self);
 }
 
 static int64_t wall_ms(void)
@@ -278,43 +295,59 @@ static int64_t wall_ms(void)
 }
 
 //  Worker thread: the channels block here, not on the loop. The job's
-//  alerts and addresses are its own; self->channels is read-only once
-//  started.
+//  items are its own; self->channels is read-only once started.
 static void delivery_work(uv_work_t *req)
 {
     delivery_t *job = req->data;
-    notify_t *self = job->self;
-    cchc_channels_deliver(&self->channels, job->alerts.items, job->alerts.n,
-                          (const char *const *)job->addresses, job->ok, &self->cancel);
-    job->sent_ms = wall_ms();
+    cchc_channels_deliver(&job->self->channels, job->items, job->alerts.n, &job->self->cancel);
 }
 
 static void close_follower(notify_t *self);
 
-//  Loop thread, after the worker: record the outcome (a writer job), and
-//  finish a stop that waited for it.
+//  Loop thread, after the worker: fold each alert's result into its state
+//  (backoff, fallback, dead letter), record it (a writer job), and finish a
+//  stop that waited for it.
 static void delivery_worked(uv_work_t *req, int status)
 {
     delivery_t *job = req->data;
     notify_t *self = job->self;
     self->working = false;
     size_t n = job->alerts.n;
-    job->sent = calloc(n, sizeof(*job->sent));
-    job->retry = calloc(n, sizeof(*job->retry));
-    if (!job->sent || !job->retry)
+    job->records = calloc(n, sizeof(*job->records));
+    if (!job->records)
         abort();
     for (size_t i = 0; i < n; i++) {
-        if (status == 0 && job->ok[i])
-            job->sent[job->nsent++] = job->alerts.items[i];
-        else
-            job->retry[job->nretry++] = job->alerts.items[i];
+        cchc_delivery_item_t *it = &job->items[i];
+        cchc_delivery_record_t *r = &job->records[i];
+        if (status != 0)
+            it->tried = it->ok = 0; //  the work never ran
+        r->alert_id = job->alerts.items[i]->id;
+        r->tried = it->tried;
+        r->ok = it->ok;
+        r->now_ms = job->now_ms;
+        for (int c = 0; c < CCHC_CH_COUNT; c++)
+            r->errors[c] = it->error[c];
+        r->state = job->states[i];
+        r->outcome =
+            cchc_delivery_record(&self->channels.route, &self->retry_policy, &r->state, job->reachable[i],
+                                 it->tried, it->ok, job->now_ms, &self->rng, &r->next_attempt_ms);
+        if (r->outcome == CCHC_OUTCOME_SENT) {
+            job->nsent++;
+        } else if (it->tried & ~it->ok) {
+            job->nfailed++;
+            if (r->outcome == CCHC_OUTCOME_DEAD) {
+                job->ndead++;
+                cchc_log(CCHC_ERROR, "dead_letter", "id=%lld token=%s person=%s", (long long)r->alert_id,
+                         job->alerts.items[i]->key, job->alerts.items[i]->person);
+            }
+        }
     }
     self->delivered += job->nsent;
-    self->failed += job->nretry;
-    self->delivery_failed = job->nretry > 0; //  they stay pending; the retry timer tries again
-    if (job->nretry > 0)
-        cchc_log(CCHC_WARN, "delivery_failed", "alerts=%zu delivered=%zu retry_ms=%llu", job->nretry,
-                 job->nsent, (unsigned long long)uv_timer_get_repeat(&self->retry));
+    self->failed += job->nfailed;
+    self->dead += job->ndead;
+    if (job->nfailed > 0)
+        cchc_log(CCHC_WARN, "delivery_failed", "alerts=%zu delivered=%zu dead=%zu", job->nfailed, job->nsent,
+                 job->ndead);
     if (!self->follower ||
         cchc_writer_submit(cchc_follower_writer(self->follower), delivery_write, delivery_done, job) != 0) {
         //  the writer is stopping: the rows stay pending for the next start
@@ -327,11 +360,16 @@ static void delivery_worked(uv_work_t *req, int status)
     }
 }
 
+static cchc_official_t *recipient(notify_t *self, const cchc_alert_t *alert)
+{
+    cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), alert->ward);
+    return ward ? cchc_ward_official(ward, alert->person) : NULL;
+}
+
 //  The e-mail address of the alert's recipient as registered now, or NULL.
 static char *recipient_address(notify_t *self, const cchc_alert_t *alert)
 {
-    cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), alert->ward);
-    cchc_official_t *o = ward ? cchc_ward_official(ward, alert->person) : NULL;
+    cchc_official_t *o = recipient(self, alert);
     const char *email = o && o->def ? o->def->email : NULL;
     if (!email || !*email)
         return NULL;
@@ -341,9 +379,21 @@ static char *recipient_address(notify_t *self, const cchc_alert_t *alert)
     return copy;
 }
 
-//  Read pending alerts and deliver them on a worker; the outcome is recorded
-//  when it is back. One round at a time: a row read again before its "sent"
-//  record committed would go out twice.
+//  The recipient's Zalo user id from zalo_users_file: "WARD/OFFICIAL" first,
+//  then "OFFICIAL". Borrowed from the map, or NULL.
+static const char *recipient_zalo(notify_t *self, const cchc_alert_t *alert)
+{
+    if (!self->zalo_users)
+        return NULL;
+    char key[256];
+    snprintf(key, sizeof(key), "%s/%s", alert->ward, alert->person);
+    const char *id = cchc_strmap_get(self->zalo_users, key);
+    return id ? id : cchc_strmap_get(self->zalo_users, alert->person);
+}
+
+//  Read the alerts due now and deliver them on a worker; the outcome is
+//  recorded when it is back. One round at a time: a row read again before
+//  its record committed would go out twice.
 static void deliver_pending(notify_t *self)
 {
     if (self->stopping || !self->follower)
@@ -357,29 +407,72 @@ static void deliver_pending(notify_t *self)
     if (!job)
         abort();
     job->self = self;
-    if (cchc_outbox_pending(cchc_follower_reader(self->follower), DELIVERY_ROUND, &job->alerts.items,
-                            &job->alerts.n) != 0 ||
+    job->now_ms = wall_ms();
+    sqlite3 *db = cchc_follower_reader(self->follower);
+    if (cchc_outbox_due(db, job->now_ms, DELIVERY_ROUND, &job->alerts.items, &job->alerts.n) != 0 ||
         job->alerts.n == 0) {
         delivery_free(job);
+        schedule_retry(self);
         return;
     }
     size_t n = job->alerts.n;
     job->alerts.cap = n;
-    job->ok = calloc(n, sizeof(*job->ok));
+    job->items = calloc(n, sizeof(*job->items));
+    job->states = calloc(n, sizeof(*job->states));
+    job->reachable = calloc(n, sizeof(*job->reachable));
     job->addresses = calloc(n, sizeof(*job->addresses));
-    if (!job->ok || !job->addresses)
+    if (!job->items || !job->states || !job->reachable || !job->addresses)
         abort();
-    for (size_t i = 0; self->channels.email && i < n; i++)
-        job->addresses[i] = recipient_address(self, job->alerts.items[i]);
+    const cchc_channels_t *ch = &self->channels;
+    for (size_t i = 0; i < n; i++) {
+        cchc_alert_t *a = job->alerts.items[i];
+        cchc_delivery_item_t *it = &job->items[i];
+        unsigned reach =
+            CCHC_CH_BIT(CCHC_CH_CONSOLE) | CCHC_CH_BIT(CCHC_CH_FILE) | CCHC_CH_BIT(CCHC_CH_WEBHOOK);
+        if (cchc_channels_enabled(ch, CCHC_CH_EMAIL) && (job->addresses[i] = recipient_address(self, a)))
+            reach |= CCHC_CH_BIT(CCHC_CH_EMAIL);
+        else if (cchc_channels_enabled(ch, CCHC_CH_EMAIL))
+            cchc_log(CCHC_WARN, "email_no_address", "token=%s person=%s", a->key, a->person);
+        if (cchc_channels_enabled(ch, CCHC_CH_ZALO) && (it->zalo_user = recipient_zalo(self, a)))
+            reach |= CCHC_CH_BIT(CCHC_CH_ZALO);
+        else if (cchc_channels_enabled(ch, CCHC_CH_ZALO))
+            cchc_log(CCHC_WARN, "zalo_no_user", "token=%s person=%s", a->key, a->person);
+        if (cchc_delivery_load(db, a->id, &job->states[i]) != 0) {
+            delivery_free(job);
+            schedule_retry(self);
+            return;
+        }
+        job->reachable[i] = reach;
+        it->alert = a;
+        it->address = job->addresses[i];
+        it->plan = cchc_delivery_plan(&ch->route, &job->states[i], reach, job->now_ms);
+    }
     job->work.data = job;
     if (uv_queue_work(self->service.loop, &job->work, delivery_work, delivery_worked) != 0) {
         cchc_log(CCHC_ERROR, "delivery_failed", "alerts=%zu error=%s", n, "cannot queue the work");
         delivery_free(job);
-        self->delivery_failed = true;
+        schedule_retry(self);
         return;
     }
     self->delivering = true;
     self->working = true;
+}
+
+//  Arm the retry timer for the earliest next attempt of the pending alerts
+//  (at least 10 ms from now, so that a row due now cannot spin the loop).
+static void schedule_retry(notify_t *self)
+{
+    if (self->stopping || !self->follower || !self->retry_open || self->delivering)
+        return;
+    int64_t next = 0;
+    int found = cchc_outbox_next_due(cchc_follower_reader(self->follower), &next);
+    uv_timer_stop(&self->retry);
+    if (found < 0)
+        next = wall_ms() + self->retry_policy.initial_ms; //  a read failed: look again later
+    else if (found == 0)
+        return;
+    int64_t wait = next - wall_ms();
+    uv_timer_start(&self->retry, on_retry_timer, (uint64_t)(wait < 10 ? 10 : wait), 0);
 }
 
 static void on_committed(void *arg)
@@ -387,21 +480,18 @@ static void on_committed(void *arg)
     notify_t *self = arg;
     self->committed_seq = cchc_model_last_seq(cchc_follower_model(self->follower));
     list_free(&self->batch); //  in the outbox now; delivery reads them back with their ids
-    if (!self->delivery_failed)
-        deliver_pending(self);
+    deliver_pending(self);
 }
 
-static void on_retry(uv_timer_t *timer)
+static void on_retry_timer(uv_timer_t *timer)
 {
-    notify_t *self = timer->data;
-    if (self->delivery_failed)
-        deliver_pending(self);
+    deliver_pending(timer->data);
 }
 
 // ---------------------------------------------------------------------------
 //  Queries
 
-static void reply_error(notify_t *self, zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err)
+static void reply_error(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err)
 {
     cchc_log(CCHC_DEBUG, "query_rejected", "code=%s detail=%s", cchc_err_name(err->code), err->en);
     cchc_reply_error(&self->router, identity, request_id, err);
@@ -445,6 +535,117 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
     cchc_outbox_list_free(alerts, n);
 }
 
+static void reply_list(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, Cchc__AlertList *list)
+{
+    list->has_last_seq = true;
+    list->last_seq = self->committed_seq;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_ALERT_LIST;
+    env.alert_list = list;
+    cchc_reply(&self->router, identity, &env);
+}
+
+//  A replay waiting for its writer job; the reply goes out when it is done.
+typedef struct {
+    notify_t *self;
+    zmq_msg_t identity; //  owned copy of the requester's identity
+    uint64_t request_id;
+    char *ward;    //  owned
+    uint64_t *ids; //  owned; NULL: all
+    size_t nids;
+    size_t replayed;
+} replay_t;
+
+static int replay_write(sqlite3 *db, void *arg)
+{
+    replay_t *r = arg;
+    return cchc_outbox_replay(db, r->ward, r->ids, r->nids, &r->replayed);
+}
+
+static void replay_done(int status, void *arg)
+{
+    replay_t *r = arg;
+    notify_t *self = r->self;
+    if (!self->stopping && self->router_open) {
+        if (status != 0) {
+            cchc_err_t err;
+            cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "replay failed");
+            reply_error(self, &r->identity, r->request_id, &err);
+        } else {
+            cchc_log(CCHC_INFO, "dead_letters_replayed", "ward=%s alerts=%zu", r->ward, r->replayed);
+            Cchc__AlertList list = CCHC__ALERT_LIST__INIT;
+            list.has_replayed = true;
+            list.replayed = (uint32_t)r->replayed;
+            reply_list(self, &r->identity, r->request_id, &list);
+        }
+    }
+    zmq_msg_close(&r->identity);
+    free(r->ward);
+    free(r->ids);
+    free(r);
+    if (status == 0 && !self->stopping)
+        deliver_pending(self); //  due at once, same token as ever
+}
+
+//  The ward's dead letters, or a replay of some (ids) or all of them.
+static void handle_dead_letters(notify_t *self, zmq_msg_t *identity, uint64_t request_id,
+                                const Cchc__AlertQuery *q)
+{
+    cchc_err_t err;
+    const Cchc__DeadLetterRequest *d = q->dead_letters;
+    if (!q->ward || !*q->ward) {
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "ward");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    if (!d->replay) {
+        Cchc__DeadLetter **letters = NULL;
+        size_t n = 0;
+        if (cchc_outbox_dead(cchc_follower_reader(self->follower), q->ward, &letters, &n) != 0) {
+            cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "outbox read failed");
+            reply_error(self, identity, request_id, &err);
+            return;
+        }
+        Cchc__AlertList list = CCHC__ALERT_LIST__INIT;
+        list.n_dead_letters = n;
+        list.dead_letters = letters;
+        list.has_total = true;
+        list.total = (uint32_t)n;
+        reply_list(self, identity, request_id, &list);
+        cchc_outbox_dead_free(letters, n);
+        return;
+    }
+    if (!(d->has_all && d->all) && d->n_ids == 0) {
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_MISSING_FIELD, -1, "ids");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    replay_t *r = calloc(1, sizeof(*r));
+    if (!r || !(r->ward = strdup(q->ward)))
+        abort();
+    r->self = self;
+    r->request_id = request_id;
+    if (!(d->has_all && d->all)) {
+        r->nids = d->n_ids;
+        r->ids = malloc(d->n_ids * sizeof(*r->ids));
+        if (!r->ids)
+            abort();
+        memcpy(r->ids, d->ids, d->n_ids * sizeof(*r->ids));
+    }
+    zmq_msg_init(&r->identity);
+    zmq_msg_copy(&r->identity, identity);
+    if (cchc_writer_submit(cchc_follower_writer(self->follower), replay_write, replay_done, r) != 0) {
+        zmq_msg_close(&r->identity);
+        free(r->ward);
+        free(r->ids);
+        free(r);
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "stopping");
+        reply_error(self, identity, request_id, &err);
+    }
+}
+
 static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg)
 {
     (void)watch;
@@ -460,7 +661,9 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
         return;
     }
     const Cchc__Envelope *env = cchc_decoded_env(dec);
-    if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY) {
+    if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY && env->alert_query->dead_letters) {
+        handle_dead_letters(self, &frames[0], request_id, env->alert_query);
+    } else if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY) {
         handle_alert_query(self, &frames[0], request_id, env->alert_query);
     } else {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_TYPE, -1, "not served by notify");
@@ -492,9 +695,9 @@ static void on_follower_closed(void *arg)
         cchc_zwatch_close(&self->router, on_router_closed, self);
     self->router_open = false;
     cchc_service_close(&self->service);
-    cchc_log(CCHC_INFO, "stopped", "decided=%llu delivered=%llu failed_attempts=%llu",
+    cchc_log(CCHC_INFO, "stopped", "decided=%llu delivered=%llu failed_attempts=%llu dead_letters=%llu",
              (unsigned long long)self->decided, (unsigned long long)self->delivered,
-             (unsigned long long)self->failed);
+             (unsigned long long)self->failed, (unsigned long long)self->dead);
 }
 
 static void close_follower(notify_t *self)
@@ -556,12 +759,11 @@ static int setting_copy(cchc_config_t *cfg, const char *key, char *buf, size_t s
 
 //  The password from its file (one line; a final newline is not part of
 //  it). Returns 0 or -1 (logged, without the content).
-static int password_read(const char *path, char *buf, size_t size)
+static int password_read(const char *key, const char *path, char *buf, size_t size)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        cchc_log(CCHC_ERROR, "bad_setting", "key=smtp_password_file value=%s error=%s", path,
-                 strerror(errno));
+        cchc_log(CCHC_ERROR, "bad_setting", "key=%s value=%s error=%s", key, path, strerror(errno));
         return -1;
     }
     size_t n = fread(buf, 1, size, f);
@@ -569,7 +771,7 @@ static int password_read(const char *path, char *buf, size_t size)
     fclose(f);
     if (too_long) {
         memset(buf, 0, size);
-        cchc_log(CCHC_ERROR, "bad_setting", "key=smtp_password_file value=%s error=%s", path, "too long");
+        cchc_log(CCHC_ERROR, "bad_setting", "key=%s value=%s error=%s", key, path, "too long");
         return -1;
     }
     buf[n] = '\0';
@@ -595,12 +797,133 @@ static int smtp_load(cchc_config_t *cfg, cchc_smtp_t *smtp)
     smtp->timeout_ms = (long)timeout;
     const char *password_file = cchc_config_get(cfg, "smtp_password_file");
     if (password_file && *password_file &&
-        password_read(password_file, smtp->password, sizeof(smtp->password)) != 0)
+        password_read("smtp_password_file", password_file, smtp->password, sizeof(smtp->password)) != 0)
         return -1;
     const char *what = NULL;
     if (cchc_smtp_check(smtp, &what) != 0)
         return bad_setting(what, strcmp(what, "smtp_timeout_ms") == 0 ? "" : cchc_config_get(cfg, what));
     return 0;
+}
+
+//  An HTTP channel's URL, token file and timeout. Returns 0 or -1 (logged).
+static int http_target_load(cchc_config_t *cfg, const char *url_key, const char *token_key,
+                            cchc_http_target_t *target, bool token_required)
+{
+    memset(target, 0, sizeof(*target));
+    if (setting_copy(cfg, url_key, target->url, sizeof(target->url)) != 0)
+        return -1;
+    int64_t timeout = 0;
+    if (cchc_config_get_int(cfg, "http_timeout_ms", &timeout) != 0 || timeout <= 0 || timeout > 600000)
+        return bad_setting("http_timeout_ms", cchc_config_get(cfg, "http_timeout_ms"));
+    target->timeout_ms = (long)timeout;
+    if (cchc_http_target_check(target) != 0)
+        return bad_setting(url_key, target->url);
+    const char *token_file = cchc_config_get(cfg, token_key);
+    if (token_file && *token_file &&
+        password_read(token_key, token_file, target->token, sizeof(target->token)) != 0)
+        return -1;
+    if (token_required && !target->token[0])
+        return bad_setting(token_key, token_file);
+    return 0;
+}
+
+//  zalo_users_file: "WARD/OFFICIAL = user id" or "OFFICIAL = user id" per
+//  line; '#' or ';' starts a comment. Returns 0 or -1 (logged).
+static int zalo_users_load(notify_t *self, const char *path)
+{
+    self->zalo_users = cchc_strmap_new();
+    if (!path || !*path)
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cchc_log(CCHC_ERROR, "bad_setting", "key=zalo_users_file value=%s error=%s", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        line[strcspn(line, "#;\r\n")] = '\0';
+        char *eq = strchr(line, '=');
+        char *key = line, *value = eq ? eq + 1 : NULL;
+        if (eq)
+            *eq = '\0';
+        key += strspn(key, " \t");
+        for (char *e = key + strlen(key); e > key && (e[-1] == ' ' || e[-1] == '\t');)
+            *--e = '\0';
+        if (!*key && !value)
+            continue; //  blank or comment
+        if (value) {
+            value += strspn(value, " \t");
+            for (char *e = value + strlen(value); e > value && (e[-1] == ' ' || e[-1] == '\t');)
+                *--e = '\0';
+        }
+        if (!*key || !value || !*value) {
+            cchc_log(CCHC_ERROR, "bad_setting", "key=zalo_users_file value=%s line=%d error=%s", path, lineno,
+                     "expected OFFICIAL = user id");
+            rc = -1;
+            break;
+        }
+        char *copy = strdup(value);
+        if (!copy)
+            abort();
+        free(cchc_strmap_put(self->zalo_users, key, copy));
+    }
+    fclose(f);
+    return rc;
+}
+
+static int http_load(notify_t *self)
+{
+    cchc_config_t *cfg = self->config;
+    if (cchc_channels_enabled(&self->channels, CCHC_CH_WEBHOOK) &&
+        http_target_load(cfg, "webhook_url", "webhook_token_file", &self->channels.webhook, false) != 0)
+        return -1;
+    if (cchc_channels_enabled(&self->channels, CCHC_CH_ZALO) &&
+        (http_target_load(cfg, "zalo_url", "zalo_token_file", &self->channels.zalo, true) != 0 ||
+         zalo_users_load(self, cchc_config_get(cfg, "zalo_users_file")) != 0))
+        return -1;
+    return 0;
+}
+
+//  The retry policy. Returns 0 or -1 (logged).
+static int retry_load(notify_t *self)
+{
+    cchc_config_t *cfg = self->config;
+    int64_t initial = 0, max = 0, attempts = 0, fallback = 0;
+    if (cchc_config_get_int(cfg, "retry_ms", &initial) != 0 || initial <= 0 || initial > INT32_MAX)
+        return bad_setting("retry_ms", cchc_config_get(cfg, "retry_ms"));
+    if (cchc_config_get_int(cfg, "retry_max_ms", &max) != 0 || max < initial || max > 7 * 86400000LL)
+        return bad_setting("retry_max_ms", cchc_config_get(cfg, "retry_max_ms"));
+    if (cchc_config_get_int(cfg, "max_attempts", &attempts) != 0 || attempts < 1 || attempts > 1000)
+        return bad_setting("max_attempts", cchc_config_get(cfg, "max_attempts"));
+    if (cchc_config_get_int(cfg, "fallback_after", &fallback) != 0 || fallback < 1 || fallback > 1000)
+        return bad_setting("fallback_after", cchc_config_get(cfg, "fallback_after"));
+    const char *factor_text = cchc_config_get(cfg, "retry_factor");
+    char *end = NULL;
+    double factor = factor_text ? strtod(factor_text, &end) : 0;
+    if (!factor_text || end == factor_text || *end || !(factor >= 1.0 && factor <= 10.0))
+        return bad_setting("retry_factor", factor_text);
+    self->retry_policy = (cchc_retry_policy_t){.initial_ms = initial,
+                                               .max_ms = max,
+                                               .factor = factor,
+                                               .max_attempts = (int)attempts,
+                                               .fallback_after = (int)fallback};
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    self->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^
+                0x9e3779b97f4a7c15ULL;
+    return 0;
+}
+
+static void zalo_users_free(notify_t *self)
+{
+    size_t cursor = 0;
+    const char *key;
+    void *value;
+    while (self->zalo_users && cchc_strmap_next(self->zalo_users, &cursor, &key, &value) == 1)
+        free(value);
+    cchc_strmap_destroy(&self->zalo_users);
 }
 
 //  Rules and channels from the config. Returns 0 or -1 (logged).
@@ -631,10 +954,12 @@ static int settings_load(notify_t *self)
     }
     if (cchc_channels_parse(&self->channels, cchc_config_get(cfg, "channels"), file_path) != 0)
         return bad_setting("channels", cchc_config_get(cfg, "channels"));
-    if (self->channels.email && smtp_load(cfg, &self->channels.smtp) != 0)
+    if (cchc_channels_enabled(&self->channels, CCHC_CH_EMAIL) && smtp_load(cfg, &self->channels.smtp) != 0)
+        return -1;
+    if (http_load(self) != 0 || retry_load(self) != 0)
         return -1;
 
-    const char *positive[] = {"credit", "poll_ms", "max_msg_bytes", "retry_ms"};
+    const char *positive[] = {"credit", "poll_ms", "max_msg_bytes"};
     for (size_t i = 0; i < sizeof(positive) / sizeof(positive[0]); i++) {
         int64_t v = 0;
         if (cchc_config_get_int(cfg, positive[i], &v) != 0 || v <= 0 || v > INT32_MAX)
@@ -717,8 +1042,6 @@ static int notify_start(notify_t *self)
     uv_timer_init(self->service.loop, &self->retry);
     self->retry.data = self;
     self->retry_open = true;
-    uint64_t retry_ms = (uint64_t)setting(self, "retry_ms");
-    uv_timer_start(&self->retry, on_retry, retry_ms, retry_ms);
     uv_unref((uv_handle_t *)&self->retry); //  the timer alone does not keep the service alive
 
     deliver_pending(self); //  what a crash left between decision and delivery
@@ -739,6 +1062,7 @@ int main(int argc, char **argv)
     if (!self->config)
         return rc;
     if (settings_load(self) != 0) {
+        zalo_users_free(self);
         cchc_config_destroy(&self->config);
         return 2;
     }
@@ -759,6 +1083,9 @@ int main(int argc, char **argv)
         notify_shutdown(self); //  close what was opened; the loop below finishes it
     rc = cchc_service_run(&self->service);
     memset(&self->channels.smtp.password, 0, sizeof(self->channels.smtp.password));
+    memset(&self->channels.webhook.token, 0, sizeof(self->channels.webhook.token));
+    memset(&self->channels.zalo.token, 0, sizeof(self->channels.zalo.token));
+    zalo_users_free(self);
     curl_global_cleanup();
     cchc_config_destroy(&self->config);
     return started && rc == 0 ? 0 : 1;

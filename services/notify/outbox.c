@@ -46,6 +46,33 @@ const char *const cchc_outbox_migrations[] = {
     "ALTER TABLE outbox_v2 RENAME TO outbox;"
     "CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';"
     "CREATE INDEX outbox_ward ON outbox (ward, id);",
+    //  3: retries with backoff and dead letters. The outbox gains a 'dead'
+    //  status (rebuilt again: the CHECK changes), when the next attempt is
+    //  due, the last error and channel, and when it was dead-lettered; the
+    //  delivery table keeps each (alert, channel)'s own state, so a channel
+    //  that took an alert is never tried again for it.
+    "CREATE TABLE outbox_v3 (id INTEGER PRIMARY KEY, ward TEXT NOT NULL, task TEXT NOT NULL,"
+    " unit TEXT NOT NULL, person TEXT NOT NULL, person_name TEXT NOT NULL, kind INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, due_date INTEGER NOT NULL, days_overdue INTEGER NOT NULL,"
+    " decided_ms INTEGER NOT NULL, cause_seq INTEGER NOT NULL, text TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'dead')),"
+    " attempts INTEGER NOT NULL DEFAULT 0, sent_ms INTEGER, next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT, last_channel TEXT, dead_ms INTEGER,"
+    " UNIQUE (ward, task, person, kind, level));"
+    "INSERT INTO outbox_v3 (id, ward, task, unit, person, person_name, kind, level, due_date, days_overdue,"
+    " decided_ms, cause_seq, text, status, attempts, sent_ms)"
+    " SELECT id, ward, task, unit, person, person_name, kind, level, due_date, days_overdue, decided_ms,"
+    " cause_seq, text, status, attempts, sent_ms FROM outbox ORDER BY id;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v3 RENAME TO outbox;"
+    "CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';"
+    "CREATE INDEX outbox_ward ON outbox (ward, id);"
+    "CREATE INDEX outbox_dead ON outbox (ward, id) WHERE status = 'dead';"
+    "CREATE TABLE delivery (alert_id INTEGER NOT NULL, channel TEXT NOT NULL,"
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0, last_attempt_ms INTEGER, next_attempt_ms INTEGER NOT NULL DEFAULT "
+    "0,"
+    " last_error TEXT, sent_ms INTEGER, PRIMARY KEY (alert_id, channel)) WITHOUT ROWID;",
 };
 const int cchc_outbox_migration_count = sizeof(cchc_outbox_migrations) / sizeof(cchc_outbox_migrations[0]);
 
@@ -181,13 +208,21 @@ static void *grow(void *items, size_t n, size_t *cap, size_t size)
 
 int cchc_outbox_pending(sqlite3 *db, size_t limit, cchc_alert_t ***alerts, size_t *n)
 {
+    return cchc_outbox_due(db, INT64_MAX, limit, alerts, n);
+}
+
+int cchc_outbox_due(sqlite3 *db, int64_t now_ms, size_t limit, cchc_alert_t ***alerts, size_t *n)
+{
     *alerts = NULL;
     *n = 0;
     sqlite3_stmt *st = NULL;
-    if (prepare(db, "SELECT " ALERT_COLUMNS " FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", &st,
-                "pending") != 0)
+    if (prepare(db,
+                "SELECT " ALERT_COLUMNS " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ?"
+                " ORDER BY id LIMIT ?",
+                &st, "pending") != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -294,4 +329,231 @@ void cchc_outbox_list_free(Cchc__Alert **alerts, size_t n)
         free(a);
     }
     free(alerts);
+}
+
+// ---------------------------------------------------------------------------
+//  Per-channel delivery state, retries and dead letters
+
+int cchc_delivery_load(sqlite3 *db, int64_t alert_id, cchc_delivery_state_t *state)
+{
+    memset(state, 0, sizeof(*state));
+    sqlite3_stmt *st = NULL;
+    if (prepare(db, "SELECT channel, status, attempts, next_attempt_ms FROM delivery WHERE alert_id = ?", &st,
+                "delivery_load") != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, alert_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int ch = name ? cchc_channel_parse(name, strlen(name)) : -1;
+        int status = cchc_delivery_status_parse((const char *)sqlite3_column_text(st, 1));
+        if (ch < 0 || status < 0)
+            continue; //  a channel this build does not know: ignored
+        state->ch[ch].status = (cchc_delivery_status_t)status;
+        state->ch[ch].attempts = sqlite3_column_int(st, 2);
+        state->ch[ch].next_attempt_ms = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : step_failed(db, "delivery_load");
+}
+
+int cchc_delivery_store(sqlite3 *db, const cchc_delivery_record_t *records, size_t n)
+{
+    if (n == 0)
+        return 0;
+    sqlite3_stmt *ch = NULL, *ob = NULL;
+    if (prepare(db,
+                "INSERT INTO delivery (alert_id, channel, status, attempts, last_attempt_ms, next_attempt_ms,"
+                " last_error, sent_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?3 = 'sent' THEN ?5 END)"
+                " ON CONFLICT (alert_id, channel) DO UPDATE SET status = ?3, attempts = ?4,"
+                " last_attempt_ms = ?5, next_attempt_ms = ?6, last_error = coalesce(?7, last_error),"
+                " sent_ms = CASE WHEN ?3 = 'sent' THEN ?5 ELSE sent_ms END",
+                &ch, "delivery_store") != 0)
+        return -1;
+    if (prepare(db,
+                "UPDATE outbox SET attempts = attempts + 1,"
+                " status = CASE ?2 WHEN 1 THEN 'sent' WHEN 2 THEN 'dead' ELSE 'pending' END,"
+                " sent_ms = CASE WHEN ?2 = 1 THEN ?3 ELSE sent_ms END,"
+                " dead_ms = CASE WHEN ?2 = 2 THEN ?3 ELSE dead_ms END,"
+                " next_attempt_ms = ?4, last_error = coalesce(?5, last_error),"
+                " last_channel = coalesce(?6, last_channel)"
+                " WHERE id = ?1 AND status = 'pending'",
+                &ob, "delivery_store") != 0) {
+        sqlite3_finalize(ch);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const cchc_delivery_record_t *r = &records[i];
+        const char *last_error = NULL, *last_channel = NULL;
+        for (int c = 0; c < CCHC_CH_COUNT && rc == 0; c++) {
+            if (!(r->tried & CCHC_CH_BIT(c)))
+                continue;
+            const cchc_channel_state_t *s = &r->state.ch[c];
+            bool ok = (r->ok & CCHC_CH_BIT(c)) != 0;
+            const char *error = ok ? NULL : r->errors[c];
+            if (!ok) {
+                last_error = error;
+                last_channel = cchc_channel_name((cchc_channel_t)c);
+            }
+            sqlite3_bind_int64(ch, 1, r->alert_id);
+            sqlite3_bind_text(ch, 2, cchc_channel_name((cchc_channel_t)c), -1, SQLITE_STATIC);
+            sqlite3_bind_text(ch, 3, cchc_delivery_status_name(s->status), -1, SQLITE_STATIC);
+            sqlite3_bind_int(ch, 4, s->attempts);
+            sqlite3_bind_int64(ch, 5, r->now_ms);
+            sqlite3_bind_int64(ch, 6, s->next_attempt_ms);
+            if (error)
+                sqlite3_bind_text(ch, 7, error, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(ch, 7);
+            if (sqlite3_step(ch) != SQLITE_DONE)
+                rc = step_failed(db, "delivery_store");
+            sqlite3_reset(ch);
+            sqlite3_clear_bindings(ch);
+        }
+        if (rc != 0)
+            break;
+        if (r->tried == 0 && r->outcome == CCHC_OUTCOME_PENDING)
+            continue; //  nothing was tried (a stop, or nothing due): unchanged
+        sqlite3_bind_int64(ob, 1, r->alert_id);
+        sqlite3_bind_int(ob, 2, (int)r->outcome);
+        sqlite3_bind_int64(ob, 3, r->now_ms);
+        sqlite3_bind_int64(ob, 4, r->outcome == CCHC_OUTCOME_PENDING ? r->next_attempt_ms : 0);
+        if (last_error) {
+            sqlite3_bind_text(ob, 5, last_error, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ob, 6, last_channel, -1, SQLITE_STATIC);
+        }
+        if (sqlite3_step(ob) != SQLITE_DONE)
+            rc = step_failed(db, "delivery_store");
+        sqlite3_reset(ob);
+        sqlite3_clear_bindings(ob);
+    }
+    sqlite3_finalize(ch);
+    sqlite3_finalize(ob);
+    return rc;
+}
+
+int cchc_outbox_next_due(sqlite3 *db, int64_t *next_ms)
+{
+    sqlite3_stmt *st = NULL;
+    if (prepare(db, "SELECT min(next_attempt_ms) FROM outbox WHERE status = 'pending'", &st, "next_due") != 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    int found = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *next_ms = sqlite3_column_int64(st, 0);
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? found : step_failed(db, "next_due");
+}
+
+int cchc_outbox_dead(sqlite3 *db, const char *ward, Cchc__DeadLetter ***letters, size_t *n)
+{
+    *letters = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (prepare(db,
+                "SELECT " ALERT_COLUMNS ", last_channel, last_error, dead_ms,"
+                " (SELECT attempts FROM delivery d WHERE d.alert_id = outbox.id AND d.channel = last_channel)"
+                " FROM outbox WHERE ward = ? AND status = 'dead' ORDER BY id",
+                &st, "dead") != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, ward, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *letters = grow(*letters, *n, &cap, sizeof(**letters));
+        Cchc__DeadLetter *d = calloc(1, sizeof(*d));
+        Cchc__Alert *a = calloc(1, sizeof(*a));
+        if (!d || !a)
+            abort();
+        cchc__dead_letter__init(d);
+        cchc__alert__init(a);
+        a->has_id = a->has_kind = a->has_level = a->has_due_date = a->has_days_overdue = true;
+        a->has_decided_ms = a->has_cause_seq = true;
+        a->id = (uint64_t)sqlite3_column_int64(st, 0);
+        a->ward = column_dup(st, 1);
+        a->task = column_dup(st, 2);
+        a->unit = column_dup(st, 3);
+        a->person = column_dup(st, 4);
+        a->person_name = column_dup(st, 5);
+        a->kind = (Cchc__AlertKind)sqlite3_column_int(st, 6);
+        a->level = sqlite3_column_int(st, 7);
+        a->due_date = sqlite3_column_int(st, 8);
+        a->days_overdue = sqlite3_column_int(st, 9);
+        a->decided_ms = sqlite3_column_int64(st, 10);
+        a->cause_seq = (uint64_t)sqlite3_column_int64(st, 11);
+        a->text = column_dup(st, 12);
+        a->status = column_dup(st, 13);
+        d->alert = a;
+        d->channel = column_dup(st, 15);
+        d->last_error = column_dup(st, 16);
+        d->has_dead_ms = d->has_attempts = true;
+        d->dead_ms = sqlite3_column_int64(st, 17);
+        d->attempts = (uint32_t)sqlite3_column_int(st, 18);
+        (*letters)[(*n)++] = d;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        cchc_outbox_dead_free(*letters, *n);
+        *letters = NULL;
+        *n = 0;
+        return step_failed(db, "dead");
+    }
+    return 0;
+}
+
+void cchc_outbox_dead_free(Cchc__DeadLetter **letters, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Cchc__Alert **one = malloc(sizeof(*one));
+        if (!one)
+            abort();
+        one[0] = letters[i]->alert; //  cchc_outbox_list_free frees the array too
+        cchc_outbox_list_free(one, 1);
+        free(letters[i]->channel);
+        free(letters[i]->last_error);
+        free(letters[i]);
+    }
+    free(letters);
+}
+
+int cchc_outbox_replay(sqlite3 *db, const char *ward, const uint64_t *ids, size_t nids, size_t *replayed)
+{
+    *replayed = 0;
+    //  the channels that took the alert stay sent; the others start afresh
+    static const char *const sql[2] = {
+        "UPDATE delivery SET status = 'pending', attempts = 0, next_attempt_ms = 0 WHERE status != 'sent'"
+        " AND alert_id IN (SELECT id FROM outbox WHERE ward = ?1 AND status = 'dead' AND (?2 IS NULL OR id = "
+        "?2))",
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = 0, dead_ms = NULL"
+        " WHERE ward = ?1 AND status = 'dead' AND (?2 IS NULL OR id = ?2)",
+    };
+    sqlite3_stmt *st[2] = {NULL, NULL};
+    if (prepare(db, sql[0], &st[0], "replay") != 0)
+        return -1;
+    if (prepare(db, sql[1], &st[1], "replay") != 0) {
+        sqlite3_finalize(st[0]);
+        return -1;
+    }
+    int rc = 0;
+    size_t rounds = ids ? nids : 1;
+    for (size_t i = 0; i < rounds && rc == 0; i++) {
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            sqlite3_bind_text(st[k], 1, ward, -1, SQLITE_STATIC);
+            if (ids)
+                sqlite3_bind_int64(st[k], 2, (sqlite3_int64)ids[i]);
+            else
+                sqlite3_bind_null(st[k], 2);
+            if (sqlite3_step(st[k]) != SQLITE_DONE)
+                rc = step_failed(db, "replay");
+            else if (k == 1)
+                *replayed += (size_t)sqlite3_changes(db);
+            sqlite3_reset(st[k]);
+        }
+    }
+    sqlite3_finalize(st[0]);
+    sqlite3_finalize(st[1]);
+    return rc;
 }

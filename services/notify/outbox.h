@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "alerts.h"
+#include "delivery.h"
 #include "strmap.h"
 
 //  notify's own migration steps, run after CCHC_STORE_META_MIGRATION and
@@ -56,6 +57,10 @@ int cchc_outbox_load_keys(sqlite3 *db, cchc_strmap_t *keys);
 //  allocated.
 int cchc_outbox_pending(sqlite3 *db, size_t limit, cchc_alert_t ***alerts, size_t *n);
 
+//  Like cchc_outbox_pending, only those whose next attempt is due at now_ms
+//  (wall clock).
+int cchc_outbox_due(sqlite3 *db, int64_t now_ms, size_t limit, cchc_alert_t ***alerts, size_t *n);
+
 //  A ward's alerts, newest first, at most limit (0: all), with their status;
 //  *total = how many the ward has. The caller frees the result with
 //  cchc_outbox_list_free. Returns 0, or -1 (logged) with nothing allocated.
@@ -64,5 +69,48 @@ int cchc_outbox_list(sqlite3 *db, const char *ward, unsigned limit, Cchc__Alert 
 
 //  Free what cchc_outbox_list returned. NULL with n = 0 is allowed.
 void cchc_outbox_list_free(Cchc__Alert **alerts, size_t n);
+
+// ---------------------------------------------------------------------------
+//  Per-channel delivery state (table delivery: alert_id, channel, status
+//  'pending', 'sent' or 'failed' (given up for the next of its group),
+//  attempts, last_attempt_ms, next_attempt_ms, last_error, sent_ms), retries
+//  and dead letters. The outbox row carries the alert's summary: status
+//  ('dead' once dead-lettered), attempts (rounds), next_attempt_ms (the
+//  earliest of its channels), last_error, last_channel, dead_ms.
+
+//  Load alert_id's state on every channel (zeroed where no row). Returns 0
+//  or -1 (logged).
+int cchc_delivery_load(sqlite3 *db, int64_t alert_id, cchc_delivery_state_t *state);
+
+//  One alert's round, to record.
+typedef struct {
+    int64_t alert_id;
+    cchc_delivery_state_t state;       //  after cchc_delivery_record
+    unsigned tried, ok;                //  masks of channels
+    const char *errors[CCHC_CH_COUNT]; //  borrowed: why each failed tried channel failed
+    cchc_outcome_t outcome;
+    int64_t next_attempt_ms; //  pending: when next
+    int64_t now_ms;          //  wall time of the round
+} cchc_delivery_record_t;
+
+//  Record rounds (writer thread, in its transaction): each tried channel's
+//  row, and the outbox row's status, attempts, next attempt, last error and
+//  sent_ms or dead_ms. Rows no longer pending are left alone. Returns 0 or
+//  -1 (logged).
+int cchc_delivery_store(sqlite3 *db, const cchc_delivery_record_t *records, size_t n);
+
+//  The earliest next_attempt_ms of the pending alerts into *next_ms.
+//  Returns 1 when there is one, 0 when nothing is pending, -1 (logged).
+int cchc_outbox_next_due(sqlite3 *db, int64_t *next_ms);
+
+//  A ward's dead letters, oldest first. Free with cchc_outbox_dead_free.
+//  Returns 0, or -1 (logged) with nothing allocated.
+int cchc_outbox_dead(sqlite3 *db, const char *ward, Cchc__DeadLetter ***letters, size_t *n);
+void cchc_outbox_dead_free(Cchc__DeadLetter **letters, size_t n);
+
+//  Put dead letters of ward back to pending (ids: those of them, nids
+//  entries; NULL: all), attempts reset on every channel that has not taken
+//  them, due at once. *replayed = how many. Writer thread. Returns 0 or -1.
+int cchc_outbox_replay(sqlite3 *db, const char *ward, const uint64_t *ids, size_t nids, size_t *replayed);
 
 #endif

@@ -395,24 +395,55 @@ static void test_newer_database_is_refused_by_main(void **state)
 // ---------------------------------------------------------------------------
 //  Channels
 
+#define ENABLED(c, ch) cchc_channels_enabled(&(c), CCHC_CH_##ch)
+
 static void test_channels_parse(void **state)
 {
     (void)state;
     cchc_channels_t c;
     assert_int_equal(cchc_channels_parse(&c, "console,file", "/tmp/a.log"), 0);
-    assert_true(c.console && c.file);
+    assert_true(ENABLED(c, CONSOLE) && ENABLED(c, FILE));
     assert_string_equal(c.file_path, "/tmp/a.log");
     assert_int_equal(cchc_channels_parse(&c, "", "/tmp/a.log"), 0);
-    assert_false(c.console || c.file);
+    assert_false(ENABLED(c, CONSOLE) || ENABLED(c, FILE));
     assert_int_equal(cchc_channels_parse(&c, "console", ""), 0);
-    assert_true(c.console && !c.file);
+    assert_true(ENABLED(c, CONSOLE) && !ENABLED(c, FILE));
     assert_int_equal(cchc_channels_parse(&c, "file", ""), -1); //  a file channel needs a path
     assert_int_equal(cchc_channels_parse(&c, "console,telegram", "/tmp/a.log"), -1);
-    assert_false(c.console || c.file);
+    assert_false(ENABLED(c, CONSOLE) || ENABLED(c, FILE));
     assert_int_equal(cchc_channels_parse(&c, "email,console", ""), 0);
-    assert_true(c.email && c.console && !c.file);
+    assert_true(ENABLED(c, EMAIL) && ENABLED(c, CONSOLE) && !ENABLED(c, FILE));
     assert_int_equal(cchc_channels_parse(&c, "file", "/tmp/a.log"), 0);
-    assert_false(c.email);
+    assert_false(ENABLED(c, EMAIL));
+    //  fallback groups: zalo, then e-mail; the webhook on its own
+    assert_int_equal(cchc_channels_parse(&c, "console, webhook,zalo>email", ""), 0);
+    assert_int_equal(c.route.ngroups, 3);
+    assert_int_equal(c.route.groups[2].n, 2);
+    assert_int_equal(c.route.groups[2].ch[0], CCHC_CH_ZALO);
+    assert_int_equal(c.route.groups[2].ch[1], CCHC_CH_EMAIL);
+    assert_int_equal(cchc_channels_parse(&c, "zalo>", ""), -1);
+    assert_int_equal(cchc_channels_parse(&c, "email,zalo>email", ""), -1); //  a channel once
+    assert_int_equal(cchc_channels_parse(&c, "zalo>>email", ""), -1);
+}
+
+//  One round of the given alerts on the channels of plan; returns how many
+//  took it on every planned channel.
+static size_t deliver(const cchc_channels_t *c, cchc_alert_t **alerts, size_t n, unsigned plan)
+{
+    cchc_delivery_item_t *items = calloc(n, sizeof(*items));
+    assert_non_null(items);
+    for (size_t i = 0; i < n; i++) {
+        items[i].alert = alerts[i];
+        items[i].plan = plan;
+    }
+    cchc_channels_deliver(c, items, n, NULL);
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(items[i].tried, plan);
+        ok += items[i].ok == plan;
+    }
+    free(items);
+    return ok;
 }
 
 //  The file channel: one JSON object per line with the token; appended.
@@ -429,11 +460,9 @@ static void test_file_channel(void **state)
     snprintf(path, sizeof(path), "%s/alerts.log", f->dir);
     cchc_channels_t c;
     assert_int_equal(cchc_channels_parse(&c, "file", path), 0);
-    bool ok[2] = {false, false};
-    assert_int_equal(cchc_channels_deliver(&c, pending, n, NULL, ok, NULL), 2);
-    assert_true(ok[0] && ok[1]);
-    assert_int_equal(cchc_channels_deliver(&c, pending, 1, NULL, ok, NULL),
-                     1); //  a redelivery appends, same token
+    unsigned file = CCHC_CH_BIT(CCHC_CH_FILE);
+    assert_int_equal(deliver(&c, pending, n, file), 2);
+    assert_int_equal(deliver(&c, pending, 1, file), 1); //  a redelivery appends, same token
 
     FILE *in = fopen(path, "r");
     assert_non_null(in);
@@ -458,8 +487,7 @@ static void test_file_channel(void **state)
     //  an unwritable path fails the delivery (the alerts stay pending)
     snprintf(path, sizeof(path), "%s/no-such-dir/alerts.log", f->dir);
     assert_int_equal(cchc_channels_parse(&c, "console,file", path), 0);
-    assert_int_equal(cchc_channels_deliver(&c, pending, n, NULL, ok, NULL), 0);
-    assert_false(ok[0] || ok[1]);
+    assert_int_equal(deliver(&c, pending, n, file), 0);
     free_alerts(pending, n);
 }
 
