@@ -48,7 +48,7 @@ typedef struct {
     pid_t smtp_pid;
     char mail_dir[2][320]; //  the server's first and second run
     char smtp_arg[8][128];
-    const char *notify_args[8];
+    const char *notify_args[16];
 } fixture_t;
 
 static fixture_t g_f;
