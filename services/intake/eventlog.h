@@ -44,6 +44,10 @@ int cchc_eventlog_head(sqlite3 *db, uint64_t *seq, int64_t *log_time_ms);
 
 //  Called for each stored event in seq order with its packed bytes (valid
 //  only during the call); return 0 to go on, non-zero to stop.
+//  What a Fetch reads (common/logserve.h): ?1 from, ?2 head, ?3 limit.
+#define CCHC_EVENTLOG_FETCH_SQL                                                                              \
+    "SELECT blob FROM event_log WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+
 typedef int(cchc_eventlog_fn)(uint64_t seq, const uint8_t *blob, size_t len, void *arg);
 
 //  Read up to max_events events with seq >= from_seq and at most max_bytes

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "eventlog.h"
 #include "log.h"
+#include "logserve.h"
 #include "model.h"
 #include "strmap.h"
 #include "producers.h"
@@ -68,7 +69,7 @@ typedef struct {
     cchc_config_t *config;
     cchc_model_t *model;
     cchc_clock_t clock;
-    sqlite3 *reader;       //  read connection: start-up, then the running fetch job
+    sqlite3 *reader;       //  read connection at start-up; then the log server's
     cchc_writer_t *writer; //  owns the write connection
     cchc_zwatch_t router;
     cchc_zwatch_t pub;
@@ -89,13 +90,10 @@ typedef struct {
     cchc_strmap_t *owners;       //  other wards -> owner endpoint (owned strings)
     sqlite3_stmt *append_stmt;   //  writer thread only: cached INSERTs
     sqlite3_stmt *producer_stmt;
-    uint64_t busy;                              //  submissions refused for backpressure
-    struct fetch_job *fetch_queue, *fetch_tail; //  waiting fetches (owned), FIFO
-    size_t fetch_queued;
-    bool fetch_running;      //  a fetch job is on the thread pool
-    uint64_t fetches;        //  fetch replies sent
-    int64_t snapshot_events; //  accepted events between snapshots (0: none)
-    uint64_t since_snapshot; //  accepted events since the last snapshot was taken
+    uint64_t busy;               //  submissions refused for backpressure
+    cchc_logserve_t *log_server; //  answers Fetch; owns the read connection after start-up
+    int64_t snapshot_events;     //  accepted events between snapshots (0: none)
+    uint64_t since_snapshot;     //  accepted events since the last snapshot was taken
 } intake_t;
 
 //  A snapshot of the model on its way through the writer: the records that
@@ -691,205 +689,16 @@ static void handle_advance_clock(intake_t *self, const zmq_msg_t *identity, uint
 }
 
 // ---------------------------------------------------------------------------
-//  Fetch: committed events straight from the stored bytes
-
-//  A growable byte buffer for building the reply by hand.
-typedef struct {
-    uint8_t *data;
-    size_t len, cap;
-} bytes_t;
-
-static void bytes_reserve(bytes_t *b, size_t more)
-{
-    if (b->len + more <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more)
-        cap *= 2;
-    uint8_t *grown = realloc(b->data, cap);
-    if (!grown)
-        abort();
-    b->data = grown;
-    b->cap = cap;
-}
-
-static void bytes_varint(bytes_t *b, uint64_t v)
-{
-    bytes_reserve(b, 10);
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        b->data[b->len++] = byte | (v ? 0x80 : 0);
-    } while (v);
-}
-
-static void bytes_put(bytes_t *b, const void *data, size_t len)
-{
-    bytes_reserve(b, len);
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-}
-
-//  Protobuf wire format: a length-delimited field is (field << 3 | 2),
-//  its length as a varint, then its bytes. EventBatch.events is field 1.
-static int fetch_row(uint64_t seq, const uint8_t *blob, size_t len, void *arg)
-{
-    (void)seq;
-    bytes_t *batch = arg;
-    bytes_varint(batch, (1 << 3) | 2);
-    bytes_varint(batch, len);
-    bytes_put(batch, blob, len);
-    return 0;
-}
-
-//  Fetch runs on libuv's thread pool, one at a time, so that a consumer
-//  catching up by millions of events costs the loop thread only the hand-off
-//  and the send: the SQLite read and the copying happen beside it. Requests
-//  that arrive while one runs wait in a FIFO (bounded: beyond it, ERR_BUSY).
-//  The reader connection belongs to the running job; after start-up nothing
-//  else uses it.
-typedef struct fetch_job {
-    uv_work_t work;
-    intake_t *intake;
-    uint8_t identity[256];
-    size_t identity_len;
-    uint64_t request_id;
-    uint64_t from, head; //  serve seqs [from, head]: head = committed when asked
-    size_t credit;
-    bytes_t reply; //  the Envelope built by the worker
-    bool failed;
-    struct fetch_job *next;
-} fetch_job_t;
-
-//  Stored events are already packed Event messages, so the EventBatch and
-//  its Envelope are assembled by hand around them instead of decoding and
-//  re-encoding every event (fetch is the catch-up path of every consumer).
-static void fetch_work(uv_work_t *work)
-{
-    fetch_job_t *job = work->data;
-    bytes_t batch = {0};
-    long n = 0;
-    if (job->from <= job->head) {
-        uint64_t available = job->head - job->from + 1;
-        size_t credit = available < job->credit ? (size_t)available : job->credit;
-        n = cchc_eventlog_read(job->intake->reader, job->from, credit, MAX_FETCH_BYTES, fetch_row, &batch);
-    }
-    if (n < 0) {
-        free(batch.data);
-        job->failed = true;
-        return;
-    }
-    bytes_varint(&batch, (2 << 3) | 0); //  EventBatch.head_seq
-    bytes_varint(&batch, job->head);
-
-    bytes_t *env = &job->reply;
-    bytes_varint(env, (1 << 3) | 0); //  Envelope.version
-    bytes_varint(env, CCHC_PROTOCOL_VERSION);
-    bytes_varint(env, (2 << 3) | 0); //  Envelope.request_id
-    bytes_varint(env, job->request_id);
-    bytes_varint(env, (CCHC__ENVELOPE__BODY_EVENT_BATCH << 3) | 2);
-    bytes_varint(env, batch.len);
-    bytes_put(env, batch.data, batch.len);
-    free(batch.data);
-}
-
-static void fetch_done(uv_work_t *work, int status);
-
-static void fetch_start_next(intake_t *self)
-{
-    if (self->fetch_running || !self->fetch_queue)
-        return;
-    fetch_job_t *job = self->fetch_queue;
-    self->fetch_queue = job->next;
-    if (!self->fetch_queue)
-        self->fetch_tail = NULL;
-    self->fetch_queued--;
-    job->work.data = job;
-    if (uv_queue_work(self->service.loop, &job->work, fetch_work, fetch_done) != 0) {
-        cchc_log(CCHC_ERROR, "fetch_queue_failed", "from_seq=%llu", (unsigned long long)job->from);
-        free(job);
-        return;
-    }
-    self->fetch_running = true;
-}
-
-static void fetch_done(uv_work_t *work, int status)
-{
-    fetch_job_t *job = work->data;
-    intake_t *self = job->intake;
-    self->fetch_running = false;
-    if (status == 0 && job->failed) {
-        cchc_err_t err;
-        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "event log read failed");
-        count_rejected(self, err.code);
-        cchc_log(CCHC_ERROR, "fetch_failed", "from_seq=%llu", (unsigned long long)job->from);
-        Cchc__Error e = CCHC__ERROR__INIT;
-        e.has_code = e.has_index = true;
-        e.code = err.code;
-        e.index = -1;
-        e.message_vi = err.vi;
-        e.message_en = err.en;
-        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-        env.has_request_id = true;
-        env.request_id = job->request_id;
-        env.body_case = CCHC__ENVELOPE__BODY_ERROR;
-        env.error = &e;
-        zmq_msg_t body;
-        if (cchc_encode(&env, &body) == 0)
-            cchc_reply_bytes(&self->router, job->identity, job->identity_len, &body);
-    } else if (status == 0 && !self->service.stopping) {
-        zmq_msg_t body;
-        zmq_msg_init_size(&body, job->reply.len);
-        memcpy(zmq_msg_data(&body), job->reply.data, job->reply.len);
-        cchc_reply_bytes(&self->router, job->identity, job->identity_len, &body);
-        self->fetches++;
-    }
-    free(job->reply.data);
-    free(job);
-    if (!self->service.stopping)
-        fetch_start_next(self);
-}
+//  Fetch: committed events from the stored bytes, on the thread pool
 
 static void handle_fetch(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
                          const Cchc__Fetch *req)
 {
-    if (self->fetch_queued >= MAX_QUEUED_FETCHES) {
+    if (cchc_logserve_fetch(self->log_server, identity, request_id, req, self->committed_seq) != 0) {
         cchc_err_t err;
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, "too many fetches waiting");
         reply_busy(self, identity, request_id, &err, 10);
-        return;
     }
-    fetch_job_t *job = calloc(1, sizeof(*job));
-    if (!job)
-        abort();
-    job->intake = self;
-    job->identity_len = zmq_msg_size(identity) <= sizeof(job->identity) ? zmq_msg_size(identity) : 0;
-    memcpy(job->identity, zmq_msg_data((zmq_msg_t *)identity), job->identity_len);
-    job->request_id = request_id;
-    job->from = req->has_from_seq && req->from_seq > 0 ? req->from_seq : 1;
-    job->credit = req->has_credit && req->credit > 0 ? req->credit : 1;
-    if (job->credit > MAX_FETCH_EVENTS)
-        job->credit = MAX_FETCH_EVENTS;
-    job->head = self->committed_seq;
-    if (self->fetch_tail)
-        self->fetch_tail->next = job;
-    else
-        self->fetch_queue = job;
-    self->fetch_tail = job;
-    self->fetch_queued++;
-    fetch_start_next(self);
-}
-
-//  Drop the fetches that never started (shutdown): their peers fetch again.
-static void fetch_queue_clear(intake_t *self)
-{
-    while (self->fetch_queue) {
-        fetch_job_t *job = self->fetch_queue;
-        self->fetch_queue = job->next;
-        free(job);
-    }
-    self->fetch_tail = NULL;
-    self->fetch_queued = 0;
 }
 
 static void handle_status(intake_t *self, const zmq_msg_t *identity, uint64_t request_id)
@@ -1045,7 +854,7 @@ static void on_stop(cchc_service_t *service, void *arg)
     intake_t *self = arg;
     cchc_log(CCHC_INFO, "stopping", "pending=%zu", cchc_writer_pending(self->writer));
     cchc_zwatch_stop(&self->router); //  stop accepting
-    fetch_queue_clear(self);
+    cchc_logserve_close(&self->log_server);
     uv_timer_stop(&self->ticker);
     uv_close((uv_handle_t *)&self->ticker, on_handle_closed);
     uv_close((uv_handle_t *)&self->heartbeat, on_handle_closed);
@@ -1149,6 +958,19 @@ static int intake_start(intake_t *self)
     }
     cchc_zwatch_init(self->service.loop, &self->router, router, on_request, self);
     cchc_zwatch_init(self->service.loop, &self->pub, pub, NULL, self);
+    //  From here on the read connection is the log server's.
+    cchc_logserve_opts_t serve = {
+        .select_sql = CCHC_EVENTLOG_FETCH_SQL,
+        .body_field = CCHC__ENVELOPE__BODY_EVENT_BATCH,
+        .max_records = MAX_FETCH_EVENTS,
+        .max_bytes = MAX_FETCH_BYTES,
+        .max_queued = MAX_QUEUED_FETCHES,
+        .name = "event_log",
+    };
+    self->log_server = cchc_logserve_new(self->service.loop, &self->router, self->reader, &serve);
+    self->reader = NULL;
+    if (!self->log_server)
+        return -1;
     cchc_zwatch_start(&self->router);
 
     int64_t heartbeat_ms = 1000;

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "follower.h"
 #include "log.h"
+#include "logserve.h"
 #include "outlog.h"
 #include "ranking.h"
 #include "reply.h"
@@ -59,8 +60,6 @@ static const cchc_option_t scoring_options[] = {
 #define MAX_FETCH_BYTES    (4 * 1024 * 1024) //  of records per ChangeBatch (at least one)
 #define MAX_QUEUED_FETCHES 256
 
-typedef struct fetch_job fetch_job_t;
-
 typedef struct {
     cchc_service_t service;
     cchc_config_t *config;
@@ -75,15 +74,11 @@ typedef struct {
     bool batch_open;             //  a batch is folded but not committed yet
     uint64_t queries, errors;
     //  The output log (outlog.h)
-    cchc_outrows_t batch_rows;             //  records of the current batch, written by its transaction
-    sqlite3_stmt *append_stmt;             //  writer thread: the cached INSERT
-    uint64_t out_assigned;                 //  last output seq numbered (loop thread)
-    uint64_t out_committed;                //  last output seq committed: the head served
-    sqlite3 *out_reader;                   //  owned; used by the running fetch job only
-    fetch_job_t *fetch_queue, *fetch_tail; //  waiting fetches (owned), FIFO
-    size_t fetch_queued;
-    bool fetch_running;
-    bool stopping;
+    cchc_outrows_t batch_rows;   //  records of the current batch, written by its transaction
+    sqlite3_stmt *append_stmt;   //  writer thread: the cached INSERT
+    uint64_t out_assigned;       //  last output seq numbered (loop thread)
+    uint64_t out_committed;      //  last output seq committed: the head served
+    cchc_logserve_t *log_server; //  answers Fetch of the output log
 } scoring_t;
 
 //  Records of a change of rules (reload, or a start with another rules
@@ -373,118 +368,16 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
 }
 
 // ---------------------------------------------------------------------------
-//  Fetch of the output log, on libuv's thread pool one at a time (as intake
-//  serves its log): the read and the copying happen beside the loop. The
-//  reader connection belongs to the running job.
-
-struct fetch_job {
-    uv_work_t work;
-    scoring_t *scoring;
-    uint8_t identity[256];
-    size_t identity_len;
-    uint64_t request_id;
-    uint64_t from, head; //  serve [from, head]: head = committed when asked
-    size_t credit;
-    uint8_t *reply; //  the Envelope built by the worker (malloc'd)
-    size_t reply_len;
-    bool failed;
-    fetch_job_t *next;
-};
-
-static void fetch_work(uv_work_t *work)
-{
-    fetch_job_t *job = work->data;
-    job->failed = cchc_outlog_fetch_reply(job->scoring->out_reader, job->request_id, job->from, job->head,
-                                          job->credit, MAX_FETCH_BYTES, &job->reply, &job->reply_len) < 0;
-}
-
-static void fetch_done(uv_work_t *work, int status);
-
-static void fetch_start_next(scoring_t *self)
-{
-    if (self->fetch_running || !self->fetch_queue || self->stopping)
-        return;
-    fetch_job_t *job = self->fetch_queue;
-    self->fetch_queue = job->next;
-    if (!self->fetch_queue)
-        self->fetch_tail = NULL;
-    self->fetch_queued--;
-    job->work.data = job;
-    if (uv_queue_work(self->service.loop, &job->work, fetch_work, fetch_done) != 0) {
-        cchc_log(CCHC_ERROR, "fetch_queue_failed", "from_seq=%llu", (unsigned long long)job->from);
-        free(job);
-        return;
-    }
-    self->fetch_running = true;
-}
-
-static void fetch_done(uv_work_t *work, int status)
-{
-    fetch_job_t *job = work->data;
-    scoring_t *self = job->scoring;
-    self->fetch_running = false;
-    if (self->stopping) {
-        //  the router is closing; the peer fetches again
-    } else if (status == 0 && job->failed) {
-        cchc_err_t err;
-        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "output log read failed");
-        zmq_msg_t identity;
-        zmq_msg_init_size(&identity, job->identity_len);
-        memcpy(zmq_msg_data(&identity), job->identity, job->identity_len);
-        reply_error(self, &identity, job->request_id, &err);
-        zmq_msg_close(&identity);
-    } else if (status == 0) {
-        zmq_msg_t body;
-        zmq_msg_init_size(&body, job->reply_len);
-        memcpy(zmq_msg_data(&body), job->reply, job->reply_len);
-        cchc_reply_bytes(&self->router, job->identity, job->identity_len, &body);
-    }
-    free(job->reply);
-    free(job);
-    if (self->stopping)
-        cchc_store_close(&self->out_reader);
-    else
-        fetch_start_next(self);
-}
+//  Fetch of the output log, from the stored bytes on the thread pool
+//  (common/logserve.h, as intake serves its log)
 
 static void handle_fetch(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__Fetch *req)
 {
-    if (self->fetch_queued >= MAX_QUEUED_FETCHES) {
+    if (cchc_logserve_fetch(self->log_server, identity, request_id, req, self->out_committed) != 0) {
         cchc_err_t err;
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, "too many fetches waiting");
         reply_error(self, identity, request_id, &err);
-        return;
     }
-    fetch_job_t *job = calloc(1, sizeof(*job));
-    if (!job)
-        abort();
-    job->scoring = self;
-    job->identity_len = zmq_msg_size(identity) <= sizeof(job->identity) ? zmq_msg_size(identity) : 0;
-    memcpy(job->identity, zmq_msg_data(identity), job->identity_len);
-    job->request_id = request_id;
-    job->from = req->has_from_seq && req->from_seq > 0 ? req->from_seq : 1;
-    job->credit = req->has_credit && req->credit > 0 ? req->credit : 1;
-    if (job->credit > MAX_FETCH_RECORDS)
-        job->credit = MAX_FETCH_RECORDS;
-    job->head = self->out_committed;
-    if (self->fetch_tail)
-        self->fetch_tail->next = job;
-    else
-        self->fetch_queue = job;
-    self->fetch_tail = job;
-    self->fetch_queued++;
-    fetch_start_next(self);
-}
-
-static void fetch_queue_clear(scoring_t *self)
-{
-    while (self->fetch_queue) {
-        fetch_job_t *job = self->fetch_queue;
-        self->fetch_queue = job->next;
-        free(job);
-    }
-    self->fetch_tail = NULL;
-    self->fetch_queued = 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -513,10 +406,7 @@ static void on_stop(cchc_service_t *service, void *arg)
     (void)service;
     scoring_t *self = arg;
     cchc_zwatch_stop(&self->router);
-    self->stopping = true;
-    fetch_queue_clear(self);
-    if (!self->fetch_running) //  else the running fetch closes it when done
-        cchc_store_close(&self->out_reader);
+    cchc_logserve_close(&self->log_server);
     //  No query or batch uses the rankings from here on (the consumer stops
     //  first); free them while the model that holds them is still there.
     //  Changes of a batch still committing keep only the model's strings.
@@ -727,12 +617,24 @@ static int scoring_start(scoring_t *self)
     const char *migrations[8] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION};
     for (int i = 0; i < cchc_outlog_migration_count; i++)
         migrations[2 + i] = cchc_outlog_migrations[i];
-    self->out_reader = cchc_store_open(path, migrations, 2 + cchc_outlog_migration_count, err, sizeof(err));
-    if (!self->out_reader || cchc_outlog_head(self->out_reader, &self->out_committed) != 0) {
-        cchc_log(CCHC_ERROR, "start_failed", "error=%s",
-                 self->out_reader ? "cannot read the output log" : err);
+    sqlite3 *out_reader =
+        cchc_store_open(path, migrations, 2 + cchc_outlog_migration_count, err, sizeof(err));
+    if (!out_reader || cchc_outlog_head(out_reader, &self->out_committed) != 0) {
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s", out_reader ? "cannot read the output log" : err);
+        cchc_store_close(&out_reader);
         return -1;
     }
+    cchc_logserve_opts_t serve = {
+        .select_sql = CCHC_OUTLOG_FETCH_SQL,
+        .body_field = CCHC__ENVELOPE__BODY_CHANGE_BATCH,
+        .max_records = MAX_FETCH_RECORDS,
+        .max_bytes = MAX_FETCH_BYTES,
+        .max_queued = MAX_QUEUED_FETCHES,
+        .name = "score_change",
+    };
+    self->log_server = cchc_logserve_new(self->service.loop, &self->router, out_reader, &serve);
+    if (!self->log_server)
+        return -1;
     self->out_assigned = self->out_committed;
 
     void *router = cchc_socket(self->service.zctx, ZMQ_ROUTER, cchc_config_get(self->config, "bind"), true,

@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "envelope.pb-c.h"
 #include "log.h"
+#include "logserve.h"
 
 const char *const cchc_outlog_migrations[] = {
     //  Step 1 of scoring's own: the output log.
@@ -181,102 +182,15 @@ int cchc_outlog_last_states(sqlite3 *db, cchc_outlog_state_fn *fn, void *arg)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-// ---------------------------------------------------------------------------
-//  Fetch: the reply assembled around the stored bytes
-
-typedef struct {
-    uint8_t *data;
-    size_t len, cap;
-} bytes_t;
-
-static void bytes_reserve(bytes_t *b, size_t more)
-{
-    if (b->len + more <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more)
-        cap *= 2;
-    uint8_t *grown = realloc(b->data, cap);
-    if (!grown)
-        abort();
-    b->data = grown;
-    b->cap = cap;
-}
-
-static void bytes_varint(bytes_t *b, uint64_t v)
-{
-    bytes_reserve(b, 10);
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        b->data[b->len++] = byte | (v ? 0x80 : 0);
-    } while (v);
-}
-
-static void bytes_put(bytes_t *b, const void *data, size_t len)
-{
-    bytes_reserve(b, len);
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-}
-
-//  Protobuf wire format: a length-delimited field is (field << 3 | 2), its
-//  length as a varint, then its bytes; a varint field is (field << 3 | 0)
-//  and the varint. ChangeBatch.changes is field 1, head_seq field 2.
 long cchc_outlog_fetch_reply(sqlite3 *db, uint64_t request_id, uint64_t from_seq, uint64_t head_seq,
                              size_t max_records, size_t max_bytes, uint8_t **out, size_t *out_len)
 {
-    assert(db && out && out_len);
-    bytes_t batch = {0};
-    long count = 0;
-    if (from_seq <= head_seq && max_records > 0) {
-        sqlite3_stmt *stmt = NULL;
-        if (sqlite3_prepare_v2(
-                db, "SELECT blob FROM score_change WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?", -1,
-                &stmt, NULL) != SQLITE_OK) {
-            cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
-            return -1;
-        }
-        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)from_seq);
-        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)head_seq);
-        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max_records);
-        size_t bytes = 0;
-        int rc;
-        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-            const void *blob = sqlite3_column_blob(stmt, 0);
-            size_t len = (size_t)sqlite3_column_bytes(stmt, 0);
-            if (count > 0 && bytes + len > max_bytes)
-                break;
-            bytes_varint(&batch, (1 << 3) | 2);
-            bytes_varint(&batch, len);
-            bytes_put(&batch, blob, len);
-            bytes += len;
-            count++;
-        }
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
-            count = -1;
-        }
-        sqlite3_finalize(stmt);
-    }
-    if (count < 0) {
-        free(batch.data);
-        return -1;
-    }
-    bytes_varint(&batch, (2 << 3) | 0);
-    bytes_varint(&batch, head_seq);
-
-    bytes_t env = {0};
-    bytes_varint(&env, (1 << 3) | 0); //  Envelope.version
-    bytes_varint(&env, CCHC_PROTOCOL_VERSION);
-    bytes_varint(&env, (2 << 3) | 0); //  Envelope.request_id
-    bytes_varint(&env, request_id);
-    bytes_varint(&env, (CCHC__ENVELOPE__BODY_CHANGE_BATCH << 3) | 2);
-    bytes_varint(&env, batch.len);
-    bytes_put(&env, batch.data, batch.len);
-    free(batch.data);
-    *out = env.data;
-    *out_len = env.len;
-    return count;
+    cchc_logserve_opts_t opts = {
+        .select_sql = CCHC_OUTLOG_FETCH_SQL,
+        .body_field = CCHC__ENVELOPE__BODY_CHANGE_BATCH,
+        .max_records = max_records,
+        .max_bytes = max_bytes,
+        .name = "score_change",
+    };
+    return cchc_logserve_reply(db, &opts, request_id, from_seq, head_seq, max_records, out, out_len);
 }

@@ -77,6 +77,10 @@ typedef void(cchc_outlog_state_fn)(const char *ward, const char *unit, int32_t s
                                    void *arg);
 int cchc_outlog_last_states(sqlite3 *db, cchc_outlog_state_fn *fn, void *arg);
 
+//  What a Fetch reads (common/logserve.h): ?1 from, ?2 head, ?3 limit.
+#define CCHC_OUTLOG_FETCH_SQL                                                                                \
+    "SELECT blob FROM score_change WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+
 //  A whole Envelope{request_id, change_batch} for a fetch, built from the
 //  stored bytes without decoding them: records with seq in [from_seq,
 //  head_seq], at most max_records and max_bytes of records (at least one if
