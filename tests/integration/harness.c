@@ -19,25 +19,24 @@
 
 static const char *svc_name[SVC_COUNT] = {"intake", "scoring", "notify"};
 
-static int64_t mono_ms(void)
+int64_t harness_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
+void harness_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-//  A port the kernel just handed out on loopback; free again once closed.
 //  A free loopback port below the kernel's range for outgoing connections
 //  (32768-60999 on Linux): a port taken from that range can be grabbed by a
 //  service's own outgoing connection before the service that should bind it
 //  starts. Chosen at random in 20000-32767 and checked by binding it.
-static int free_port(void)
+int harness_free_port(void)
 {
     static unsigned seed;
     if (!seed)
@@ -72,7 +71,7 @@ int cluster_init(cluster_t *c, int argc, char **argv)
         return -1;
     int ports[5];
     for (int i = 0; i < 5; i++)
-        if ((ports[i] = free_port()) <= 0)
+        if ((ports[i] = harness_free_port()) <= 0)
             return -1;
     snprintf(c->intake_ep, sizeof(c->intake_ep), "tcp://127.0.0.1:%d", ports[0]);
     snprintf(c->intake_pub, sizeof(c->intake_pub), "tcp://127.0.0.1:%d", ports[1]);
@@ -160,8 +159,12 @@ int cluster_start(cluster_t *c, svc_t svc, const char *const *extra_args)
         if (getenv("CCHC_TEST_VALGRIND")) {
             //  valgrind exits 99 on any memory error or definite leak, and
             //  cluster_stop reports a non-zero exit as a failure.
-            const char *vg[40] = {"valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
-                                  "--errors-for-leak-kinds=definite", "--track-fds=no"};
+            const char *vg[40] = {"valgrind",
+                                  "--quiet",
+                                  "--error-exitcode=99",
+                                  "--leak-check=full",
+                                  "--errors-for-leak-kinds=definite",
+                                  "--track-fds=no"};
             int k = 6;
             for (int i = 0; i < n && k < 39; i++)
                 vg[k++] = argv[i];
@@ -173,8 +176,8 @@ int cluster_start(cluster_t *c, svc_t svc, const char *const *extra_args)
         _exit(127);
     }
     c->pid[svc] = pid;
-    int64_t deadline = mono_ms() + (getenv("CCHC_TEST_VALGRIND") ? 60000 : 15000);
-    while (mono_ms() < deadline) {
+    int64_t deadline = harness_mono_ms() + (getenv("CCHC_TEST_VALGRIND") ? 60000 : 15000);
+    while (harness_mono_ms() < deadline) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             c->pid[svc] = 0;
@@ -202,14 +205,14 @@ int cluster_stop(cluster_t *c, svc_t svc)
     if (pid <= 0)
         return -1;
     kill(pid, SIGTERM);
-    int64_t deadline = mono_ms() + (getenv("CCHC_TEST_VALGRIND") ? 60000 : 10000);
+    int64_t deadline = harness_mono_ms() + (getenv("CCHC_TEST_VALGRIND") ? 60000 : 10000);
     int status = 0;
-    while (mono_ms() < deadline) {
+    while (harness_mono_ms() < deadline) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             c->pid[svc] = 0;
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         }
-        sleep_ms(10);
+        harness_sleep_ms(10);
     }
     fprintf(stderr, "harness: %s ignored SIGTERM; killing\n", svc_name[svc]);
     cluster_kill(c, svc);
@@ -303,8 +306,8 @@ uint64_t cluster_head(cluster_t *c)
 int cluster_wait_caught_up(cluster_t *c, const char *ward, int timeout_ms)
 {
     uint64_t head = cluster_head(c);
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (mono_ms() < deadline) {
+    int64_t deadline = harness_mono_ms() + timeout_ms;
+    while (harness_mono_ms() < deadline) {
         uint64_t scoring = 0, notify = 0;
         cchc_decoded_t *r = cluster_ranking(c, ward);
         if (r)
@@ -316,7 +319,7 @@ int cluster_wait_caught_up(cluster_t *c, const char *ward, int timeout_ms)
         cchc_decoded_destroy(&a);
         if (scoring >= head && notify >= head)
             return 0;
-        sleep_ms(20);
+        harness_sleep_ms(20);
     }
     fprintf(stderr, "harness: consumers did not reach seq %llu within %d ms\n", (unsigned long long)head,
             timeout_ms);
@@ -448,4 +451,64 @@ cchc_decoded_t *cluster_alerts(cluster_t *c, const char *ward)
     env.body_case = CCHC__ENVELOPE__BODY_ALERT_QUERY;
     env.alert_query = &q;
     return query(c, SVC_NOTIFY, &env, CCHC__ENVELOPE__BODY_ALERT_LIST);
+}
+
+// ---------------------------------------------------------------------------
+//  Helper servers (a real SMTP server, an HTTP receiver)
+
+static bool port_accepts(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+pid_t harness_python_start(const char *const *args, const char *pythonpath, const char *log_path, int port)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        FILE *log = freopen(log_path, "a", stderr);
+        (void)log;
+        if (pythonpath)
+            setenv("PYTHONPATH", pythonpath, 1);
+        //  Debian's interpreter, which the python3-* packages install for,
+        //  even when another python3 comes first in PATH
+        const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+        char *argv[32];
+        int n = 0;
+        argv[n++] = "python3";
+        for (int i = 0; args[i] && n < 31; i++)
+            argv[n++] = (char *)args[i];
+        argv[n] = NULL;
+        execvp(python, argv);
+        _exit(127);
+    }
+    for (int64_t deadline = harness_mono_ms() + 15000; harness_mono_ms() < deadline; harness_sleep_ms(50)) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            fprintf(stderr, "harness: python3 %s exited (status %d); see %s\n", args[0], status, log_path);
+            return -1;
+        }
+        if (port_accepts(port))
+            return pid;
+    }
+    fprintf(stderr, "harness: python3 %s did not listen on %d in time\n", args[0], port);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+void harness_helper_stop(pid_t *pid_p)
+{
+    if (*pid_p <= 0)
+        return;
+    kill(*pid_p, SIGTERM);
+    waitpid(*pid_p, NULL, 0);
+    *pid_p = 0;
 }

@@ -28,6 +28,22 @@ typedef struct {
     bool keep_dir; //  leave the directory for inspection
 } cluster_t;
 
+//  A free loopback port below the kernel's range for outgoing connections.
+int harness_free_port(void);
+
+//  A monotonic clock in milliseconds, and a sleep.
+int64_t harness_mono_ms(void);
+void harness_sleep_ms(int ms);
+
+//  Start a helper server: Debian's python3 with args (NULL-terminated: a
+//  script or "-m module", then its arguments), stderr appended to log_path,
+//  PYTHONPATH set when pythonpath is not NULL. Waits up to 15 s until
+//  127.0.0.1:port accepts. Returns its pid, or -1 (said on stderr).
+pid_t harness_python_start(const char *const *args, const char *pythonpath, const char *log_path, int port);
+
+//  SIGTERM a helper server and reap it; *pid_p becomes 0. Nothing if <= 0.
+void harness_helper_stop(pid_t *pid_p);
+
 //  Fill paths from argv (argv[1..4] = intake, scoring, notify, cli binaries),
 //  pick free ports, make the temporary directory. Returns 0 or -1.
 int cluster_init(cluster_t *c, int argc, char **argv);

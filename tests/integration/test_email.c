@@ -68,47 +68,6 @@ static const char *address_of(const char *person)
     return NULL;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-//  A free loopback port below the kernel's range for outgoing connections,
-//  as the harness picks them (harness.c keeps its picker private).
-static int free_port(void)
-{
-    unsigned seed = (unsigned)getpid() ^ (unsigned)mono_ms();
-    for (int attempt = 0; attempt < 200; attempt++) {
-        int port = 20000 + (int)(rand_r(&seed) % 12768);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-        close(fd);
-        if (rc == 0)
-            return port;
-    }
-    return -1;
-}
-
-static bool port_accepts(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
-    close(fd);
-    return ok;
-}
-
 //  Start aiosmtpd capturing into dir. Returns 0 once it accepts connections.
 static int smtp_start(fixture_t *f, const char *dir)
 {
@@ -116,44 +75,19 @@ static int smtp_start(fixture_t *f, const char *dir)
     snprintf(script, sizeof(script), "%s", g_argv[6]);
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->smtp_port);
     snprintf(log_path, sizeof(log_path), "%s/smtp.log", f->c.dir);
-    pid_t pid = fork();
-    if (pid < 0)
+    const char *args[] = {"-m", "aiosmtpd", "-n", "-l", listen, "-c", "smtp_capture.Capture", dir, NULL};
+    f->smtp_pid = harness_python_start(args, dirname(script), log_path, f->smtp_port);
+    if (f->smtp_pid < 0) {
+        f->smtp_pid = 0;
+        fprintf(stderr, "test_email: no SMTP server; is python3-aiosmtpd installed?\n");
         return -1;
-    if (pid == 0) {
-        FILE *log = freopen(log_path, "a", stderr);
-        (void)log;
-        setenv("PYTHONPATH", dirname(script), 1);
-        //  Debian's interpreter, which python3-aiosmtpd installs for, even
-        //  when another python3 comes first in PATH
-        const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-        execlp(python, "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c", "smtp_capture.Capture", dir,
-               (char *)NULL);
-        _exit(127);
     }
-    f->smtp_pid = pid;
-    for (int64_t deadline = mono_ms() + 15000; mono_ms() < deadline; sleep_ms(50)) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            f->smtp_pid = 0;
-            fprintf(stderr, "test_email: aiosmtpd exited (status %d); is python3-aiosmtpd installed?\n",
-                    status);
-            return -1;
-        }
-        if (port_accepts(f->smtp_port))
-            return 0;
-    }
-    fprintf(stderr, "test_email: aiosmtpd did not listen in time\n");
-    return -1;
+    return 0;
 }
 
 static void smtp_stop(fixture_t *f)
 {
-    if (f->smtp_pid <= 0)
-        return;
-    kill(f->smtp_pid, SIGTERM);
-    int status;
-    waitpid(f->smtp_pid, &status, 0);
-    f->smtp_pid = 0;
+    harness_helper_stop(&f->smtp_pid);
 }
 
 static int notify_start(fixture_t *f)
@@ -170,7 +104,7 @@ static int setup(void **state)
             (int)sizeof(f->mail_dir[0]) ||
         snprintf(f->mail_dir[1], sizeof(f->mail_dir[1]), "%s/mail2", f->c.dir) >= (int)sizeof(f->mail_dir[1]))
         return -1;
-    f->smtp_port = free_port();
+    f->smtp_port = harness_free_port();
     snprintf(f->smtp_arg[0], sizeof(f->smtp_arg[0]), "--smtp_url=smtp://127.0.0.1:%d", f->smtp_port);
     const char *args[] = {f->smtp_arg[0],
                           "--channels=email,file",
@@ -346,7 +280,7 @@ static const mail_t *find_id(const mailbox_t *box, const char *message_id)
 //  The ward's alerts once every one is sent (waits up to timeout_ms), or fail.
 static cchc_decoded_t *alerts_all_sent(cluster_t *c, int timeout_ms)
 {
-    for (int64_t deadline = mono_ms() + timeout_ms;; sleep_ms(100)) {
+    for (int64_t deadline = harness_mono_ms() + timeout_ms;; harness_sleep_ms(100)) {
         cchc_decoded_t *dec = cluster_alerts(c, SCENARIO_WARD);
         assert_non_null(dec);
         const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
@@ -356,7 +290,7 @@ static cchc_decoded_t *alerts_all_sent(cluster_t *c, int timeout_ms)
         if (l->n_alerts > 0 && sent == l->n_alerts)
             return dec;
         cchc_decoded_destroy(&dec);
-        if (mono_ms() > deadline) {
+        if (harness_mono_ms() > deadline) {
             cluster_dump_logs(c);
             fail_msg("alerts not all sent after %d ms (%zu of %zu)", timeout_ms, sent, l->n_alerts);
         }
@@ -479,10 +413,10 @@ static void test_server_down_then_back(void **state)
     smtp_stop(f);
     assert_int_equal(scenario_play(&f->c, g_argv[5], "05/02", NULL), 0);
     //  the new alerts stay pending, their failed attempts counted
-    for (int64_t deadline = mono_ms() + 10000;; sleep_ms(100)) {
+    for (int64_t deadline = harness_mono_ms() + 10000;; harness_sleep_ms(100)) {
         if (db_int(&f->c, "SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts >= 2") > 0)
             break;
-        assert_true(mono_ms() < deadline);
+        assert_true(harness_mono_ms() < deadline);
     }
     int64_t pending = db_int(&f->c, "SELECT count(*) FROM outbox WHERE status = 'pending'");
     assert_true(pending > 0);

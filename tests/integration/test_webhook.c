@@ -61,83 +61,24 @@ typedef struct {
 
 static fixture_t g_f;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int free_port(void)
-{
-    unsigned seed = (unsigned)getpid() ^ (unsigned)mono_ms();
-    for (int attempt = 0; attempt < 200; attempt++) {
-        int port = 20000 + (int)(rand_r(&seed) % 12768);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-        close(fd);
-        if (rc == 0)
-            return port;
-    }
-    return -1;
-}
-
-static bool port_accepts(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
-    close(fd);
-    return ok;
-}
-
 //  Start the receiver recording into dir; mode: NULL, "--fail-first", "--fail-always".
 static int http_start(fixture_t *f, const char *dir, const char *mode, const char *count)
 {
     char port[16], log_path[400];
     snprintf(port, sizeof(port), "%d", f->port);
     snprintf(log_path, sizeof(log_path), "%s/http.log", f->c.dir);
-    pid_t pid = fork();
-    if (pid < 0)
+    const char *args[] = {g_argv[6], port, dir, mode, count, NULL};
+    f->http_pid = harness_python_start(args, NULL, log_path, f->port);
+    if (f->http_pid < 0) {
+        f->http_pid = 0;
         return -1;
-    if (pid == 0) {
-        FILE *log = freopen(log_path, "a", stderr);
-        (void)log;
-        const char *python = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-        execlp(python, "python3", g_argv[6], port, dir, mode, count, (char *)NULL);
-        _exit(127);
     }
-    f->http_pid = pid;
-    for (int64_t deadline = mono_ms() + 15000; mono_ms() < deadline; sleep_ms(50)) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            f->http_pid = 0;
-            fprintf(stderr, "test_webhook: http_capture.py exited (status %d)\n", status);
-            return -1;
-        }
-        if (port_accepts(f->port))
-            return 0;
-    }
-    return -1;
+    return 0;
 }
 
 static void http_stop(fixture_t *f)
 {
-    if (f->http_pid <= 0)
-        return;
-    kill(f->http_pid, SIGTERM);
-    int status;
-    waitpid(f->http_pid, &status, 0);
-    f->http_pid = 0;
+    harness_helper_stop(&f->http_pid);
 }
 
 static int write_file(const char *path, const char *text)
@@ -158,7 +99,7 @@ static int setup(void **state)
     for (int i = 0; i < 3; i++)
         if (!FIT(f->dir[i], "%s/http%d", f->c.dir, i + 1))
             return -1;
-    f->port = free_port();
+    f->port = harness_free_port();
     char path[3][360];
     if (!FIT(path[0], "%s/webhook-token", f->c.dir) || !FIT(path[1], "%s/zalo-token", f->c.dir) ||
         !FIT(path[2], "%s/zalo-users", f->c.dir))
@@ -389,7 +330,7 @@ static void check_zalo(const char *r, const Cchc__Alert *a, const char *key)
 
 static cchc_decoded_t *alerts_settled(cluster_t *c, const char *status, int timeout_ms)
 {
-    for (int64_t deadline = mono_ms() + timeout_ms;; sleep_ms(50)) {
+    for (int64_t deadline = harness_mono_ms() + timeout_ms;; harness_sleep_ms(50)) {
         cchc_decoded_t *dec = cluster_alerts(c, SCENARIO_WARD);
         assert_non_null(dec);
         const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
@@ -399,7 +340,7 @@ static cchc_decoded_t *alerts_settled(cluster_t *c, const char *status, int time
         if (l->n_alerts > 0 && pending == 0 && (!status || strcmp(l->alerts[0]->status, "pending")))
             return dec;
         cchc_decoded_destroy(&dec);
-        if (mono_ms() > deadline) {
+        if (harness_mono_ms() > deadline) {
             cluster_dump_logs(c);
             fail_msg("alerts still pending after %d ms (%zu)", timeout_ms, pending);
         }
@@ -494,7 +435,7 @@ static void test_never_recovers_ends_dead_with_growing_delays(void **state)
     assert_true(added > 0);
     //  watch the delivery rows while they back off
     bool seen[5] = {false};
-    for (int64_t deadline = mono_ms() + 20000;; sleep_ms(20)) {
+    for (int64_t deadline = harness_mono_ms() + 20000;; harness_sleep_ms(20)) {
         sqlite3 *db = db_open(&f->c);
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(db,
@@ -516,7 +457,7 @@ static void test_never_recovers_ends_dead_with_growing_delays(void **state)
         sqlite3_close(db);
         if (db_int(&f->c, "SELECT count(*) FROM outbox WHERE status = 'pending'") == 0)
             break;
-        assert_true(mono_ms() < deadline);
+        assert_true(harness_mono_ms() < deadline);
     }
     //  at least two attempt counts seen, each delay inside its own window
     //  ([100, 200], [200, 400], [400, 800] ms): the delays grew
