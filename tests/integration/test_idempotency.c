@@ -146,57 +146,75 @@ static void test_gap_and_stale(void **state)
     assert_int_equal(cluster_head(c), head + 1 + CCHC_PRODUCER_WINDOW + 1);
 }
 
-//  A pipelining producer: a window of submissions sent at once on one
-//  connection, then all of them resent (as after a timeout): each resend
-//  gets its own original Ack, whether it had committed or was still in
-//  flight, and nothing is appended twice. One more than the window in
-//  flight is refused with ERR_BUSY, its number unused.
-static void test_pipelined_window(void **state)
+//  A raw DEALER for pipelining: submissions sent without waiting.
+static void *pipe_open(cluster_t *c)
 {
-    cluster_t *c = *state;
-    uint64_t head = cluster_head(c);
     void *sock = zmq_socket(c->zctx, ZMQ_DEALER);
     int linger = 0, timeout = 5000;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
     assert_int_equal(zmq_connect(sock, c->intake_ep), 0);
+    return sock;
+}
+
+//  Send submission seq of producer id (one progress report) as request_id.
+static void pipe_send(void *sock, const char *id, uint64_t seq, uint64_t request_id)
+{
+    Cchc__ProgressReported p = CCHC__PROGRESS_REPORTED__INIT;
+    p.task = "T1";
+    p.has_percent = true;
+    p.percent = (int)(seq % 100);
+    Cchc__Event ev = CCHC__EVENT__INIT, *evs[1] = {&ev};
+    ev.ward = SCENARIO_WARD;
+    ev.actor = "VP";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
+    ev.progress_reported = &p;
+    Cchc__Submit s = CCHC__SUBMIT__INIT;
+    s.n_events = 1;
+    s.events = evs;
+    s.producer_id = (char *)id;
+    s.has_producer_seq = true;
+    s.producer_seq = seq;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+    env.submit = &s;
+    zmq_msg_t msg;
+    assert_int_equal(cchc_encode(&env, &msg), 0);
+    assert_true(zmq_msg_send(&msg, sock, 0) >= 0);
+}
+
+//  The next reply (within 5 s), with its request id.
+static cchc_decoded_t *pipe_recv(void *sock, uint64_t *request_id)
+{
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    assert_true(zmq_msg_recv(&msg, sock, 0) >= 0);
+    cchc_decoded_t *d = NULL;
+    cchc_err_t err;
+    assert_int_equal(cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &d, request_id, &err), 0);
+    zmq_msg_close(&msg);
+    return d;
+}
+
+//  A pipelining producer: a window of submissions sent at once on one
+//  connection, then all of them resent (as after a timeout): each resend
+//  gets its own original Ack, whether it had committed or was still in
+//  flight, and nothing is appended twice.
+static void test_pipelined_window(void **state)
+{
+    cluster_t *c = *state;
+    uint64_t head = cluster_head(c);
+    void *sock = pipe_open(c);
     enum { W = CCHC_PRODUCER_WINDOW };
     uint64_t first_seq[W + 1] = {0};
     for (int round = 0; round < 2; round++) {
-        for (uint64_t seq = 1; seq <= W; seq++) {
-            Cchc__ProgressReported p = CCHC__PROGRESS_REPORTED__INIT;
-            p.task = "T1";
-            p.has_percent = true;
-            p.percent = (int)seq;
-            Cchc__Event ev = CCHC__EVENT__INIT, *evs[1] = {&ev};
-            ev.ward = SCENARIO_WARD;
-            ev.actor = "VP";
-            ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
-            ev.progress_reported = &p;
-            Cchc__Submit s = CCHC__SUBMIT__INIT;
-            s.n_events = 1;
-            s.events = evs;
-            s.producer_id = "prod-pipe";
-            s.has_producer_seq = true;
-            s.producer_seq = seq;
-            Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-            env.has_request_id = true;
-            env.request_id = (uint64_t)round * 1000 + seq;
-            env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
-            env.submit = &s;
-            zmq_msg_t msg;
-            assert_int_equal(cchc_encode(&env, &msg), 0);
-            assert_true(zmq_msg_send(&msg, sock, 0) >= 0);
-        }
+        for (uint64_t seq = 1; seq <= W; seq++)
+            pipe_send(sock, "prod-pipe", seq, (uint64_t)round * 1000 + seq);
         for (int i = 0; i < W; i++) {
-            zmq_msg_t msg;
-            zmq_msg_init(&msg);
-            assert_true(zmq_msg_recv(&msg, sock, 0) >= 0);
-            cchc_decoded_t *d = NULL;
             uint64_t id = 0;
-            cchc_err_t err;
-            assert_int_equal(cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &d, &id, &err), 0);
-            zmq_msg_close(&msg);
+            cchc_decoded_t *d = pipe_recv(sock, &id);
             const Cchc__Ack *a = ack_of(d);
             uint64_t seq = a->producer_seq;
             assert_int_equal(id, (uint64_t)round * 1000 + seq);
@@ -214,6 +232,50 @@ static void test_pipelined_window(void **state)
     }
     zmq_close(sock);
     assert_int_equal(cluster_head(c), head + W);
+}
+
+//  One more than the window in flight: while the writer is held up (the
+//  test holds SQLite's write lock), the 17th submission is refused with
+//  ERR_BUSY and its number stays unused; once the lock is let go the 16
+//  commit, and the 17th sent again is accepted as the next number.
+static void test_window_bound(void **state)
+{
+    cluster_t *c = *state;
+    uint64_t head = cluster_head(c);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/intake/intake.db", c->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK); //  the writer waits
+    void *sock = pipe_open(c);
+    enum { W = CCHC_PRODUCER_WINDOW };
+    for (uint64_t seq = 1; seq <= W + 1; seq++)
+        pipe_send(sock, "prod-bound", seq, seq);
+    //  nothing can commit: the only reply is the refusal of the 17th
+    uint64_t id = 0;
+    cchc_decoded_t *d = pipe_recv(sock, &id);
+    assert_int_equal(id, W + 1);
+    assert_int_equal(cchc_decoded_env(d)->body_case, CCHC__ENVELOPE__BODY_ERROR);
+    assert_int_equal(cchc_decoded_env(d)->error->code, CCHC__ERROR_CODE__ERR_BUSY);
+    assert_true(cchc_decoded_env(d)->error->retry_after_ms > 0);
+    assert_non_null(strstr(cchc_decoded_env(d)->error->message_en, "more than 16 submissions in flight"));
+    cchc_decoded_destroy(&d);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    for (int i = 0; i < W; i++) {
+        d = pipe_recv(sock, &id);
+        assert_int_equal(id, ack_of(d)->producer_seq);
+        assert_false(ack_of(d)->duplicate);
+        cchc_decoded_destroy(&d);
+    }
+    pipe_send(sock, "prod-bound", W + 1, 100);
+    d = pipe_recv(sock, &id);
+    assert_int_equal(id, 100);
+    assert_false(ack_of(d)->duplicate);
+    assert_int_equal(ack_of(d)->seqs[0], head + W + 1);
+    cchc_decoded_destroy(&d);
+    zmq_close(sock);
+    assert_int_equal(cluster_head(c), head + W + 1);
 }
 
 //  A submission whose events were all rejected still uses its number: the
@@ -409,6 +471,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_resend_returns_original_ack),
         cmocka_unit_test(test_gap_and_stale),
         cmocka_unit_test(test_pipelined_window),
+        cmocka_unit_test(test_window_bound),
         cmocka_unit_test(test_window_migration),
         cmocka_unit_test(test_state_survives_restarts),
         cmocka_unit_test(test_sender_retries_until_acknowledged),
