@@ -4,8 +4,8 @@
     typed getters parse on demand, except booleans, which are checked as they
     are set so that a bad one is reported where it was written.
 
-    The INI file is read with libinih through ini_parse_stream and our own
-    line reader. inih reports only the line of the first error; the reader
+    The INI file is read by cchc_ini_parse (also used for scoring's rules
+    file): libinih through ini_parse_stream and our own line reader. inih reports only the line of the first error; the reader
     counts lines too, so the handler knows the line it is called for and
     every message names the right line. The reader also catches what inih
     would otherwise take silently: a line longer than inih's buffer (inih
@@ -36,15 +36,15 @@ struct cchc_config {
     char *file;                   //  owned; the INI file loaded, or NULL
 };
 
-//  The reader's state while inih parses the file.
+//  The reader's state while inih parses a file (cchc_ini_parse).
 typedef struct {
-    cchc_config_t *config;
     FILE *file;
+    cchc_ini_key_fn *on_key;
+    cchc_ini_raw_fn *on_raw;
+    void *arg;
     int line;        //  physical lines read so far = the line inih is on
-    int max_line;    //  longest line inih can take (its buffer, less "\n\0")
-    int long_line;   //  first line longer than that, or 0
     bool indented;   //  the current line starts with blank space
-    int error_line;  //  first line the handler refused, or 0
+    int error_line;  //  first line refused (by a callback or for its length), or 0
     char error[256]; //  what was wrong with it
 } ini_source_t;
 
@@ -145,14 +145,22 @@ static int set(cchc_config_t *self, int index, const char *value, const char *so
 // ---------------------------------------------------------------------------
 //  The INI file
 
-//  fgets for inih that counts lines and blanks out over-long ones.
+static void ini_refuse(ini_source_t *src, const char *problem)
+{
+    if (src->error_line)
+        return; //  the first problem by line is the one reported
+    src->error_line = src->line;
+    snprintf(src->error, sizeof(src->error), "%s", problem);
+}
+
+//  fgets for inih that counts lines, refuses over-long ones and shows each
+//  line to on_raw.
 static char *ini_read_line(char *str, int num, void *stream)
 {
     ini_source_t *src = stream;
     if (!fgets(str, num, src->file))
         return NULL;
     src->line++;
-    src->max_line = num - 2;
     size_t n = strlen(str);
     if (n > 0 && str[n - 1] != '\n') {
         int c = fgetc(src->file);
@@ -161,52 +169,39 @@ static char *ini_read_line(char *str, int num, void *stream)
             //  hand inih an empty line, so the line numbers stay in step.
             while (c != EOF && c != '\n')
                 c = fgetc(src->file);
-            if (!src->long_line)
-                src->long_line = src->line;
+            char problem[64];
+            snprintf(problem, sizeof(problem), "line longer than %d characters", num - 2);
+            ini_refuse(src, problem);
             str[0] = 0;
         }
     }
     src->indented = str[0] == ' ' || str[0] == '\t';
+    char problem[sizeof(src->error)];
+    if (src->on_raw && src->on_raw(src->arg, str, src->line, problem, sizeof(problem)) != 0)
+        ini_refuse(src, problem);
     return str;
 }
 
-//  inih handler: applies [service] keys; returns 0 (an error) for a key we
-//  do not know, an indented line or a bad boolean.
-static int config_ini_line(void *user, const char *section, const char *name, const char *value)
+static int ini_key(void *user, const char *section, const char *name, const char *value)
 {
     ini_source_t *src = user;
-    cchc_config_t *self = src->config;
-    if (strcmp(section, self->service) != 0)
-        return 1; //  other services' sections
     char problem[sizeof(src->error)];
-    int index = option_index(self, name, strlen(name));
-    if (src->indented)
-        snprintf(problem, sizeof(problem),
-                 "indented line in [%s]: start keys at the beginning of the line (values cannot continue on "
-                 "the next line)",
-                 section);
-    else if (index < 0)
-        snprintf(problem, sizeof(problem), "unknown key '%s' in [%s]", name, section);
-    else if (set(self, index, value, "file", problem, sizeof(problem)) == 0)
-        return 1;
-    if (!src->error_line) {
-        src->error_line = src->line;
-        snprintf(src->error, sizeof(src->error), "%s", problem);
-    }
-    return 0;
+    if (src->on_key(src->arg, section, name, value, src->line, src->indented, problem, sizeof(problem)) != 0)
+        ini_refuse(src, problem);
+    return 1; //  our own problems are reported by line, with inih's syntax errors
 }
 
-//  Load the [service] section of path. Returns 0 or -1 with err naming the
-//  file and, for a content error, the line.
-static int config_load_file(cchc_config_t *self, const char *path, char *err, size_t err_size)
+int cchc_ini_parse(const char *path, cchc_ini_key_fn *on_key, cchc_ini_raw_fn *on_raw, void *arg, char *err,
+                   size_t err_size)
 {
-    ini_source_t src = {.config = self};
+    assert(path && on_key && err && err_size > 0);
+    ini_source_t src = {.on_key = on_key, .on_raw = on_raw, .arg = arg};
     src.file = fopen(path, "r");
     if (!src.file) {
         snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    int rc = ini_parse_stream(ini_read_line, &src, config_ini_line, &src);
+    int rc = ini_parse_stream(ini_read_line, &src, ini_key, &src);
     bool read_error = ferror(src.file) != 0;
     fclose(src.file);
     if (read_error) {
@@ -217,19 +212,37 @@ static int config_load_file(cchc_config_t *self, const char *path, char *err, si
         snprintf(err, err_size, "%s: out of memory while parsing", path);
         return -1;
     }
-    //  The first error by line: inih's (a syntax error or a refused key) or
-    //  an over-long line, which inih never saw.
+    //  The first problem by line: inih's syntax error or ours.
     int line = rc > 0 ? rc : 0;
-    if (src.long_line && (!line || src.long_line < line))
-        line = src.long_line;
+    if (src.error_line && (!line || src.error_line <= line))
+        line = src.error_line;
     if (!line)
         return 0;
     if (line == src.error_line)
         snprintf(err, err_size, "%s:%d: %s", path, line, src.error);
-    else if (line == src.long_line)
-        snprintf(err, err_size, "%s:%d: line longer than %d characters", path, line, src.max_line);
     else
         snprintf(err, err_size, "%s:%d: syntax error (expected 'key = value' or '[section]')", path, line);
+    return -1;
+}
+
+//  The [service] section's keys; other services' sections are theirs.
+static int config_ini_key(void *arg, const char *section, const char *name, const char *value, int line,
+                          bool indented, char *problem, size_t size)
+{
+    (void)line;
+    cchc_config_t *self = arg;
+    if (strcmp(section, self->service) != 0)
+        return 0;
+    int index = option_index(self, name, strlen(name));
+    if (indented)
+        snprintf(problem, size,
+                 "indented line in [%s]: start keys at the beginning of the line (values cannot continue on "
+                 "the next line)",
+                 section);
+    else if (index < 0)
+        snprintf(problem, size, "unknown key '%s' in [%s]", name, section);
+    else if (set(self, index, value, "file", problem, size) == 0)
+        return 0;
     return -1;
 }
 
@@ -262,7 +275,7 @@ int cchc_config_load(cchc_config_t *self, int argc, char **argv, char *err, size
     free(self->file);
     self->file = NULL;
     if (file && *file) {
-        if (config_load_file(self, file, err, err_size) != 0)
+        if (cchc_ini_parse(file, config_ini_key, NULL, self, err, err_size) != 0)
             return -1;
         self->file = strdup(file);
         if (!self->file)

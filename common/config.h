@@ -51,4 +51,26 @@ const char *cchc_config_source(const cchc_config_t *self, const char *key);
 //  Print usage and the options with their defaults to stdout.
 void cchc_config_usage(const cchc_config_t *self);
 
+// ---------------------------------------------------------------------------
+//  A line-accurate INI reader over libinih, for the services' settings and
+//  any other INI file (scoring's rules file).
+//
+//  on_key gets every key = value with its physical line and whether that
+//  line was indented (inih would take an indented line as the continuation
+//  of the previous value); on_raw, if not NULL, sees every physical line
+//  first (section headers, which inih reports to nobody when the section is
+//  empty). A callback accepts with 0 or refuses with -1 and a problem
+//  written into (problem, size). The file is refused at its first problem
+//  by line - a callback's, a line longer than inih's buffer, or an inih
+//  syntax error - as "path:line: problem". Returns 0, or -1 with err set.
+
+#include <stdbool.h>
+
+typedef int(cchc_ini_key_fn)(void *arg, const char *section, const char *name, const char *value, int line,
+                             bool indented, char *problem, size_t size);
+typedef int(cchc_ini_raw_fn)(void *arg, const char *text, int line, char *problem, size_t size);
+
+int cchc_ini_parse(const char *path, cchc_ini_key_fn *on_key, cchc_ini_raw_fn *on_raw, void *arg, char *err,
+                   size_t err_size);
+
 #endif

@@ -4,23 +4,22 @@
     lives in cchc_rules_t and its range. Loading, checking, writing and
     comparing all walk that table, so a new setting is one line here.
 
-    The file is read with libinih through ini_parse_stream and a line
-    reader of our own, as common/config.c does for service settings: the
-    reader counts physical lines so that every message names the right
-    line, and it catches what inih would take silently: a line longer than
-    inih's buffer, an indented line (inih would append it to the previous
-    key), and a section header we do not know (inih calls no handler for a
-    section without keys). Values are parsed as exact decimals into the
+    The file is read with cchc_ini_parse (common/config.h), the reader the
+    service settings use: every message names the right line, and what
+    inih would take silently - a line longer than its buffer, an indented
+    line (inih would append it to the previous key) - is refused. A section
+    header we do not know is refused from the raw lines (inih calls no
+    handler for a section without keys). Values are parsed as exact decimals into the
     integers the rules use (no floating point: a rules file must give the
     same scores on every machine).
 */
 #include "rules_file.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <ini.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "config.h" //  cchc_ini_parse
 
 // ---------------------------------------------------------------------------
 //  The settings
@@ -273,95 +272,57 @@ int cchc_rules_check(const cchc_rules_t *rules, char *err, size_t err_size)
 //  Reading a file
 
 typedef struct {
-    FILE *file;
     cchc_rules_t rules;    //  defaults, then the file's values
     int set_on[NSETTINGS]; //  line that set each setting, 0 = default
-    int line;              //  physical lines read = the line inih is on
-    bool indented;         //  the current line starts with blank space
-    int error_line;        //  first line we refused, or 0
-    char error[256];       //  what was wrong with it
 } rules_source_t;
 
-static void refuse(rules_source_t *src, const char *fmt, const char *a, const char *b)
-    __attribute__((format(printf, 2, 0)));
-static void refuse(rules_source_t *src, const char *fmt, const char *a, const char *b)
+//  Every physical line: a section header we do not know is refused here,
+//  since inih tells nobody about a section with no keys.
+static int rules_raw_line(void *arg, const char *line, int number, char *problem, size_t size)
 {
-    if (src->error_line)
-        return; //  the first error by line is the one reported
-    src->error_line = src->line;
-    snprintf(src->error, sizeof(src->error), fmt, a, b);
-}
-
-//  A section header on a line we read: refuse one we do not know.
-static void check_header(rules_source_t *src, const char *line)
-{
-    if (src->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+    (void)arg;
+    if (number == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
         line += 3; //  inih skips a UTF-8 BOM
     while (*line == ' ' || *line == '\t')
         line++;
     if (*line != '[')
-        return;
+        return 0;
     const char *end = strchr(line, ']');
     if (!end)
-        return; //  inih reports the syntax error
+        return 0; //  inih reports the syntax error
     char name[64];
     snprintf(name, sizeof(name), "%.*s", (int)(end - line - 1), line + 1);
-    if (!known_section(name))
-        refuse(src, "unknown section [%s]%s", name,
-               " (sections: tiers, components, gates, accountability, bonus, par_groups)");
+    if (known_section(name))
+        return 0;
+    snprintf(problem, size,
+             "unknown section [%s] (sections: tiers, components, gates, accountability, bonus, par_groups)",
+             name);
+    return -1;
 }
 
-//  fgets for inih that counts lines and refuses over-long ones.
-static char *rules_read_line(char *str, int num, void *stream)
+static int rules_key(void *arg, const char *section, const char *name, const char *value, int line,
+                     bool indented, char *problem, size_t size)
 {
-    rules_source_t *src = stream;
-    if (!fgets(str, num, src->file))
-        return NULL;
-    src->line++;
-    size_t n = strlen(str);
-    if (n > 0 && str[n - 1] != '\n') {
-        int c = fgetc(src->file);
-        if (c != EOF && c != '\n') {
-            //  Longer than inih's buffer: skip the rest, hand inih an empty
-            //  line so the line numbers stay in step, and refuse the file.
-            while (c != EOF && c != '\n')
-                c = fgetc(src->file);
-            char limit[16];
-            snprintf(limit, sizeof(limit), "%d", num - 2);
-            refuse(src, "line longer than %s characters%s", limit, "");
-            str[0] = 0;
-        }
-    }
-    src->indented = str[0] == ' ' || str[0] == '\t';
-    check_header(src, str);
-    return str;
-}
-
-static int rules_ini_line(void *user, const char *section, const char *name, const char *value)
-{
-    rules_source_t *src = user;
+    rules_source_t *src = arg;
     size_t i = setting_index(section, name);
-    char problem[sizeof(src->error)];
-    if (src->indented)
-        refuse(src, "indented line in [%s]: start keys at the beginning of the line%s", section,
-               " (values cannot continue on the next line)");
+    if (indented)
+        snprintf(problem, size,
+                 "indented line in [%s]: start keys at the beginning of the line (values cannot continue on "
+                 "the next line)",
+                 section);
     else if (!*section)
-        refuse(src, "key '%s' outside a section%s", name, "");
+        snprintf(problem, size, "key '%s' outside a section", name);
     else if (!known_section(section))
-        refuse(src, "key '%s' in unknown section [%s]", name, section);
+        snprintf(problem, size, "key '%s' in unknown section [%s]", name, section);
     else if (i == NSETTINGS)
-        refuse(src, "unknown key '%s' in [%s]", name, section);
-    else if (src->set_on[i]) {
-        char first[16];
-        snprintf(first, sizeof(first), "%d", src->set_on[i]);
-        refuse(src, "%s set twice (first on line %s)", name, first);
-    } else if (parse_value(i, value, field(&src->rules, i), problem, sizeof(problem)) != 0)
-        refuse(src, "%s%s", problem, "");
-    else {
-        src->set_on[i] = src->line;
-        return 1;
+        snprintf(problem, size, "unknown key '%s' in [%s]", name, section);
+    else if (src->set_on[i])
+        snprintf(problem, size, "%s set twice (first on line %d)", name, src->set_on[i]);
+    else if (parse_value(i, value, field(&src->rules, i), problem, size) == 0) {
+        src->set_on[i] = line;
+        return 0;
     }
-    return 0;
+    return -1;
 }
 
 int cchc_rules_load(const char *path, cchc_rules_t *rules, char *err, size_t err_size)
@@ -370,40 +331,14 @@ int cchc_rules_load(const char *path, cchc_rules_t *rules, char *err, size_t err
     rules_source_t src;
     memset(&src, 0, sizeof(src));
     cchc_rules_default(&src.rules);
-    src.file = fopen(path, "r");
-    if (!src.file) {
-        snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+    if (cchc_ini_parse(path, rules_key, rules_raw_line, &src, err, err_size) != 0)
         return -1;
-    }
-    int rc = ini_parse_stream(rules_read_line, &src, rules_ini_line, &src);
-    bool read_error = ferror(src.file) != 0;
-    fclose(src.file);
-    if (read_error) {
-        snprintf(err, err_size, "%s: read error", path);
-        return -1;
-    }
-    if (rc == -2) {
-        snprintf(err, err_size, "%s: out of memory while parsing", path);
-        return -1;
-    }
-    //  The first error by line: inih's syntax error or ours.
-    int line = rc > 0 ? rc : 0;
-    if (src.error_line && (!line || src.error_line <= line))
-        line = src.error_line;
-    if (line) {
-        if (line == src.error_line)
-            snprintf(err, err_size, "%s:%d: %s", path, line, src.error);
-        else
-            snprintf(err, err_size, "%s:%d: syntax error (expected 'key = value' or '[section]')", path,
-                     line);
-        return -1;
-    }
     //  Relations between settings: the line of the later setting involved.
     char problem[256];
     culprits_t who;
     if (check(&src.rules, problem, sizeof(problem), &who) != 0) {
         size_t involved[] = {who.a, who.b, who.c};
-        line = 0;
+        int line = 0;
         for (size_t k = 0; k < 3; k++)
             if (involved[k] < NSETTINGS && src.set_on[involved[k]] > line)
                 line = src.set_on[involved[k]];
