@@ -220,22 +220,6 @@ int cli_parse_int(const char *text, long min, long max, long *out)
 // ---------------------------------------------------------------------------
 //  Labels
 
-const char *cchc_alert_kind_name(Cchc__AlertKind kind)
-{
-    switch (kind) {
-    case CCHC__ALERT_KIND__ALERT_REMINDER:
-        return "reminder";
-    case CCHC__ALERT_KIND__ALERT_OVERDUE:
-        return "overdue";
-    case CCHC__ALERT_KIND__ALERT_ESCALATION:
-        return "escalation";
-    case CCHC__ALERT_KIND__ALERT_RESOLVED:
-        return "resolved";
-    default:
-        return "unknown";
-    }
-}
-
 char *cchc_alert_level_vi(const Cchc__Alert *a, char *buf, size_t size)
 {
     switch (a->kind) {

@@ -61,9 +61,6 @@ int cli_parse_int(const char *text, long min, long max, long *out);
 // ---------------------------------------------------------------------------
 //  Labels
 
-//  "reminder", "overdue", "escalation", "resolved" ("unknown" otherwise).
-const char *cchc_alert_kind_name(Cchc__AlertKind kind);
-
 //  An alert's level for people: "D−7" ... "D" for reminders, "quá N ngày"
 //  for overdue alerts, "cấp 1" / "cấp 2" for escalations, "—" otherwise.
 //  Returns buf.

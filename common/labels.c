@@ -48,3 +48,19 @@ const char *cchc_alert_kind_label_vi(Cchc__AlertKind kind)
         return "?";
     }
 }
+
+const char *cchc_alert_kind_name(Cchc__AlertKind kind)
+{
+    switch (kind) {
+    case CCHC__ALERT_KIND__ALERT_REMINDER:
+        return "reminder";
+    case CCHC__ALERT_KIND__ALERT_OVERDUE:
+        return "overdue";
+    case CCHC__ALERT_KIND__ALERT_ESCALATION:
+        return "escalation";
+    case CCHC__ALERT_KIND__ALERT_RESOLVED:
+        return "resolved";
+    default:
+        return "unknown";
+    }
+}

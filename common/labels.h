@@ -17,4 +17,7 @@ const char *cchc_tier_name(Cchc__Tier tier);
 //  "Nhắc hạn", "Quá hạn", "Báo cáo vượt cấp", "Đã xử lý".
 const char *cchc_alert_kind_label_vi(Cchc__AlertKind kind);
 
+//  "reminder", "overdue", "escalation", "resolved" ("unknown" otherwise).
+const char *cchc_alert_kind_name(Cchc__AlertKind kind);
+
 #endif

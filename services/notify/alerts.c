@@ -89,22 +89,6 @@ int cchc_alert_key(char *buf, size_t size, const char *ward, const char *task, c
     return snprintf(buf, size, "%s/%s/%s/%d/%d", ward, task, person, (int)kind, level);
 }
 
-const char *cchc_alert_kind_name(Cchc__AlertKind kind)
-{
-    switch (kind) {
-    case CCHC__ALERT_KIND__ALERT_REMINDER:
-        return "reminder";
-    case CCHC__ALERT_KIND__ALERT_OVERDUE:
-        return "overdue";
-    case CCHC__ALERT_KIND__ALERT_ESCALATION:
-        return "escalation";
-    case CCHC__ALERT_KIND__ALERT_RESOLVED:
-        return "resolved";
-    default:
-        return "unknown";
-    }
-}
-
 static char *text_dup(const char *s)
 {
     char *p = strdup(s ? s : "");

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "labels.h"
 #include "model.h"
 #include "notify.pb-c.h"
 
@@ -100,9 +101,5 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
 //  every such instant and after every event that touches it decides exactly
 //  what deciding it after every event would. The result is > now_ms.
 int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now_ms);
-
-//  Stable machine name of a kind: "reminder", "overdue", "escalation",
-//  "resolved" ("unknown" otherwise).
-const char *cchc_alert_kind_name(Cchc__AlertKind kind);
 
 #endif

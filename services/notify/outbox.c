@@ -206,6 +206,33 @@ static void *grow(void *items, size_t n, size_t *cap, size_t size)
     "id, ward, task, unit, person, person_name, kind, level, due_date, days_overdue, decided_ms, cause_seq," \
     " text, status, " KEY_SQL
 
+//  An Alert from a row whose first columns are ALERT_COLUMNS (for queries;
+//  the caller owns it).
+static Cchc__Alert *alert_row(sqlite3_stmt *st)
+{
+    Cchc__Alert *a = calloc(1, sizeof(*a));
+    if (!a)
+        abort();
+    cchc__alert__init(a);
+    a->has_id = a->has_kind = a->has_level = a->has_due_date = a->has_days_overdue = true;
+    a->has_decided_ms = a->has_cause_seq = true;
+    a->id = (uint64_t)sqlite3_column_int64(st, 0);
+    a->ward = column_dup(st, 1);
+    a->task = column_dup(st, 2);
+    a->unit = column_dup(st, 3);
+    a->person = column_dup(st, 4);
+    a->person_name = column_dup(st, 5);
+    a->kind = (Cchc__AlertKind)sqlite3_column_int(st, 6);
+    a->level = sqlite3_column_int(st, 7);
+    a->due_date = sqlite3_column_int(st, 8);
+    a->days_overdue = sqlite3_column_int(st, 9);
+    a->decided_ms = sqlite3_column_int64(st, 10);
+    a->cause_seq = (uint64_t)sqlite3_column_int64(st, 11);
+    a->text = column_dup(st, 12);
+    a->status = column_dup(st, 13);
+    return a;
+}
+
 int cchc_outbox_pending(sqlite3 *db, size_t limit, cchc_alert_t ***alerts, size_t *n)
 {
     return cchc_outbox_due(db, INT64_MAX, limit, alerts, n);
@@ -282,26 +309,7 @@ int cchc_outbox_list(sqlite3 *db, const char *ward, unsigned limit, Cchc__Alert 
     size_t cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         *alerts = grow(*alerts, *n, &cap, sizeof(**alerts));
-        Cchc__Alert *a = calloc(1, sizeof(*a));
-        if (!a)
-            abort();
-        cchc__alert__init(a);
-        a->has_id = a->has_kind = a->has_level = a->has_due_date = a->has_days_overdue = true;
-        a->has_decided_ms = a->has_cause_seq = true;
-        a->id = (uint64_t)sqlite3_column_int64(st, 0);
-        a->ward = column_dup(st, 1);
-        a->task = column_dup(st, 2);
-        a->unit = column_dup(st, 3);
-        a->person = column_dup(st, 4);
-        a->person_name = column_dup(st, 5);
-        a->kind = (Cchc__AlertKind)sqlite3_column_int(st, 6);
-        a->level = sqlite3_column_int(st, 7);
-        a->due_date = sqlite3_column_int(st, 8);
-        a->days_overdue = sqlite3_column_int(st, 9);
-        a->decided_ms = sqlite3_column_int64(st, 10);
-        a->cause_seq = (uint64_t)sqlite3_column_int64(st, 11);
-        a->text = column_dup(st, 12);
-        a->status = column_dup(st, 13);
+        Cchc__Alert *a = alert_row(st);
         (*alerts)[(*n)++] = a;
     }
     sqlite3_finalize(st);
@@ -465,28 +473,10 @@ int cchc_outbox_dead(sqlite3 *db, const char *ward, Cchc__DeadLetter ***letters,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         *letters = grow(*letters, *n, &cap, sizeof(**letters));
         Cchc__DeadLetter *d = calloc(1, sizeof(*d));
-        Cchc__Alert *a = calloc(1, sizeof(*a));
-        if (!d || !a)
+        if (!d)
             abort();
         cchc__dead_letter__init(d);
-        cchc__alert__init(a);
-        a->has_id = a->has_kind = a->has_level = a->has_due_date = a->has_days_overdue = true;
-        a->has_decided_ms = a->has_cause_seq = true;
-        a->id = (uint64_t)sqlite3_column_int64(st, 0);
-        a->ward = column_dup(st, 1);
-        a->task = column_dup(st, 2);
-        a->unit = column_dup(st, 3);
-        a->person = column_dup(st, 4);
-        a->person_name = column_dup(st, 5);
-        a->kind = (Cchc__AlertKind)sqlite3_column_int(st, 6);
-        a->level = sqlite3_column_int(st, 7);
-        a->due_date = sqlite3_column_int(st, 8);
-        a->days_overdue = sqlite3_column_int(st, 9);
-        a->decided_ms = sqlite3_column_int64(st, 10);
-        a->cause_seq = (uint64_t)sqlite3_column_int64(st, 11);
-        a->text = column_dup(st, 12);
-        a->status = column_dup(st, 13);
-        d->alert = a;
+        d->alert = alert_row(st);
         d->channel = column_dup(st, 15);
         d->last_error = column_dup(st, 16);
         d->has_dead_ms = d->has_attempts = true;
