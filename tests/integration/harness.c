@@ -239,6 +239,19 @@ void cluster_dump_logs(const cluster_t *c)
     }
 }
 
+int cluster_stop_all(cluster_t *c)
+{
+    int rc = 0;
+    for (int s = SVC_COUNT - 1; s >= 0; s--)
+        if (c->pid[s] > 0 && cluster_stop(c, (svc_t)s) != 0) {
+            fprintf(stderr, "harness: %s did not exit 0 on SIGTERM\n", svc_name[s]);
+            rc = -1;
+        }
+    if (rc != 0)
+        cluster_dump_logs(c);
+    return rc;
+}
+
 void cluster_destroy(cluster_t *c)
 {
     for (int s = SVC_COUNT - 1; s >= 0; s--)

@@ -53,6 +53,11 @@ int cluster_init(cluster_t *c, int argc, char **argv);
 int cluster_start(cluster_t *c, svc_t svc, const char *const *extra_args);
 int cluster_start_all(cluster_t *c);
 
+//  Stop every running service, last started first: each must exit 0 on
+//  SIGTERM (the graceful-shutdown promise). Returns 0, or -1 after saying
+//  which did not and printing the logs.
+int cluster_stop_all(cluster_t *c);
+
 //  SIGTERM and wait (up to 10 s). Returns the exit status, or -1.
 int cluster_stop(cluster_t *c, svc_t svc);
 

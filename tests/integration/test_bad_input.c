@@ -41,10 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     cluster_t *c = *state;
-    int rc = 0;
-    for (int s = SVC_COUNT - 1; s >= 0; s--)
-        if (cluster_stop(c, (svc_t)s) != 0)
-            rc = -1;
+    int rc = cluster_stop_all(c);
     cluster_destroy(c);
     return rc;
 }

@@ -160,12 +160,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     cluster_t *c = *state;
-    int rc = 0;
-    for (int s = SVC_COUNT - 1; s >= 0; s--)
-        if (c->pid[s] > 0 && cluster_stop(c, (svc_t)s) != 0)
-            rc = -1;
-    if (rc != 0)
-        cluster_dump_logs(c);
+    int rc = cluster_stop_all(c);
     cluster_destroy(c);
     return rc;
 }

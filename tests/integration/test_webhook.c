@@ -143,13 +143,8 @@ static int teardown(void **state)
     fixture_t *f = *state;
     if (!f)
         return 0;
-    int rc = 0;
-    for (int s = SVC_COUNT - 1; s >= 0; s--)
-        if (f->c.pid[s] > 0 && cluster_stop(&f->c, (svc_t)s) != 0)
-            rc = -1;
+    int rc = cluster_stop_all(&f->c);
     http_stop(f);
-    if (rc != 0)
-        cluster_dump_logs(&f->c);
     cluster_destroy(&f->c);
     return rc;
 }
