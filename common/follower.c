@@ -19,6 +19,8 @@ struct cchc_follower {
     cchc_writer_t *writer;     //  owned; owns the write connection
     cchc_consumer_t *consumer; //  owned
     cchc_record_set_t records; //  the batch being committed
+    uint64_t batch_seq;        //  last seq of the batch being committed
+    uint64_t committed_seq;    //  last seq of the last committed batch
     void (*on_closed)(void *arg);
     void *closed_arg;
 };
@@ -41,6 +43,7 @@ static void batch_committed(int status, void *arg)
         fflush(stderr);
         _exit(3);
     }
+    self->committed_seq = self->batch_seq;
     if (self->opts.committed)
         self->opts.committed(self->opts.arg);
     if (self->consumer) //  NULL once closed: nothing more to fetch
@@ -60,6 +63,7 @@ static void on_batch(cchc_consumer_t *consumer, Cchc__Event **events, size_t n, 
     if (self->opts.on_batch)
         self->opts.on_batch(self->opts.arg);
     cchc_model_take_dirty(self->model, &self->records);
+    self->batch_seq = cchc_model_last_seq(self->model);
     if (cchc_writer_submit(self->writer, batch_write, batch_committed, self) != 0) {
         cchc_log(CCHC_ERROR, "writer_refused", "events=%zu", n);
         fflush(stderr);
@@ -94,6 +98,7 @@ cchc_follower_t *cchc_follower_new(uv_loop_t *loop, void *zctx, const cchc_follo
         free(self);
         return NULL;
     }
+    self->committed_seq = self->batch_seq = cchc_model_last_seq(self->model);
     self->writer = cchc_writer_new(loop, wdb);
     cchc_consumer_opts_t copts = opts->consumer;
     copts.next_seq = cchc_model_last_seq(self->model) + 1;
@@ -119,6 +124,11 @@ sqlite3 *cchc_follower_reader(cchc_follower_t *self)
 cchc_writer_t *cchc_follower_writer(cchc_follower_t *self)
 {
     return self->writer;
+}
+
+uint64_t cchc_follower_committed_seq(const cchc_follower_t *self)
+{
+    return self->committed_seq;
 }
 
 uint64_t cchc_follower_next_seq(const cchc_follower_t *self)

@@ -54,6 +54,11 @@ sqlite3 *cchc_follower_reader(cchc_follower_t *self);
 //  The writer, for the owner's own jobs (e.g. marking deliveries).
 cchc_writer_t *cchc_follower_writer(cchc_follower_t *self);
 
+//  The last seq whose batch has committed: everything derived up to it is
+//  durable and visible to other connections (the model on the loop may be
+//  one batch ahead). What queries report as their last_seq.
+uint64_t cchc_follower_committed_seq(const cchc_follower_t *self);
+
 //  Next seq wanted and intake's head as last reported (for lag).
 uint64_t cchc_follower_next_seq(const cchc_follower_t *self);
 

@@ -118,7 +118,6 @@ typedef struct {
     cchc_strmap_t *keys;             //  owned: every key decided (committed or in the batch)
     alert_list_t batch;              //  decided in the batch being applied or committed
     task_list_t due;                 //  scratch: the tasks to decide after the current event
-    uint64_t committed_seq;          //  last_seq of the last committed batch
     bool delivering;                 //  a delivery (worker, then writer job) is in flight
     bool working;                    //  its channels run on a worker thread
     bool close_pending;              //  stopping: close the follower once the worker is back
@@ -478,7 +477,6 @@ static void schedule_retry(notify_t *self)
 static void on_committed(void *arg)
 {
     notify_t *self = arg;
-    self->committed_seq = cchc_model_last_seq(cchc_follower_model(self->follower));
     list_free(&self->batch); //  in the outbox now; delivery reads them back with their ids
     deliver_pending(self);
 }
@@ -524,7 +522,7 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
     list.n_alerts = n;
     list.alerts = alerts;
     list.has_last_seq = list.has_total = true;
-    list.last_seq = self->committed_seq; //  the outbox is read as committed
+    list.last_seq = cchc_follower_committed_seq(self->follower); //  the outbox is read as committed
     list.total = total;
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
@@ -538,7 +536,7 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
 static void reply_list(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, Cchc__AlertList *list)
 {
     list->has_last_seq = true;
-    list->last_seq = self->committed_seq;
+    list->last_seq = cchc_follower_committed_seq(self->follower);
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;
@@ -1022,7 +1020,6 @@ static int notify_start(notify_t *self)
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", err);
         return -1;
     }
-    self->committed_seq = cchc_model_last_seq(cchc_follower_model(self->follower));
     if (cchc_outbox_load_keys(cchc_follower_reader(self->follower), self->keys) != 0)
         return -1;
     schedule_all(self);
@@ -1047,7 +1044,7 @@ static int notify_start(notify_t *self)
     deliver_pending(self); //  what a crash left between decision and delivery
     char status[128];
     snprintf(status, sizeof(status), "last_seq=%llu alerts=%zu tasks_scheduled=%zu",
-             (unsigned long long)self->committed_seq, cchc_strmap_size(self->keys),
+             (unsigned long long)cchc_follower_committed_seq(self->follower), cchc_strmap_size(self->keys),
              cchc_alert_schedule_size(self->schedule));
     cchc_service_ready(&self->service, status);
     return 0;

@@ -291,7 +291,7 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     ranking.ward_name = ward->def ? ward->def->name : ward->code;
     ranking.has_as_of_ms = ranking.has_last_seq = true;
     ranking.as_of_ms = cchc_model_now(model);
-    ranking.last_seq = cchc_model_last_seq(model);
+    ranking.last_seq = cchc_follower_committed_seq(self->follower); //  its output log records are committed
     ranking.n_entries = n;
     ranking.entries = ptrs;
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;

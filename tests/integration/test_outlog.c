@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -87,9 +88,11 @@ static void outlog_fetch(cluster_t *c, uint32_t credit, outlog_t *o)
     }
 }
 
-//  Ranking.last_seq (what cluster_wait_caught_up waits for) counts events
-//  folded, and a batch's records commit a moment later: fetch the whole log
-//  once its head has not moved for 100 ms (or reached at_least), up to 5 s.
+//  Ranking.last_seq (what cluster_wait_caught_up waits for) is the last
+//  committed seq, so the records of those events are in the log; records of
+//  a rules reload commit by a job of their own, a moment after the signal:
+//  fetch the whole log once its head has not moved for 100 ms (or reached
+//  at_least), up to 5 s.
 static void outlog_settled(cluster_t *c, uint32_t credit, uint64_t at_least, outlog_t *o)
 {
     outlog_fetch(c, credit, o);
@@ -418,6 +421,46 @@ static void test_rules_change(void **state)
     outlog_free(&back);
 }
 
+static uint64_t ranking_last_seq(cluster_t *c)
+{
+    cchc_decoded_t *d = cluster_ranking(c, SCENARIO_WARD);
+    assert_non_null(d);
+    uint64_t seq = cchc_decoded_env(d)->ranking->last_seq;
+    cchc_decoded_destroy(&d);
+    return seq;
+}
+
+//  Ranking.last_seq says what is committed, not what is folded: while the
+//  test holds scoring.db's write lock, scoring folds a new event but cannot
+//  commit its batch, and last_seq stays before it; once the lock is let go
+//  it reaches the event, whose records are then in the output log.
+static void test_last_seq_is_committed(void **state)
+{
+    cluster_t *c = *state;
+    assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
+    uint64_t before = ranking_last_seq(c);
+    outlog_t o;
+    outlog_settled(c, 1000, 0, &o);
+    uint64_t head_before = o.head;
+    outlog_free(&o);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/scoring/scoring.db", c->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    uint64_t seq = ev_penalty(c, "VP", 900);
+    assert_true(seq > before);
+    usleep(300 * 1000); //  long enough to fetch and fold it; the commit waits for the lock
+    assert_true(ranking_last_seq(c) < seq);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
+    assert_true(ranking_last_seq(c) >= seq);
+    outlog_fetch(c, 1000, &o);         //  at once: no settling needed
+    assert_true(o.head > head_before); //  a penalty of 9 points moves VP's score
+    outlog_free(&o);
+}
+
 int main(int argc, char **argv)
 {
     g_argc = argc;
@@ -427,6 +470,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cli_changes),
         cmocka_unit_test(test_kill9_then_replay_from_zero),
         cmocka_unit_test(test_rules_change),
+        cmocka_unit_test(test_last_seq_is_committed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
