@@ -134,7 +134,7 @@ struct cchc_logserve {
     size_t queued;
     bool running;
     bool closing; //  free when the running job is done
-    uint64_t served, failed;
+    uint64_t served, failed, busy;
 };
 
 cchc_logserve_t *cchc_logserve_new(uv_loop_t *loop, cchc_zwatch_t *router, sqlite3 *reader,
@@ -162,6 +162,30 @@ static void server_free(cchc_logserve_t *self)
     }
     cchc_store_close(&self->reader);
     free(self);
+}
+
+//  Answer the peer with an Error envelope.
+static void reply_error(cchc_logserve_t *self, const void *identity, size_t identity_len, uint64_t request_id,
+                        Cchc__ErrorCode code, const char *detail, uint32_t retry_after_ms)
+{
+    cchc_err_t err;
+    cchc_err_set(&err, code, -1, detail);
+    Cchc__Error e = CCHC__ERROR__INIT;
+    e.has_code = e.has_index = true;
+    e.code = err.code;
+    e.index = -1;
+    e.message_vi = err.vi;
+    e.message_en = err.en;
+    e.has_retry_after_ms = retry_after_ms > 0;
+    e.retry_after_ms = retry_after_ms;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    zmq_msg_t body;
+    if (cchc_encode(&env, &body) == 0)
+        cchc_reply_bytes(self->router, identity, identity_len, &body);
 }
 
 static void work_read(uv_work_t *work)
@@ -202,22 +226,8 @@ static void work_done(uv_work_t *work, int status)
         //  the router is closing; the peer fetches again
     } else if (status == 0 && job->failed) {
         self->failed++;
-        cchc_err_t err;
-        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "log read failed");
-        Cchc__Error e = CCHC__ERROR__INIT;
-        e.has_code = e.has_index = true;
-        e.code = err.code;
-        e.index = -1;
-        e.message_vi = err.vi;
-        e.message_en = err.en;
-        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-        env.has_request_id = true;
-        env.request_id = job->request_id;
-        env.body_case = CCHC__ENVELOPE__BODY_ERROR;
-        env.error = &e;
-        zmq_msg_t body;
-        if (cchc_encode(&env, &body) == 0)
-            cchc_reply_bytes(self->router, job->identity, job->identity_len, &body);
+        reply_error(self, job->identity, job->identity_len, job->request_id, CCHC__ERROR_CODE__ERR_INTERNAL,
+                    "log read failed", 0);
     } else if (status == 0) {
         zmq_msg_t body;
         zmq_msg_init_size(&body, job->reply_len);
@@ -237,13 +247,17 @@ int cchc_logserve_fetch(cchc_logserve_t *self, const zmq_msg_t *identity, uint64
                         const Cchc__Fetch *req, uint64_t head)
 {
     assert(self && identity && req && !self->closing);
-    if (self->queued >= self->opts.max_queued)
+    zmq_msg_t *id = (zmq_msg_t *)identity;
+    if (self->queued >= self->opts.max_queued) {
+        self->busy++;
+        reply_error(self, zmq_msg_data(id), zmq_msg_size(id), request_id, CCHC__ERROR_CODE__ERR_BUSY,
+                    "too many fetches waiting", CCHC_LOGSERVE_RETRY_MS);
         return -1;
+    }
     job_t *job = calloc(1, sizeof(*job));
     if (!job)
         abort();
     job->server = self;
-    zmq_msg_t *id = (zmq_msg_t *)identity;
     job->identity_len = zmq_msg_size(id) <= sizeof(job->identity) ? zmq_msg_size(id) : 0;
     memcpy(job->identity, zmq_msg_data(id), job->identity_len);
     job->request_id = request_id;
@@ -268,6 +282,11 @@ uint64_t cchc_logserve_served(const cchc_logserve_t *self)
 uint64_t cchc_logserve_failed(const cchc_logserve_t *self)
 {
     return self->failed;
+}
+
+uint64_t cchc_logserve_busy(const cchc_logserve_t *self)
+{
+    return self->busy;
 }
 
 void cchc_logserve_close(cchc_logserve_t **self_p)

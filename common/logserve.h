@@ -10,7 +10,7 @@
 
     Reads run on libuv's thread pool, one at a time, on the read connection
     the server owns; requests that arrive meanwhile wait in a FIFO, and past
-    max_queued the caller answers ERR_BUSY. The loop thread only hands a
+    max_queued the peer is answered ERR_BUSY. The loop thread only hands a
     request over and sends the finished reply.
 */
 #ifndef CCHC_LOGSERVE_H
@@ -47,15 +47,20 @@ long cchc_logserve_reply(sqlite3 *db, const cchc_logserve_opts_t *opts, uint64_t
 cchc_logserve_t *cchc_logserve_new(uv_loop_t *loop, cchc_zwatch_t *router, sqlite3 *reader,
                                    const cchc_logserve_opts_t *opts);
 
+//  How long a peer refused for a full queue is told to wait.
+#define CCHC_LOGSERVE_RETRY_MS 10
+
 //  Queue a fetch from the peer of identity, serving up to head. Returns 0,
-//  or -1 when max_queued requests wait already (nothing queued: the caller
-//  answers ERR_BUSY).
+//  or -1 when max_queued requests wait already: nothing is queued and the
+//  peer is answered ERR_BUSY with retry_after_ms.
 int cchc_logserve_fetch(cchc_logserve_t *self, const zmq_msg_t *identity, uint64_t request_id,
                         const Cchc__Fetch *req, uint64_t head);
 
-//  Replies sent, and reads that failed (answered ERR_INTERNAL).
+//  Replies sent, reads that failed (answered ERR_INTERNAL), and requests
+//  refused for a full queue (answered ERR_BUSY).
 uint64_t cchc_logserve_served(const cchc_logserve_t *self);
 uint64_t cchc_logserve_failed(const cchc_logserve_t *self);
+uint64_t cchc_logserve_busy(const cchc_logserve_t *self);
 
 //  Drop the waiting requests (their peers fetch again) and free the server
 //  with its read connection: now when idle, else once the running read is

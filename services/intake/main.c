@@ -694,11 +694,8 @@ static void handle_advance_clock(intake_t *self, const zmq_msg_t *identity, uint
 static void handle_fetch(intake_t *self, const zmq_msg_t *identity, uint64_t request_id,
                          const Cchc__Fetch *req)
 {
-    if (cchc_logserve_fetch(self->log_server, identity, request_id, req, self->committed_seq) != 0) {
-        cchc_err_t err;
-        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, "too many fetches waiting");
-        reply_busy(self, identity, request_id, &err, 10);
-    }
+    if (cchc_logserve_fetch(self->log_server, identity, request_id, req, self->committed_seq) != 0)
+        self->busy++; //  answered ERR_BUSY by the log server
 }
 
 static void handle_status(intake_t *self, const zmq_msg_t *identity, uint64_t request_id)

@@ -373,11 +373,8 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
 
 static void handle_fetch(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__Fetch *req)
 {
-    if (cchc_logserve_fetch(self->log_server, identity, request_id, req, self->out_committed) != 0) {
-        cchc_err_t err;
-        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_BUSY, -1, "too many fetches waiting");
-        reply_error(self, identity, request_id, &err);
-    }
+    if (cchc_logserve_fetch(self->log_server, identity, request_id, req, self->out_committed) != 0)
+        self->errors++; //  answered ERR_BUSY by the log server
 }
 
 // ---------------------------------------------------------------------------

@@ -4,8 +4,7 @@
     the stored bytes of [from, head] in order, capped by credit and by the
     byte limit (at least one record), with the head and the request id.
     The server is driven on a real libuv loop with a ROUTER and a DEALER:
-    requests beyond the queue bound are refused (the caller answers
-    ERR_BUSY), the rest are answered in order, and closing while a read runs
+    requests beyond the queue bound are answered ERR_BUSY at once, the rest are answered in order, and closing while a read runs
     frees everything once it is done, without a reply.
 */
 #include <setjmp.h>
@@ -208,6 +207,22 @@ static void test_queue_bound_and_order(void **state)
     assert_int_equal(cchc_logserve_fetch(server, &r.identity, 2, &f2, 50), 0);
     assert_int_equal(cchc_logserve_fetch(server, &r.identity, 3, &f3, 20), 0);
     assert_int_equal(cchc_logserve_fetch(server, &r.identity, 4, &f4, 50), -1);
+    assert_int_equal(cchc_logserve_busy(server), 1);
+    {
+        //  the refusal is answered at once: ERR_BUSY with a retry hint
+        uint8_t buf[1024];
+        int len = zmq_recv(r.dealer, buf, sizeof(buf), 0);
+        assert_true(len > 0);
+        cchc_decoded_t *dec = NULL;
+        uint64_t id = 0;
+        cchc_err_t err;
+        assert_int_equal(cchc_decode(buf, (size_t)len, 1 << 20, &dec, &id, &err), 0);
+        assert_int_equal(id, 4);
+        assert_int_equal(cchc_decoded_env(dec)->body_case, CCHC__ENVELOPE__BODY_ERROR);
+        assert_int_equal(cchc_decoded_env(dec)->error->code, CCHC__ERROR_CODE__ERR_BUSY);
+        assert_int_equal(cchc_decoded_env(dec)->error->retry_after_ms, CCHC_LOGSERVE_RETRY_MS);
+        cchc_decoded_destroy(&dec);
+    }
     uv_run(&r.loop, UV_RUN_DEFAULT); //  returns when the three reads are answered
     assert_int_equal(cchc_logserve_served(server), 3);
     assert_int_equal(cchc_logserve_failed(server), 0);
