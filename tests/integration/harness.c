@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -524,4 +525,78 @@ void harness_helper_stop(pid_t *pid_p)
     kill(*pid_p, SIGTERM);
     waitpid(*pid_p, NULL, 0);
     *pid_p = 0;
+}
+
+static int name_order(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+//  The whole file as a string, or NULL.
+static char *file_text(const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return NULL;
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    char *data = size >= 0 ? malloc((size_t)size + 1) : NULL;
+    if (data && fread(data, 1, (size_t)size, in) == (size_t)size)
+        data[size] = '\0';
+    else {
+        free(data);
+        data = NULL;
+    }
+    fclose(in);
+    return data;
+}
+
+captured_t harness_captured(const char *dir)
+{
+    captured_t box = {0};
+    DIR *d = opendir(dir);
+    if (!d)
+        return box;
+    size_t cap = 0;
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.' || len <= 4 || strcmp(e->d_name + len - 4, ".txt") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            names = realloc(names, cap * sizeof(*names));
+            if (!names)
+                abort();
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof(*names), name_order);
+    box.text = calloc(n ? n : 1, sizeof(*box.text));
+    if (!box.text)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        char *text = file_text(path);
+        if (text)
+            box.text[box.n++] = text;
+        free(names[i]);
+    }
+    free(names);
+    return box;
+}
+
+void harness_captured_free(captured_t *box)
+{
+    for (size_t i = 0; i < box->n; i++)
+        free(box->text[i]);
+    free(box->text);
+    box->text = NULL;
+    box->n = 0;
 }

@@ -41,6 +41,16 @@ void harness_sleep_ms(int ms);
 //  127.0.0.1:port accepts. Returns its pid, or -1 (said on stderr).
 pid_t harness_python_start(const char *const *args, const char *pythonpath, const char *log_path, int port);
 
+//  What a helper server captured in dir: the text of every *.txt file, in
+//  name order (the helpers number them in arrival order). Free with
+//  harness_captured_free.
+typedef struct {
+    char **text;
+    size_t n;
+} captured_t;
+captured_t harness_captured(const char *dir);
+void harness_captured_free(captured_t *box);
+
 //  SIGTERM a helper server and reap it; *pid_p becomes 0. Nothing if <= 0.
 void harness_helper_stop(pid_t *pid_p);
 

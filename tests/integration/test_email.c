@@ -21,16 +21,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <libgen.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,77 +137,12 @@ static int teardown(void **state)
 // ---------------------------------------------------------------------------
 //  Captured mail
 
-typedef struct {
-    char *text; //  the .txt file: "name: value" lines, blank line, body
-} mail_t;
-
-typedef struct {
-    mail_t *items;
-    size_t n;
-} mailbox_t;
-
-static int name_order(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *file_read(const char *path)
-{
-    FILE *in = fopen(path, "rb");
-    assert_non_null(in);
-    fseek(in, 0, SEEK_END);
-    long size = ftell(in);
-    fseek(in, 0, SEEK_SET);
-    char *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, in), (size_t)size);
-    data[size] = '\0';
-    fclose(in);
-    return data;
-}
-
-//  Every message captured in dir so far, in arrival order.
-static mailbox_t mailbox_read(const char *dir)
-{
-    mailbox_t box = {0};
-    DIR *d = opendir(dir);
-    if (!d)
-        return box;
-    char *names[4096];
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 4096) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] != '.' && len > 4 && !strcmp(e->d_name + len - 4, ".txt"))
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof(names[0]), name_order);
-    box.items = calloc(n ? n : 1, sizeof(*box.items));
-    assert_non_null(box.items);
-    for (size_t i = 0; i < n; i++) {
-        char path[600];
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        box.items[i].text = file_read(path);
-        free(names[i]);
-    }
-    box.n = n;
-    return box;
-}
-
-static void mailbox_free(mailbox_t *box)
-{
-    for (size_t i = 0; i < box->n; i++)
-        free(box->items[i].text);
-    free(box->items);
-    memset(box, 0, sizeof(*box));
-}
-
 //  The value of field name (before the body), copied into out.
-static const char *mail_field(const mail_t *m, const char *name, char *out, size_t size)
+//  A captured mail: "name: value" lines, a blank line, the body.
+static const char *mail_field(const char *mail, const char *name, char *out, size_t size)
 {
     size_t nlen = strlen(name);
-    for (const char *p = m->text; *p && *p != '\n';) {
+    for (const char *p = mail; *p && *p != '\n';) {
         const char *eol = strchr(p, '\n');
         assert_non_null(eol);
         if (!strncmp(p, name, nlen) && !strncmp(p + nlen, ": ", 2)) {
@@ -223,13 +154,13 @@ static const char *mail_field(const mail_t *m, const char *name, char *out, size
         }
         p = eol + 1;
     }
-    fail_msg("no field %s in:\n%s", name, m->text);
+    fail_msg("no field %s in:\n%s", name, mail);
     return NULL;
 }
 
-static const char *mail_body(const mail_t *m)
+static const char *mail_body(const char *mail)
 {
-    const char *b = strstr(m->text, "\n\n");
+    const char *b = strstr(mail, "\n\n");
     assert_non_null(b);
     return b + 2;
 }
@@ -247,22 +178,22 @@ static void expected_message_id(const char *key, char *out, size_t size)
 }
 
 //  How many messages in box carry message_id.
-static int count_id(const mailbox_t *box, const char *message_id)
+static int count_id(const captured_t *box, const char *message_id)
 {
     int n = 0;
     char v[256];
     for (size_t i = 0; i < box->n; i++)
-        if (!strcmp(mail_field(&box->items[i], "message_id", v, sizeof(v)), message_id))
+        if (!strcmp(mail_field(box->text[i], "message_id", v, sizeof(v)), message_id))
             n++;
     return n;
 }
 
-static const mail_t *find_id(const mailbox_t *box, const char *message_id)
+static const char *find_id(const captured_t *box, const char *message_id)
 {
     char v[256];
     for (size_t i = 0; i < box->n; i++)
-        if (!strcmp(mail_field(&box->items[i], "message_id", v, sizeof(v)), message_id))
-            return &box->items[i];
+        if (!strcmp(mail_field(box->text[i], "message_id", v, sizeof(v)), message_id))
+            return box->text[i];
     fail_msg("no message %s", message_id);
     return NULL;
 }
@@ -308,7 +239,7 @@ static int64_t db_int(cluster_t *c, const char *sql)
 }
 
 //  Check the message of alert a: envelope, headers decoded, body, Date.
-static void check_mail(const mail_t *m, const Cchc__Alert *a, const char *key)
+static void check_mail(const char *m, const Cchc__Alert *a, const char *key)
 {
     char v[2048], id[256];
     expected_message_id(key, id, sizeof(id));
@@ -370,7 +301,7 @@ static void test_every_alert_is_mailed_once(void **state)
     cchc_decoded_t *dec = alerts_all_sent(&f->c, 20000);
     const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
     assert_true(l->n_alerts >= 5);
-    mailbox_t box = mailbox_read(f->mail_dir[0]);
+    captured_t box = harness_captured(f->mail_dir[0]);
     assert_int_equal(box.n, l->n_alerts);
     bool saw_overdue = false;
     for (size_t i = 0; i < l->n_alerts; i++) {
@@ -392,7 +323,7 @@ static void test_every_alert_is_mailed_once(void **state)
         }
     }
     assert_true(saw_overdue);
-    mailbox_free(&box);
+    harness_captured_free(&box);
     cchc_decoded_destroy(&dec);
 }
 
@@ -418,8 +349,8 @@ static void test_server_down_then_back(void **state)
     dec = alerts_all_sent(&f->c, 20000);
     const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
     assert_int_equal(l->n_alerts, before + (size_t)pending);
-    mailbox_t first = mailbox_read(f->mail_dir[0]);
-    mailbox_t second = mailbox_read(f->mail_dir[1]);
+    captured_t first = harness_captured(f->mail_dir[0]);
+    captured_t second = harness_captured(f->mail_dir[1]);
     assert_int_equal(first.n, before);
     assert_int_equal(second.n, (size_t)pending);
     for (size_t i = 0; i < l->n_alerts; i++) { //  each alert once, in one of the two runs
@@ -430,8 +361,8 @@ static void test_server_down_then_back(void **state)
         if (count_id(&second, id))
             check_mail(find_id(&second, id), l->alerts[i], key);
     }
-    mailbox_free(&first);
-    mailbox_free(&second);
+    harness_captured_free(&first);
+    harness_captured_free(&second);
     cchc_decoded_destroy(&dec);
 }
 
@@ -449,9 +380,9 @@ static void test_redelivery_keeps_the_message_id(void **state)
     //  the channels' own records are written in the same transaction: gone too
     snprintf(sql, sizeof(sql), "DELETE FROM delivery WHERE alert_id = %lld", (long long)id);
     db_int(&f->c, sql);
-    mailbox_t box = mailbox_read(f->mail_dir[1]);
+    captured_t box = harness_captured(f->mail_dir[1]);
     size_t had = box.n;
-    mailbox_free(&box);
+    harness_captured_free(&box);
 
     assert_int_equal(notify_start(f), 0);
     cchc_decoded_t *dec = alerts_all_sent(&f->c, 20000);
@@ -464,15 +395,15 @@ static void test_redelivery_keeps_the_message_id(void **state)
     char key[256], message_id[256];
     alert_key(a, key, sizeof(key));
     expected_message_id(key, message_id, sizeof(message_id));
-    box = mailbox_read(f->mail_dir[1]);
+    box = harness_captured(f->mail_dir[1]);
     assert_int_equal(box.n, had + 1); //  that alert again, nothing else
     char v[256];
-    assert_string_equal(mail_field(&box.items[box.n - 1], "message_id", v, sizeof(v)), message_id);
-    check_mail(&box.items[box.n - 1], a, key);
-    mailbox_t first = mailbox_read(f->mail_dir[0]);
+    assert_string_equal(mail_field(box.text[box.n - 1], "message_id", v, sizeof(v)), message_id);
+    check_mail(box.text[box.n - 1], a, key);
+    captured_t first = harness_captured(f->mail_dir[0]);
     assert_int_equal(count_id(&first, message_id), 1); //  the first delivery had the same id
-    mailbox_free(&first);
-    mailbox_free(&box);
+    harness_captured_free(&first);
+    harness_captured_free(&box);
     cchc_decoded_destroy(&dec);
 }
 

@@ -27,15 +27,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,64 +148,6 @@ static int teardown(void **state)
 // ---------------------------------------------------------------------------
 //  Captured requests
 
-typedef struct {
-    char **text;
-    size_t n;
-} box_t;
-
-static int name_order(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *file_read(const char *path)
-{
-    FILE *in = fopen(path, "rb");
-    assert_non_null(in);
-    fseek(in, 0, SEEK_END);
-    long size = ftell(in);
-    fseek(in, 0, SEEK_SET);
-    char *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, in), (size_t)size);
-    data[size] = '\0';
-    fclose(in);
-    return data;
-}
-
-static box_t box_read(const char *dir)
-{
-    box_t box = {0};
-    DIR *d = opendir(dir);
-    if (!d)
-        return box;
-    char *names[4096];
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 4096)
-        if (e->d_name[0] != '.' && strstr(e->d_name, ".txt"))
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    qsort(names, n, sizeof(names[0]), name_order);
-    box.text = calloc(n ? n : 1, sizeof(*box.text));
-    for (size_t i = 0; i < n; i++) {
-        char path[600];
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        box.text[i] = file_read(path);
-        free(names[i]);
-    }
-    box.n = n;
-    return box;
-}
-
-static void box_free(box_t *box)
-{
-    for (size_t i = 0; i < box->n; i++)
-        free(box->text[i]);
-    free(box->text);
-    memset(box, 0, sizeof(*box));
-}
-
 //  The value of field name of a request, or NULL (copied into out).
 static const char *field(const char *text, const char *name, char *out, size_t size)
 {
@@ -236,7 +174,7 @@ static bool is(const char *text, const char *name, const char *value)
 }
 
 //  Requests to path carrying request id key: how many in all, how many 200.
-static void count_requests(const box_t *box, const char *path, const char *key, int *all, int *ok)
+static void count_requests(const captured_t *box, const char *path, const char *key, int *all, int *ok)
 {
     *all = *ok = 0;
     for (size_t i = 0; i < box->n; i++)
@@ -246,7 +184,7 @@ static void count_requests(const box_t *box, const char *path, const char *key, 
         }
 }
 
-static const char *find_ok(const box_t *box, const char *path, const char *key)
+static const char *find_ok(const captured_t *box, const char *path, const char *key)
 {
     for (size_t i = 0; i < box->n; i++)
         if (is(box->text[i], "path", path) && is(box->text[i], "h.x-request-id", key) &&
@@ -374,7 +312,7 @@ static void test_each_alert_once_per_channel_despite_failures(void **state)
     cchc_decoded_t *dec = alerts_settled(&f->c, "sent", 20000);
     const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
     assert_true(l->n_alerts >= 5);
-    box_t box = box_read(f->dir[0]);
+    captured_t box = harness_captured(f->dir[0]);
     int failed = 0, zalo = 0, repeats = 0;
     for (size_t i = 0; i < box.n; i++)
         failed += is(box.text[i], "status", "500");
@@ -402,7 +340,7 @@ static void test_each_alert_once_per_channel_despite_failures(void **state)
     assert_true(zalo > 0);
     assert_int_equal(repeats, 3); //  each failure was a try of a token that later went through
     assert_int_equal((int)box.n, (int)l->n_alerts + zalo + 3);
-    box_free(&box);
+    harness_captured_free(&box);
     cchc_decoded_destroy(&dec);
     assert_int_equal(db_int(&f->c, "SELECT count(*) FROM delivery WHERE status != 'sent'"), 0);
 }
@@ -466,9 +404,9 @@ static void test_never_recovers_ends_dead_with_growing_delays(void **state)
     assert_int_equal(db_int(&f->c, "SELECT count(*) FROM delivery WHERE status = 'pending' AND"
                                    " (attempts > 4 OR last_error != 'HTTP 500')"),
                      0);
-    box_t box = box_read(f->dir[1]);
+    captured_t box = harness_captured(f->dir[1]);
     assert_true(box.n >= (size_t)added * 3);
-    box_free(&box);
+    harness_captured_free(&box);
 
     char out[65536];
     assert_int_equal(cluster_cli(&f->c, out, sizeof(out), "--ward %s dead-letters", SCENARIO_WARD), 0);
@@ -506,7 +444,7 @@ static void test_replay_after_recovery_keeps_the_token(void **state)
     assert_non_null(strstr(out, line));
     cchc_decoded_t *dec = alerts_settled(&f->c, "sent", 20000);
     const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
-    box_t failed = box_read(f->dir[1]), now = box_read(f->dir[2]);
+    captured_t failed = harness_captured(f->dir[1]), now = harness_captured(f->dir[2]);
     size_t replayed = 0;
     for (size_t i = 0; i < l->n_alerts; i++) {
         assert_string_equal(l->alerts[i]->status, "sent");
@@ -526,8 +464,8 @@ static void test_replay_after_recovery_keeps_the_token(void **state)
         replayed++;
     }
     assert_int_equal(replayed, (size_t)dead);
-    box_free(&failed);
-    box_free(&now);
+    harness_captured_free(&failed);
+    harness_captured_free(&now);
     cchc_decoded_destroy(&dec);
     assert_int_equal(cluster_cli(&f->c, out, sizeof(out), "--ward %s dead-letters", SCENARIO_WARD), 0);
     assert_non_null(strstr(out, "Không có cảnh báo nào"));
