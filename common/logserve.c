@@ -108,6 +108,26 @@ long cchc_logserve_reply(sqlite3 *db, const cchc_logserve_opts_t *opts, uint64_t
     return count;
 }
 
+void cchc_logserve_hint(cchc_zwatch_t *pub, const char *topic, uint64_t head)
+{
+    assert(pub && topic);
+    Cchc__NewSeq hint = CCHC__NEW_SEQ__INIT;
+    hint.has_head_seq = true;
+    hint.head_seq = head;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_NEW_SEQ;
+    env.new_seq = &hint;
+    zmq_msg_t frames[2];
+    size_t len = strlen(topic);
+    zmq_msg_init_size(&frames[0], len);
+    memcpy(zmq_msg_data(&frames[0]), topic, len);
+    if (cchc_encode(&env, &frames[1]) != 0) {
+        zmq_msg_close(&frames[0]);
+        return;
+    }
+    cchc_zwatch_send(pub, frames, 2); //  a hint: dropping it at the HWM is fine
+}
+
 // ---------------------------------------------------------------------------
 //  The server
 

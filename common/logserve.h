@@ -42,6 +42,10 @@ typedef struct cchc_logserve cchc_logserve_t;
 long cchc_logserve_reply(sqlite3 *db, const cchc_logserve_opts_t *opts, uint64_t request_id, uint64_t from,
                          uint64_t head, size_t credit, uint8_t **out, size_t *out_len);
 
+//  Publish a NewSeq{head} hint on pub under topic: "fetch, there is more".
+//  Only a hint (PUB drops at the high-water mark); the truth is the fetch.
+void cchc_logserve_hint(cchc_zwatch_t *pub, const char *topic, uint64_t head);
+
 //  A server answering on router (not owned) from reader (owned from here
 //  on, even on failure). opts is copied; its strings must outlive it.
 cchc_logserve_t *cchc_logserve_new(uv_loop_t *loop, cchc_zwatch_t *router, sqlite3 *reader,

@@ -241,20 +241,7 @@ static int submission_write(sqlite3 *db, void *arg)
 
 static void publish_head(intake_t *self)
 {
-    Cchc__NewSeq hint = CCHC__NEW_SEQ__INIT;
-    hint.has_head_seq = true;
-    hint.head_seq = self->committed_seq;
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.body_case = CCHC__ENVELOPE__BODY_NEW_SEQ;
-    env.new_seq = &hint;
-    zmq_msg_t frames[2];
-    zmq_msg_init_size(&frames[0], 3);
-    memcpy(zmq_msg_data(&frames[0]), "seq", 3);
-    if (cchc_encode(&env, &frames[1]) != 0) {
-        zmq_msg_close(&frames[0]);
-        return;
-    }
-    cchc_zwatch_send(&self->pub, frames, 2); //  a hint: dropping it at the HWM is fine
+    cchc_logserve_hint(&self->pub, "seq", self->committed_seq);
 }
 
 //  The submission's Ack, without request id and head (what a producer's

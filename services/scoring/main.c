@@ -132,19 +132,7 @@ static void publish_head(scoring_t *self, uint64_t head)
         self->out_committed = head;
     else
         return;
-    Cchc__NewSeq hint = CCHC__NEW_SEQ__INIT;
-    hint.has_head_seq = true;
-    hint.head_seq = self->out_committed;
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.body_case = CCHC__ENVELOPE__BODY_NEW_SEQ;
-    env.new_seq = &hint;
-    zmq_msg_t frames[2];
-    zmq_msg_init_size(&frames[0], 7);
-    memcpy(zmq_msg_data(&frames[0]), "changes", 7);
-    if (cchc_encode(&env, &frames[1]) == 0)
-        cchc_zwatch_send(&self->pub, frames, 2);
-    else
-        zmq_msg_close(&frames[0]);
+    cchc_logserve_hint(&self->pub, "changes", self->out_committed);
 }
 
 static void publish_rank_changes(scoring_t *self, cchc_rank_changes_t *changes)
