@@ -233,6 +233,19 @@ static Cchc__Alert *alert_row(sqlite3_stmt *st)
     return a;
 }
 
+//  Free an Alert made by alert_row.
+static void alert_free(Cchc__Alert *a)
+{
+    free(a->ward);
+    free(a->task);
+    free(a->unit);
+    free(a->person);
+    free(a->person_name);
+    free(a->text);
+    free(a->status);
+    free(a);
+}
+
 int cchc_outbox_pending(sqlite3 *db, size_t limit, cchc_alert_t ***alerts, size_t *n)
 {
     return cchc_outbox_due(db, INT64_MAX, limit, alerts, n);
@@ -325,17 +338,8 @@ int cchc_outbox_list(sqlite3 *db, const char *ward, unsigned limit, Cchc__Alert 
 
 void cchc_outbox_list_free(Cchc__Alert **alerts, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        Cchc__Alert *a = alerts[i];
-        free(a->ward);
-        free(a->task);
-        free(a->unit);
-        free(a->person);
-        free(a->person_name);
-        free(a->text);
-        free(a->status);
-        free(a);
-    }
+    for (size_t i = 0; i < n; i++)
+        alert_free(alerts[i]);
     free(alerts);
 }
 
@@ -497,11 +501,7 @@ int cchc_outbox_dead(sqlite3 *db, const char *ward, Cchc__DeadLetter ***letters,
 void cchc_outbox_dead_free(Cchc__DeadLetter **letters, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        Cchc__Alert **one = malloc(sizeof(*one));
-        if (!one)
-            abort();
-        one[0] = letters[i]->alert; //  cchc_outbox_list_free frees the array too
-        cchc_outbox_list_free(one, 1);
+        alert_free(letters[i]->alert);
         free(letters[i]->channel);
         free(letters[i]->last_error);
         free(letters[i]);
