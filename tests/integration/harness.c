@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +38,16 @@ void harness_sleep_ms(int ms)
 //  (32768-60999 on Linux): a port taken from that range can be grabbed by a
 //  service's own outgoing connection before the service that should bind it
 //  starts. Chosen at random in 20000-32767 and checked by binding it.
+//  In a forked child: be killed when the test process ends, however it
+//  ends. A failed assertion skips the test's teardown; without this its
+//  services would outlive the test and hold their ports.
+static void die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1); //  the parent died before prctl
+}
+
 int harness_free_port(void)
 {
     static unsigned seed;
@@ -147,10 +158,12 @@ int cluster_start(cluster_t *c, svc_t svc, const char *const *extra_args)
         argv[n++] = extra_args[i];
     argv[n] = NULL;
 
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        die_with_parent(parent);
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2(fd, STDERR_FILENO);
@@ -483,10 +496,12 @@ static bool port_accepts(int port)
 
 pid_t harness_python_start(const char *const *args, const char *pythonpath, const char *log_path, int port)
 {
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        die_with_parent(parent);
         FILE *log = freopen(log_path, "a", stderr);
         (void)log;
         if (pythonpath)
