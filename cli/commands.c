@@ -1,7 +1,8 @@
 /*  commands.c - the requests behind the cchc commands: connections to the
     services, submitting events and waiting for the consumers, argument
     parsing, and the commands that record one update (progress, submit-done,
-    verify, deadline, pause, resume, cancel, adjust, appraise) or query the
+    verify, deadline, pause, resume, cancel, adjust, appraise, and for
+    notify: ack, silence, leave) or query the
     services (ranking, explain, alerts, clock). What they print is rendered
     by render.c.
 
@@ -362,6 +363,22 @@ static const update_spec_t updates[] = {
      {"score", "appraiser", "comment", NULL},
      {NULL},
      {"score", "appraiser", NULL}},
+    {"ack",
+     "cchc ack TASK --official CODE [--level 0|1|2] [--unit U] [--note TEXT]"
+     "   (0: quá hạn / overdue, 1-2: vượt cấp / escalation)",
+     {"official", "level", "unit", "note", NULL},
+     {NULL},
+     {"official", NULL}},
+    {"silence",
+     "cchc silence TASK|UNIT --until dd/mm/yyyy --reason TEXT [--whole-unit] [--approver CODE]",
+     {"until", "reason", "approver", NULL},
+     {"whole-unit", NULL},
+     {"until", "reason", NULL}},
+    {"leave",
+     "cchc leave OFFICIAL --from dd/mm/yyyy --to dd/mm/yyyy [--deputy CODE] [--reason TEXT]",
+     {"from", "to", "deputy", "reason", NULL},
+     {NULL},
+     {"from", "to", NULL}},
 };
 
 bool cmd_is_update(const char *cmd)
@@ -404,7 +421,8 @@ int cmd_update(cli_t *cli, const char *cmd, int argc, char **argv)
     if (cli_args_parse(argc, argv, spec->options, spec->flags, &a) != 0)
         return usage_error(spec, "Tham số không hợp lệ (bad arguments).", NULL);
     if (a.npositional != 1)
-        return usage_error(spec, "Cần đúng một mã nhiệm vụ hoặc đơn vị (one task or unit code).", NULL);
+        return usage_error(
+            spec, "Cần đúng một mã nhiệm vụ, đơn vị hoặc cán bộ (one task, unit or official code).", NULL);
     for (size_t i = 0; spec->required[i]; i++)
         if (!cli_arg(&a, spec->required[i])) {
             char option[64];
@@ -517,6 +535,57 @@ int cmd_update(cli_t *cli, const char *cmd, int argc, char **argv)
         }
         ev.payload_case = CCHC__EVENT__PAYLOAD_ADJUSTMENT;
         ev.adjustment = &adj;
+        return submit_one(cli, &ev);
+    }
+    if (!strcmp(cmd, "ack")) {
+        Cchc__AlertAcknowledged ack = CCHC__ALERT_ACKNOWLEDGED__INIT;
+        ack.task = (char *)code;
+        ack.official = (char *)cli_arg(&a, "official");
+        n = 0;
+        if ((v = cli_arg(&a, "level")) && cli_parse_int(v, 0, 2, &n) != 0)
+            return usage_error(spec, "Cấp cảnh báo phải là 0, 1 hoặc 2 (level)", v);
+        ack.has_kind = ack.has_level = true;
+        ack.kind = n == 0 ? 1 : 2; //  AlertKind: 1 overdue, 2 escalation
+        ack.level = (int32_t)n;
+        ack.note = (char *)cli_arg(&a, "note");
+        if (cli_arg(&a, "unit"))
+            ev.actor = (char *)cli_arg(&a, "unit"); //  the head acknowledges for the unit
+        ev.payload_case = CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED;
+        ev.alert_acknowledged = &ack;
+        return submit_one(cli, &ev);
+    }
+    if (!strcmp(cmd, "silence")) {
+        int32_t date;
+        if (cchc_date_parse(cli_arg(&a, "until"), &date) != 0)
+            return usage_error(spec, "Ngày không hợp lệ (dd/mm/yyyy)", cli_arg(&a, "until"));
+        Cchc__SilenceSet si = CCHC__SILENCE_SET__INIT;
+        if (cli_arg(&a, "whole-unit"))
+            si.unit = (char *)code;
+        else
+            si.task = (char *)code;
+        si.has_until_date = true;
+        si.until_date = date;
+        si.reason = (char *)cli_arg(&a, "reason");
+        si.approver = (char *)cli_arg(&a, "approver");
+        ev.payload_case = CCHC__EVENT__PAYLOAD_SILENCE_SET;
+        ev.silence_set = &si;
+        return submit_one(cli, &ev);
+    }
+    if (!strcmp(cmd, "leave")) {
+        int32_t from, to;
+        if (cchc_date_parse(cli_arg(&a, "from"), &from) != 0)
+            return usage_error(spec, "Ngày không hợp lệ (dd/mm/yyyy)", cli_arg(&a, "from"));
+        if (cchc_date_parse(cli_arg(&a, "to"), &to) != 0)
+            return usage_error(spec, "Ngày không hợp lệ (dd/mm/yyyy)", cli_arg(&a, "to"));
+        Cchc__OfficialLeave l = CCHC__OFFICIAL_LEAVE__INIT;
+        l.official = (char *)code;
+        l.has_from_date = l.has_to_date = true;
+        l.from_date = from;
+        l.to_date = to;
+        l.deputy = (char *)cli_arg(&a, "deputy");
+        l.reason = (char *)cli_arg(&a, "reason");
+        ev.payload_case = CCHC__EVENT__PAYLOAD_OFFICIAL_LEAVE;
+        ev.official_leave = &l;
         return submit_one(cli, &ev);
     }
     //  appraise

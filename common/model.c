@@ -125,6 +125,8 @@ static void ward_destroy(cchc_ward_t *ward)
     }
     for (size_t i = 0; i < ward->nofficials; i++) {
         protobuf_c_message_free_unpacked(&ward->officials[i]->def->base, NULL);
+        if (ward->officials[i]->leave)
+            protobuf_c_message_free_unpacked(&ward->officials[i]->leave->base, NULL);
         free(ward->officials[i]);
     }
     free(ward->tasks);
@@ -419,6 +421,10 @@ static const char *event_task_code(const Cchc__Event *ev)
         return ev->resumed->task;
     case CCHC__EVENT__PAYLOAD_CANCELLED:
         return ev->cancelled->task;
+    case CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED:
+        return ev->alert_acknowledged->task;
+    case CCHC__EVENT__PAYLOAD_SILENCE_SET: //  a task's silence; a unit's is not a task event
+        return empty(ev->silence_set->task) && !empty(ev->silence_set->unit) ? NULL : ev->silence_set->task;
     default:
         return NULL;
     }
@@ -428,7 +434,8 @@ static const char *event_task_code(const Cchc__Event *ev)
 //  office's (actor "ward").
 static bool unit_may_send(Cchc__Event__PayloadCase c)
 {
-    return c == CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED || c == CCHC__EVENT__PAYLOAD_SUBMITTED;
+    return c == CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED || c == CCHC__EVENT__PAYLOAD_SUBMITTED ||
+           c == CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED; //  a head acknowledges for the unit
 }
 
 static int check_official_ref(const cchc_ward_t *ward, const char *code, cchc_err_t *err)
@@ -525,9 +532,51 @@ static int check_task_event(const cchc_ward_t *ward, const Cchc__Event *ev, cons
         if (done || rec->cancelled)
             return fail_state(err, rec, done, "", "");
         return 0;
+    case CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED: {
+        const Cchc__AlertAcknowledged *a = ev->alert_acknowledged;
+        if (empty(a->official))
+            FAIL(ERR_MISSING_FIELD, "official");
+        if (!a->has_kind || (a->kind != 1 && a->kind != 2))
+            FAIL(ERR_OUT_OF_RANGE, "kind 1 (overdue) or 2 (escalation)");
+        if (a->kind == 1 ? a->level != 0 : (a->level < 1 || a->level > 2))
+            FAIL(ERR_OUT_OF_RANGE, "level: overdue 0, escalation 1..2");
+        if (!cchc_task_unmet(task, now_ms))
+            FAIL2(ERR_INVALID_STATE,
+                  "nhiệm vụ không quá hạn, không bị trả lại: không có cảnh báo để xác nhận",
+                  "neither overdue nor sent back: no alert to acknowledge");
+        if (!cchc_ward_official(ward, a->official))
+            FAIL(ERR_UNKNOWN_OFFICIAL, a->official);
+        return 0;
+    }
+    case CCHC__EVENT__PAYLOAD_SILENCE_SET: {
+        const Cchc__SilenceSet *si = ev->silence_set;
+        if (!empty(si->unit))
+            FAIL2(ERR_OUT_OF_RANGE, "chỉ chọn một trong nhiệm vụ và đơn vị", "task or unit, not both");
+        if (!si->has_until_date || !cchc_date_valid(si->until_date))
+            FAIL(ERR_OUT_OF_RANGE, "until_date");
+        if (empty(si->reason))
+            FAIL(ERR_MISSING_FIELD, "reason");
+        if (done || rec->cancelled)
+            return fail_state(err, rec, done, "", "");
+        return check_official_ref(ward, si->approver, err);
+    }
     default:
         FAIL(ERR_UNKNOWN_TYPE, "event payload");
     }
+}
+
+//  The deputy an OfficialLeave names, or else the deputy of the unit the
+//  official heads; NULL when there is none.
+static const char *leave_deputy(const cchc_ward_t *ward, const Cchc__OfficialLeave *l)
+{
+    if (!empty(l->deputy))
+        return l->deputy;
+    for (size_t i = 0; i < ward->nunits; i++) {
+        const Cchc__UnitRegistered *u = ward->units[i]->rec->def;
+        if (!empty(u->head) && strcmp(u->head, l->official) == 0 && !empty(u->deputy))
+            return u->deputy;
+    }
+    return NULL;
 }
 
 int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t now_ms, cchc_err_t *err)
@@ -644,6 +693,35 @@ int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t no
             FAIL(ERR_OUT_OF_RANGE, "score 0..100.00");
         return check_official_ref(ward, a->appraiser, err);
     }
+    case CCHC__EVENT__PAYLOAD_SILENCE_SET: { //  a unit's (a task's is checked with the task events)
+        const Cchc__SilenceSet *si = ev->silence_set;
+        if (!cchc_ward_unit(ward, si->unit))
+            FAIL(ERR_UNKNOWN_UNIT, si->unit ? si->unit : "");
+        if (!si->has_until_date || !cchc_date_valid(si->until_date))
+            FAIL(ERR_OUT_OF_RANGE, "until_date");
+        if (empty(si->reason))
+            FAIL(ERR_MISSING_FIELD, "reason");
+        return check_official_ref(ward, si->approver, err);
+    }
+    case CCHC__EVENT__PAYLOAD_OFFICIAL_LEAVE: {
+        const Cchc__OfficialLeave *l = ev->official_leave;
+        if (empty(l->official))
+            FAIL(ERR_MISSING_FIELD, "official");
+        if (!cchc_ward_official(ward, l->official))
+            FAIL(ERR_UNKNOWN_OFFICIAL, l->official);
+        if (!l->has_from_date || !cchc_date_valid(l->from_date))
+            FAIL(ERR_OUT_OF_RANGE, "from_date");
+        if (!l->has_to_date || !cchc_date_valid(l->to_date) || l->to_date < l->from_date)
+            FAIL(ERR_OUT_OF_RANGE, "to_date >= from_date");
+        const char *deputy = leave_deputy(ward, l);
+        if (!deputy)
+            FAIL(ERR_MISSING_FIELD, "deputy");
+        if (strcmp(deputy, l->official) == 0)
+            FAIL2(ERR_OUT_OF_RANGE, "người thay không được là chính người nghỉ", "deputy is the official");
+        if (!cchc_ward_official(ward, deputy))
+            FAIL(ERR_UNKNOWN_OFFICIAL, deputy);
+        return 0;
+    }
     default:
         FAIL(ERR_UNKNOWN_TYPE, "event payload");
     }
@@ -691,6 +769,7 @@ static int apply_task_event(cchc_model_t *self, cchc_task_t *task, const Cchc__E
         } else {
             rec->phase = CCHC__TASK_PHASE__PHASE_REWORK;
             rec->failed_reviews++;
+            rec->ack_ms = 0; //  a new failure: the acknowledgement no longer holds
         }
         break;
     case CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED:
@@ -704,6 +783,19 @@ static int apply_task_event(cchc_model_t *self, cchc_task_t *task, const Cchc__E
         break;
     case CCHC__EVENT__PAYLOAD_CANCELLED:
         rec->cancelled = true;
+        break;
+    case CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED:
+        rec->has_ack_ms = rec->has_ack_level = true;
+        rec->ack_ms = at;
+        rec->ack_level = ev->alert_acknowledged->kind == 1 ? 0 : ev->alert_acknowledged->level;
+        free(rec->ack_official);
+        rec->ack_official = xstrdup(ev->alert_acknowledged->official);
+        break;
+    case CCHC__EVENT__PAYLOAD_SILENCE_SET:
+        rec->has_silenced_until = true;
+        rec->silenced_until = ev->silence_set->until_date;
+        free(rec->silence_reason);
+        rec->silence_reason = xstrdup(ev->silence_set->reason);
         break;
     default:
         return -1;
@@ -824,13 +916,38 @@ int cchc_model_apply(cchc_model_t *self, const Cchc__Event *ev, cchc_touch_t *to
         mark_dirty(self, CCHC_REC_UNIT, ward, unit->rec->def->code);
         return 0;
     }
-    default: {
-        cchc_task_t *task = cchc_ward_task(ward, event_task_code(ev));
-        touch->task = task;
-        touch->unit = task->unit;
-        return apply_task_event(self, task, ev);
+    case CCHC__EVENT__PAYLOAD_SILENCE_SET: { //  a unit's: alerts only, no score changes (touch->unit unset)
+        if (!empty(ev->silence_set->task))
+            break;
+        cchc_unit_t *unit = cchc_ward_unit(ward, ev->silence_set->unit);
+        unit->rec->has_silenced_until = true;
+        unit->rec->silenced_until = ev->silence_set->until_date;
+        free(unit->rec->silence_reason);
+        unit->rec->silence_reason = xstrdup(ev->silence_set->reason);
+        mark_dirty(self, CCHC_REC_UNIT, ward, unit->rec->def->code);
+        return 0;
     }
+    case CCHC__EVENT__PAYLOAD_OFFICIAL_LEAVE: { //  alerts only, no score changes
+        cchc_official_t *o = cchc_ward_official(ward, ev->official_leave->official);
+        Cchc__OfficialLeave *leave = message_dup(&ev->official_leave->base);
+        if (empty(leave->deputy)) {
+            free(leave->deputy);
+            leave->deputy = xstrdup(leave_deputy(ward, leave));
+        }
+        if (o->leave)
+            protobuf_c_message_free_unpacked(&o->leave->base, NULL);
+        o->leave = leave;
+        mark_dirty(self, CCHC_REC_LEAVE, ward, o->def->code);
+        return 0;
     }
+    default:
+        break;
+    }
+    //  the task events (a task's silence breaks out of the switch above)
+    cchc_task_t *task = cchc_ward_task(ward, event_task_code(ev));
+    touch->task = task;
+    touch->unit = task->unit;
+    return apply_task_event(self, task, ev);
 }
 
 // ---------------------------------------------------------------------------
@@ -915,6 +1032,14 @@ void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
             cchc_task_t *t = cchc_ward_task(w, d->code);
             msg = &t->rec->base;
             ord = t->index;
+            break;
+        }
+        case CCHC_REC_LEAVE: {
+            cchc_official_t *o = cchc_ward_official(w, d->code);
+            msg = &o->leave->base;
+            for (size_t k = 0; k < w->nofficials; k++)
+                if (w->officials[k] == o)
+                    ord = (int64_t)k;
             break;
         }
         default:
@@ -1014,6 +1139,17 @@ static int load_record(cchc_model_t *self, int kind, const char *ward_code, cons
         if (!rec || !rec->def || empty(rec->def->code))
             return rec ? (protobuf_c_message_free_unpacked(&rec->base, NULL), -1) : -1;
         unit_add(ward, rec);
+        return 0;
+    }
+    case CCHC_REC_LEAVE: { //  after the officials (ORDER BY kind)
+        Cchc__OfficialLeave *leave = cchc__official_leave__unpack(NULL, len, blob);
+        cchc_official_t *o = leave ? cchc_ward_official(ward, leave->official) : NULL;
+        if (!o || o->leave) {
+            if (leave)
+                protobuf_c_message_free_unpacked(&leave->base, NULL);
+            return -1;
+        }
+        o->leave = leave;
         return 0;
     }
     case CCHC_REC_TASK: {

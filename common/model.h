@@ -20,6 +20,12 @@
     Completion. A task is done when a verification passes; it is done as of
     its submission time (the unit is not penalised for the reviewer's pace).
 
+    Alert state (notify's; scoring ignores it). AlertAcknowledged sets the
+    task's ack_* fields (a failed verification clears them); SilenceSet sets
+    silenced_until of a task or a unit; OfficialLeave sets the official's
+    leave (the deputy filled in from the unit when the event names none).
+    None of them changes a score.
+
     Ownership: the model owns every record; records are returned as borrowed
     pointers valid until the model is destroyed or the record removed.
 */
@@ -41,6 +47,7 @@ typedef struct cchc_ward cchc_ward_t;
 typedef struct {
     cchc_ward_t *ward;
     Cchc__OfficialRegistered *def; //  owned copy of the registration
+    Cchc__OfficialLeave *leave;    //  owned: the last leave recorded (deputy filled in), or NULL
 } cchc_official_t;
 
 typedef struct {
@@ -170,7 +177,7 @@ const char *cchc_phase_label_vi(Cchc__TaskPhase phase);
 //  in one transaction on their writer thread.
 
 typedef struct {
-    int kind; //  CCHC_REC_WARD, _UNIT, _OFFICIAL, _AREA, _TASK, _CLOCK
+    int kind; //  CCHC_REC_WARD, _UNIT, _OFFICIAL, _AREA, _TASK, _LEAVE, _CLOCK
     char *ward;
     char *code;
     int64_t ord; //  position within its kind and ward (registration order)
@@ -184,7 +191,8 @@ enum {
     CCHC_REC_UNIT = 2,
     CCHC_REC_OFFICIAL = 3,
     CCHC_REC_AREA = 4,
-    CCHC_REC_TASK = 5
+    CCHC_REC_TASK = 5,
+    CCHC_REC_LEAVE = 6 //  an official's OfficialLeave, keyed by the official's code
 };
 
 typedef struct {

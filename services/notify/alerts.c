@@ -11,6 +11,8 @@
     Messages are built from templates per kind and recipient role: who (name
     and title), which task (code and title), which unit, the due date as
     dd/mm/yyyy, days left or overdue, what to do, and who hears of it next.
+    An alert delegated to a deputy starts with a line naming the official on
+    leave and the leave's dates.
 */
 #include "alerts.h"
 
@@ -140,6 +142,7 @@ typedef struct {
     char *head_tail;                  //  ", đồng chí Vũ Đức Thắng" or "" (owned)
     char *vice_tail;                  //  ", đồng chí Trần Văn Hùng" or "" (owned)
     char due[16];                     //  due_target as dd/mm/yyyy
+    const char *day_word;             //  "ngày" or "ngày làm việc": what the escalation delays count
     int64_t now;
     uint64_t seq;
     cchc_alert_seen_fn *seen;
@@ -165,16 +168,43 @@ static char *person_phrase(const cchc_official_t *o, bool mid)
     return text_format("đồng chí %s", o->def->full_name);
 }
 
-//  The official to tell when the alert (person, kind, level) is new, with
-//  its key in *key_out (the caller owns it); NULL when it was decided before
-//  or nobody is registered under that code.
+//  Is o on leave on the local date of now, with a registered deputy? The
+//  deputy, or NULL.
+static const cchc_official_t *deputy_now(const decision_t *d, const cchc_official_t *o)
+{
+    const Cchc__OfficialLeave *l = o->leave;
+    int32_t today = cchc_date_of_ms(d->now);
+    if (!l || today < l->from_date || today > l->to_date)
+        return NULL;
+    return official(d->ward, l->deputy);
+}
+
+static bool key_seen(const decision_t *d, const char *person, Cchc__AlertKind kind, int level)
+{
+    char *key = key_new(d->ward->code, d->task->rec->def->code, person, kind, level);
+    bool seen = d->seen(d->arg, key);
+    free(key);
+    return seen;
+}
+
+//  The official the alert (person, kind, level) is addressed to when it is
+//  new, with its key in *key_out (the caller owns it) and the official who
+//  receives it in *to (the deputy while the addressee is on leave, else the
+//  addressee); NULL when it was decided before or nobody is registered
+//  under that code.
 static const cchc_official_t *new_recipient(const decision_t *d, const char *person, Cchc__AlertKind kind,
-                                            int level, char **key_out)
+                                            int level, char **key_out, const cchc_official_t **to)
 {
     const cchc_official_t *o = official(d->ward, person);
     if (!o)
         return NULL;
-    char *key = key_new(d->ward->code, d->task->rec->def->code, person, kind, level);
+    const cchc_official_t *deputy = deputy_now(d, o);
+    *to = deputy ? deputy : o;
+    //  back from leave: what the deputy had on the official's behalf is not repeated
+    if (!deputy && o->leave && cchc_date_of_ms(d->now) > o->leave->to_date &&
+        key_seen(d, o->leave->deputy, kind, level))
+        return NULL;
+    char *key = key_new(d->ward->code, d->task->rec->def->code, (*to)->def->code, kind, level);
     if (d->seen(d->arg, key)) {
         free(key);
         return NULL;
@@ -183,18 +213,32 @@ static const cchc_official_t *new_recipient(const decision_t *d, const char *per
     return o;
 }
 
-//  Hand a new alert to the caller; takes key and text.
-static void alert_emit(const decision_t *d, const cchc_official_t *o, char *key, Cchc__AlertKind kind,
-                       int level, int days_overdue, char *text)
+//  Hand a new alert for o to the caller, delivered to `to`; takes key and
+//  text (prefixed with the delegation line when to is not o).
+static void alert_emit(const decision_t *d, const cchc_official_t *o, const cchc_official_t *to, char *key,
+                       Cchc__AlertKind kind, int level, int days_overdue, char *text)
 {
     cchc_alert_t *a = calloc(1, sizeof(*a));
     if (!a)
         abort();
+    if (to != o) {
+        char from[16], until[16];
+        cchc_date_format(o->leave->from_date, from, sizeof(from));
+        cchc_date_format(o->leave->to_date, until, sizeof(until));
+        char *who = person_phrase(to, false);
+        char *instead = person_phrase(o, false);
+        char *full = text_format("Gửi %s, thay %s nghỉ phép từ ngày %s đến ngày %s:\n%s", who, instead, from,
+                                 until, text);
+        free(who);
+        free(instead);
+        free(text);
+        text = full;
+    }
     a->ward = text_dup(d->ward->code);
     a->task = text_dup(d->task->rec->def->code);
     a->unit = text_dup(d->unit->code);
-    a->person = text_dup(o->def->code);
-    a->person_name = text_dup(o->def->full_name);
+    a->person = text_dup(to->def->code);
+    a->person_name = text_dup(to->def->full_name);
     a->kind = kind;
     a->level = level;
     a->due_date = d->task->rec->due_target;
@@ -209,7 +253,8 @@ static void alert_emit(const decision_t *d, const cchc_official_t *o, char *key,
 static void decide_reminder(const decision_t *d, const char *person, int level, int days_left)
 {
     char *key = NULL;
-    const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_REMINDER, level, &key);
+    const cchc_official_t *to = NULL;
+    const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_REMINDER, level, &key, &to);
     if (!o)
         return;
     const Cchc__TaskAssigned *t = d->task->rec->def;
@@ -220,32 +265,34 @@ static void decide_reminder(const decision_t *d, const char *person, int level, 
     const char *finish = days_left > 0 ? "đúng hạn" : "trong ngày";
     char *text;
     if (is_head)
-        text = text_format(
-            "Nhắc hạn: nhiệm vụ %s «%s» (%s) %s. Đề nghị %s chỉ đạo hoàn thành %s. Nếu quá "
-            "hạn, người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND phường; quá hạn %d "
-            "ngày sẽ báo cáo Phó Chủ tịch phụ trách%s.",
-            t->code, t->title, d->unit_name, when, who, finish, d->rules->escalate_after_days, d->vice_tail);
+        text =
+            text_format("Nhắc hạn: nhiệm vụ %s «%s» (%s) %s. Đề nghị %s chỉ đạo hoàn thành %s. Nếu quá "
+                        "hạn, người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND phường; quá hạn %d "
+                        "%s sẽ báo cáo Phó Chủ tịch phụ trách%s.",
+                        t->code, t->title, d->unit_name, when, who, finish, d->rules->escalate_after_days,
+                        d->day_word, d->vice_tail);
     else
         text = text_format("Nhắc hạn: nhiệm vụ %s «%s» (%s) %s. Đề nghị %s tổ chức thực hiện, hoàn thành %s. "
                            "Nếu quá hạn sẽ báo cáo Thủ trưởng đơn vị%s.",
                            t->code, t->title, d->unit_name, when, who, finish, d->head_tail);
     free(who);
     free(when);
-    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_REMINDER, level, 0, text);
+    alert_emit(d, o, to, key, CCHC__ALERT_KIND__ALERT_REMINDER, level, 0, text);
 }
 
-static void decide_overdue(const decision_t *d, int days)
+static void decide_overdue(const decision_t *d, int days, int escalation_days)
 {
     char *key = NULL;
-    const cchc_official_t *o = new_recipient(d, d->unit->head, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, &key);
+    const cchc_official_t *to = NULL;
+    const cchc_official_t *o = new_recipient(d, d->unit->head, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, &key, &to);
     if (!o)
         return;
     const Cchc__TaskAssigned *t = d->task->rec->def;
     char *who = person_phrase(o, true);
-    char *next = days >= d->rules->escalate_after_days
+    char *next = escalation_days >= d->rules->escalate_after_days
                      ? text_format("Nhiệm vụ đã được báo cáo Phó Chủ tịch phụ trách%s.", d->vice_tail)
-                     : text_format("Nếu quá hạn %d ngày sẽ báo cáo Phó Chủ tịch phụ trách%s.",
-                                   d->rules->escalate_after_days, d->vice_tail);
+                     : text_format("Nếu quá hạn %d %s sẽ báo cáo Phó Chủ tịch phụ trách%s.",
+                                   d->rules->escalate_after_days, d->day_word, d->vice_tail);
     char *text =
         text_format("Quá hạn: nhiệm vụ %s «%s» (%s) đã quá hạn %d ngày (hạn %s), chưa hoàn thành. Người "
                     "đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND phường về nhiệm vụ chưa đạt yêu "
@@ -253,23 +300,25 @@ static void decide_overdue(const decision_t *d, int days)
                     t->code, t->title, d->unit_name, days, d->due, who, next);
     free(who);
     free(next);
-    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, days, text);
+    alert_emit(d, o, to, key, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, days, text);
 }
 
 //  Level 1: the vice-chairman in charge directs, the coordinating unit's
 //  head (Phòng Văn hóa - Xã hội) guides and urges.
-static void decide_escalation(const decision_t *d, const char *person, bool coordinator, int days)
+static void decide_escalation(const decision_t *d, const char *person, bool coordinator, int days,
+                              int escalation_days)
 {
     char *key = NULL;
-    const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, &key);
+    const cchc_official_t *to = NULL;
+    const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, &key, &to);
     if (!o)
         return;
     const Cchc__TaskAssigned *t = d->task->rec->def;
     char *who = person_phrase(o, true);
-    char *next = days >= d->rules->chairman_after_days
+    char *next = escalation_days >= d->rules->chairman_after_days
                      ? text_format("Nhiệm vụ đã được báo cáo Chủ tịch UBND phường.")
-                     : text_format("Nếu quá hạn %d ngày sẽ báo cáo Chủ tịch UBND phường.",
-                                   d->rules->chairman_after_days);
+                     : text_format("Nếu quá hạn %d %s sẽ báo cáo Chủ tịch UBND phường.",
+                                   d->rules->chairman_after_days, d->day_word);
     char *text = text_format(
         "Báo cáo vượt cấp: nhiệm vụ %s «%s» của %s đã quá hạn %d ngày (hạn %s), chưa hoàn thành. Thủ trưởng "
         "đơn "
@@ -278,26 +327,26 @@ static void decide_escalation(const decision_t *d, const char *person, bool coor
         coordinator ? "hướng dẫn, đôn đốc đơn vị hoàn thành" : "chỉ đạo xử lý dứt điểm", next);
     free(who);
     free(next);
-    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, days, text);
+    alert_emit(d, o, to, key, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, days, text);
 }
 
 //  Level 2: the Chairman, for a long delay or a failed verification.
-static void decide_chairman(const decision_t *d, int days)
+static void decide_chairman(const decision_t *d, int days, bool late)
 {
     char *key = NULL;
+    const cchc_official_t *to = NULL;
     const cchc_official_t *o =
-        new_recipient(d, d->ward->chairman, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, &key);
+        new_recipient(d, d->ward->chairman, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, &key, &to);
     if (!o)
         return;
     const Cchc__TaskRecord *rec = d->task->rec;
     const Cchc__TaskAssigned *t = rec->def;
     char *who = person_phrase(o, true);
     char *what =
-        days >= d->rules->chairman_after_days
-            ? text_format("đã quá hạn %d ngày (hạn %s), chưa hoàn thành", days, d->due)
-            : text_format("có kết quả không đạt yêu cầu khi kiểm tra, xác nhận (lần %d), phải thực hiện "
-                          "lại; hạn %s",
-                          rec->failed_reviews, d->due);
+        late ? text_format("đã quá hạn %d ngày (hạn %s), chưa hoàn thành", days, d->due)
+             : text_format("có kết quả không đạt yêu cầu khi kiểm tra, xác nhận (lần %d), phải thực hiện "
+                           "lại; hạn %s",
+                           rec->failed_reviews, d->due);
     char *text =
         text_format("Báo cáo Chủ tịch UBND phường: nhiệm vụ %s «%s» của %s %s. Thủ trưởng đơn vị%s chịu "
                     "trách nhiệm trước Chủ tịch về nhiệm vụ chưa đạt yêu cầu. Kính đề nghị %s xem xét, chỉ "
@@ -305,7 +354,7 @@ static void decide_chairman(const decision_t *d, int days)
                     t->code, t->title, d->unit_name, what, d->head_mid, who);
     free(who);
     free(what);
-    alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, days, text);
+    alert_emit(d, o, to, key, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, days, text);
 }
 
 //  Everyone told of the delay hears that it is over. Any official of the
@@ -327,7 +376,8 @@ static void decide_resolved(const decision_t *d)
             free(key);
         }
         char *key = NULL;
-        if (!told || !new_recipient(d, o->def->code, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, &key))
+        const cchc_official_t *to = NULL;
+        if (!told || !new_recipient(d, o->def->code, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, &key, &to))
             continue;
         char *who = person_phrase(o, false);
         char *text =
@@ -335,7 +385,7 @@ static void decide_resolved(const decision_t *d)
                         "tới %s: cảnh báo về nhiệm vụ này đã kết thúc.",
                         rec->def->code, rec->def->title, d->unit_name, done, d->due, who);
         free(who);
-        alert_emit(d, o, key, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, 0, text);
+        alert_emit(d, o, to, key, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, 0, text);
     }
 }
 
@@ -355,6 +405,33 @@ static int days_overdue(int32_t due, int64_t now)
     return cchc_date_diff(due, cchc_date_of_ms(now));
 }
 
+//  Days counted by the escalation delays at now: calendar days overdue, or
+//  working days whose working time has started (escalation_days = working).
+static int escalation_days(const cchc_alert_rules_t *rules, int32_t due, int64_t now)
+{
+    if (rules->working_days && rules->calendar)
+        return cchc_calendar_working_days_since(rules->calendar, due, now);
+    return days_overdue(due, now);
+}
+
+//  The instant the escalation delay of k days is reached.
+static int64_t escalation_at(const cchc_alert_rules_t *rules, int32_t due, int k)
+{
+    if (rules->working_days && rules->calendar)
+        return cchc_calendar_work_start_ms(rules->calendar,
+                                           cchc_calendar_working_day_after(rules->calendar, due, k));
+    return cchc_date_start_ms(cchc_date_add(due, k));
+}
+
+//  The end of the task's silence (its own or its unit's, the later), or 0.
+static int64_t silence_end(const cchc_task_t *task)
+{
+    int32_t until = task->rec->silenced_until;
+    if (task->unit->rec->silenced_until > until)
+        until = task->unit->rec->silenced_until;
+    return until ? cchc_date_end_ms(until) : 0;
+}
+
 //  The nearest reminder point passed at now, or -1 when none has.
 static int reminder_level(const cchc_alert_rules_t *rules, int32_t due, int64_t now)
 {
@@ -370,7 +447,7 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
 {
     assert(rules && task && seen && emit);
     const Cchc__TaskRecord *rec = task->rec;
-    if (rec->cancelled || rec->paused)
+    if (rec->cancelled || rec->paused || now < silence_end(task))
         return;
     const cchc_ward_t *ward = task->ward;
     const Cchc__UnitRegistered *unit = task->unit->rec->def;
@@ -385,6 +462,7 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
         .head_mid = head ? text_format(", đồng chí %s,", head->def->full_name) : text_dup(""),
         .head_tail = head ? text_format(", đồng chí %s", head->def->full_name) : text_dup(""),
         .vice_tail = vice ? text_format(", đồng chí %s", vice->def->full_name) : text_dup(""),
+        .day_word = rules->working_days && rules->calendar ? "ngày làm việc" : "ngày",
         .now = now,
         .seq = seq,
         .seen = seen,
@@ -393,19 +471,22 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
     };
     cchc_date_format(rec->due_target, d.due, sizeof(d.due));
 
+    //  an acknowledgement in force caps the escalation at its level
+    int max_level = rec->ack_ms ? rec->ack_level : 2;
     if (cchc_task_done(task)) {
         decide_resolved(&d);
     } else if (now >= cchc_date_end_ms(rec->due_target)) {
         int days = days_overdue(rec->due_target, now);
-        decide_overdue(&d, days);
-        if (days >= rules->escalate_after_days) {
-            decide_escalation(&d, unit->vice_chairman, false, days);
+        int late = escalation_days(rules, rec->due_target, now);
+        decide_overdue(&d, days, late);
+        if (late >= rules->escalate_after_days && max_level >= 1) {
+            decide_escalation(&d, unit->vice_chairman, false, days, late);
             const char *coordinator = coordinator_head(&d);
             if (coordinator)
-                decide_escalation(&d, coordinator, true, days);
+                decide_escalation(&d, coordinator, true, days, late);
         }
-        if (days >= rules->chairman_after_days)
-            decide_chairman(&d, days);
+        if (late >= rules->chairman_after_days && max_level >= 2)
+            decide_chairman(&d, days, true);
     } else {
         int level = reminder_level(rules, rec->due_target, now);
         if (level >= 0) {
@@ -418,9 +499,12 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
         }
     }
     //  A failed verification not yet redone goes to the Chairman at once.
-    if (!cchc_task_done(task) && rec->phase == CCHC__TASK_PHASE__PHASE_REWORK)
-        decide_chairman(&d,
-                        now >= cchc_date_end_ms(rec->due_target) ? days_overdue(rec->due_target, now) : 0);
+    if (!cchc_task_done(task) && rec->phase == CCHC__TASK_PHASE__PHASE_REWORK && max_level >= 2) {
+        bool late = now >= cchc_date_end_ms(rec->due_target) &&
+                    escalation_days(rules, rec->due_target, now) >= rules->chairman_after_days;
+        decide_chairman(&d, now >= cchc_date_end_ms(rec->due_target) ? days_overdue(rec->due_target, now) : 0,
+                        late);
+    }
     free(d.head_mid);
     free(d.head_tail);
     free(d.vice_tail);
@@ -433,7 +517,12 @@ int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_ta
 {
     assert(rules && task);
     const Cchc__TaskRecord *rec = task->rec;
-    if (rec->cancelled || rec->paused || cchc_task_done(task))
+    if (rec->cancelled || rec->paused)
+        return CCHC_ALERT_NEVER;
+    int64_t silenced = silence_end(task);
+    if (now < silenced)
+        return silenced; //  decided again when the silence ends
+    if (cchc_task_done(task))
         return CCHC_ALERT_NEVER;
     int64_t next = CCHC_ALERT_NEVER;
     int64_t due_end = cchc_date_end_ms(rec->due_target);
@@ -450,7 +539,7 @@ int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_ta
     int thresholds[] = {rules->escalate_after_days, rules->chairman_after_days};
     for (int i = 0; i < 2; i++) {
         int k = thresholds[i] < 1 ? 1 : thresholds[i];
-        int64_t at = cchc_date_start_ms(cchc_date_add(rec->due_target, k));
+        int64_t at = escalation_at(rules, rec->due_target, k);
         if (at > now && at < next)
             next = at;
     }

@@ -11,6 +11,19 @@
     Reminders and lateness aim at the task's due_target (the date the unit is
     working towards). Days overdue are calendar days after that date in
     Asia/Ho_Chi_Minh: the first day after it is day 1 (docs/ARCHITECTURE.md).
+    With working_days set (setting escalation_days = working), the two
+    escalation delays count working days instead (calendar.h: no weekends,
+    no public holidays), each reached when the working time of that working
+    day starts; the overdue alert itself still comes at once.
+
+    Acknowledgement: while a task's acknowledgement holds (model: ack_ms),
+    no escalation level above the acknowledged one is decided. Silences: a
+    task silenced (itself or its unit) until a date gets no alert until that
+    date has ended; then whatever is due is decided (the nearest reminder
+    only, as after any jump). Delegation: an alert addressed to an official
+    on leave that day goes to the leave's deputy, keyed by the deputy, with
+    a line saying on whose behalf; after the leave, an alert the deputy
+    already had on the official's behalf is not sent to the official again.
 
     Each alert has the key (ward, task, person, kind, level). The caller says
     which keys were already decided (it remembers every emitted key); a key is
@@ -28,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "labels.h"
 #include "model.h"
 #include "notify.pb-c.h"
@@ -42,10 +56,12 @@ typedef struct {
     int escalate_after_days;               //  days overdue before level 1 (7)
     int chairman_after_days;               //  days overdue before level 2, the Chairman (15)
     char coordinating_unit[64];            //  unit code of Phòng Văn hóa - Xã hội ("VHXH")
+    bool working_days;                     //  escalation delays in working days (needs calendar)
+    const cchc_calendar_t *calendar;       //  borrowed; NULL: calendar days whatever working_days says
 } cchc_alert_rules_t;
 
 //  Fill rules with the defaults: reminders 7,3,1,0; escalation after 7 days;
-//  the Chairman after 15; coordinating unit "VHXH".
+//  the Chairman after 15 (calendar days, no calendar); coordinating unit "VHXH".
 void cchc_alert_rules_default(cchc_alert_rules_t *rules);
 
 //  Parse a comma-separated list of reminder days ("7,3,1,0"; each 0..365, at

@@ -76,6 +76,10 @@ static const cchc_option_t notify_options[] = {
     {"escalate_after_days", "7", "days overdue before the vice-chairman and the coordinating unit hear"},
     {"chairman_after_days", "15", "days overdue before the Chairman hears"},
     {"coordinating_unit", "VHXH", "unit code of Phòng Văn hóa - Xã hội"},
+    {"escalation_days", "calendar", "what the escalation delays count: calendar or working days"},
+    {"holidays_file", "", "public holidays, dd/mm/yyyy name per line (data/calendar/holidays-2026.txt)"},
+    {"working_hours", "07:30-17:00", "working time of a working day, local HH:MM-HH:MM"},
+    {"deliver_outside_hours", "yes", "yes: deliver at once; no: hold deliveries until working time"},
     {"webhook_url", "", "webhook channel: http(s) URL the alerts are POSTed to as JSON"},
     {"webhook_token_file", "", "webhook channel: file holding a bearer token (never logged; empty: none)"},
     {"zalo_url", "https://openapi.zalo.me/v3.0/oa/message/cs", "zalo channel: the OA message endpoint"},
@@ -108,6 +112,8 @@ typedef struct {
     cchc_service_t service;
     cchc_config_t *config; //  owned by main
     cchc_alert_rules_t rules;
+    cchc_calendar_t *calendar; //  owned; rules.calendar borrows it
+    bool hold_outside_hours;   //  deliver_outside_hours = no
     cchc_channels_t channels;
     cchc_follower_t *follower; //  owned; NULL once closed
     cchc_zwatch_t router;      //  alert queries
@@ -210,6 +216,12 @@ static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch
             due_push(self, ward->tasks[t]);
     } else if (touch->task) {
         due_push(self, touch->task);
+    } else if (ev->payload_case == CCHC__EVENT__PAYLOAD_SILENCE_SET) {
+        //  a unit's silence: each of its tasks is decided (and scheduled) again
+        cchc_ward_t *ward = cchc_model_ward(model, ev->ward);
+        for (size_t t = 0; ward && t < ward->ntasks; t++)
+            if (!strcmp(ward->tasks[t]->unit->rec->def->code, ev->silence_set->unit))
+                due_push(self, ward->tasks[t]);
     }
     cchc_task_t *task;
     while ((task = cchc_alert_schedule_pop_due(self->schedule, now)))
@@ -402,6 +414,15 @@ static void deliver_pending(notify_t *self)
         return;
     }
     self->deliver_again = false;
+    if (self->hold_outside_hours) {
+        //  outside working time: wait for its next start (the retry timer)
+        int64_t now = wall_ms(), next = cchc_calendar_next_work_time(self->calendar, now);
+        if (next > now && self->retry_open) {
+            uv_timer_stop(&self->retry);
+            uv_timer_start(&self->retry, on_retry_timer, (uint64_t)(next - now), 0);
+            return;
+        }
+    }
     delivery_t *job = calloc(1, sizeof(*job));
     if (!job)
         abort();
@@ -463,6 +484,8 @@ static void schedule_retry(notify_t *self)
 {
     if (self->stopping || !self->follower || !self->retry_open || self->delivering)
         return;
+    if (self->hold_outside_hours && cchc_calendar_next_work_time(self->calendar, wall_ms()) > wall_ms())
+        return; //  deliver_pending armed the timer for the start of working time
     int64_t next = 0;
     int found = cchc_outbox_next_due(cchc_follower_reader(self->follower), &next);
     uv_timer_stop(&self->retry);
@@ -924,6 +947,37 @@ static void zalo_users_free(notify_t *self)
     cchc_strmap_destroy(&self->zalo_users);
 }
 
+//  The calendar (holidays, working hours) and the settings that use it.
+//  Returns 0 or -1 (logged).
+static int calendar_load(notify_t *self)
+{
+    cchc_config_t *cfg = self->config;
+    self->calendar = cchc_calendar_new();
+    self->rules.calendar = self->calendar;
+    const char *mode = cchc_config_get(cfg, "escalation_days");
+    if (!mode || (strcmp(mode, "calendar") != 0 && strcmp(mode, "working") != 0))
+        return bad_setting("escalation_days", mode);
+    self->rules.working_days = strcmp(mode, "working") == 0;
+    const char *hold = cchc_config_get(cfg, "deliver_outside_hours");
+    if (!hold || (strcmp(hold, "yes") != 0 && strcmp(hold, "no") != 0))
+        return bad_setting("deliver_outside_hours", hold);
+    self->hold_outside_hours = strcmp(hold, "no") == 0;
+    if (cchc_calendar_set_hours(self->calendar, cchc_config_get(cfg, "working_hours")) != 0)
+        return bad_setting("working_hours", cchc_config_get(cfg, "working_hours"));
+    const char *path = cchc_config_get(cfg, "holidays_file");
+    char err[512];
+    if (path && *path && cchc_calendar_load(self->calendar, path, err, sizeof(err)) != 0) {
+        cchc_log(CCHC_ERROR, "bad_setting", "key=holidays_file value=%s error=%s", path, err);
+        return -1;
+    }
+    if ((self->rules.working_days || self->hold_outside_hours) && !(path && *path))
+        cchc_log(CCHC_WARN, "no_holidays", "%s", "holidays_file is empty: only weekends are days off");
+    cchc_log(CCHC_INFO, "calendar",
+             "escalation_days=%s holidays=%zu working_hours=%s deliver_outside_hours=%s", mode,
+             cchc_calendar_holiday_count(self->calendar), cchc_config_get(cfg, "working_hours"), hold);
+    return 0;
+}
+
 //  Rules and channels from the config. Returns 0 or -1 (logged).
 static int settings_load(notify_t *self)
 {
@@ -943,6 +997,8 @@ static int settings_load(notify_t *self)
     if (!coordinating || strlen(coordinating) >= sizeof(self->rules.coordinating_unit))
         return bad_setting("coordinating_unit", coordinating);
     snprintf(self->rules.coordinating_unit, sizeof(self->rules.coordinating_unit), "%s", coordinating);
+    if (calendar_load(self) != 0)
+        return -1;
 
     char default_path[4096];
     const char *file_path = cchc_config_get(cfg, "file_path");
@@ -1060,18 +1116,21 @@ int main(int argc, char **argv)
         return rc;
     if (settings_load(self) != 0) {
         zalo_users_free(self);
+        cchc_calendar_destroy(&self->calendar);
         cchc_config_destroy(&self->config);
         return 2;
     }
     //  before any thread exists: curl_global_init is not thread-safe
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", "cannot initialise libcurl");
+        cchc_calendar_destroy(&self->calendar);
         cchc_config_destroy(&self->config);
         return 1;
     }
     if (cchc_service_init(&self->service, on_stop, on_reload, self) != 0) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", "cannot initialise the loop or ZeroMQ");
         curl_global_cleanup();
+        cchc_calendar_destroy(&self->calendar);
         cchc_config_destroy(&self->config);
         return 1;
     }
@@ -1083,6 +1142,7 @@ int main(int argc, char **argv)
     memset(&self->channels.webhook.token, 0, sizeof(self->channels.webhook.token));
     memset(&self->channels.zalo.token, 0, sizeof(self->channels.zalo.token));
     zalo_users_free(self);
+    cchc_calendar_destroy(&self->calendar);
     curl_global_cleanup();
     cchc_config_destroy(&self->config);
     return started && rc == 0 ? 0 : 1;
