@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alerts.h"
 #include "builder.h"
@@ -606,6 +607,327 @@ static void test_schedule_decides_as_every_task_after_every_event(void **state)
     cchc_strmap_destroy(&c.scheduled.seen);
 }
 
+// ---------------------------------------------------------------------------
+//  Calendar, acknowledgement, silences and delegation
+
+static Cchc__ErrorCode ev_ack(fixture_t *f, const char *actor, const char *task, const char *official,
+                              int level, int64_t ms)
+{
+    Cchc__AlertAcknowledged a = CCHC__ALERT_ACKNOWLEDGED__INIT;
+    a.task = (char *)task;
+    a.official = (char *)official;
+    a.has_kind = a.has_level = true;
+    a.kind = level == 0 ? 1 : 2;
+    a.level = level;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "W";
+    ev.actor = (char *)actor;
+    ev.payload_case = CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED;
+    ev.alert_acknowledged = &a;
+    return builder_apply(&f->b, &ev, ms);
+}
+
+static Cchc__ErrorCode ev_silence(fixture_t *f, const char *task, const char *unit, int32_t until, int64_t ms)
+{
+    Cchc__SilenceSet si = CCHC__SILENCE_SET__INIT;
+    si.task = (char *)task;
+    si.unit = (char *)unit;
+    si.has_until_date = true;
+    si.until_date = until;
+    si.reason = "Đang trình gia hạn";
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "W";
+    ev.actor = "ward";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_SILENCE_SET;
+    ev.silence_set = &si;
+    return builder_apply(&f->b, &ev, ms);
+}
+
+static Cchc__ErrorCode ev_leave(fixture_t *f, const char *official, int32_t from, int32_t to,
+                                const char *deputy, int64_t ms)
+{
+    Cchc__OfficialLeave l = CCHC__OFFICIAL_LEAVE__INIT;
+    l.official = (char *)official;
+    l.has_from_date = l.has_to_date = true;
+    l.from_date = from;
+    l.to_date = to;
+    l.deputy = (char *)deputy;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "W";
+    ev.actor = "ward";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_OFFICIAL_LEAVE;
+    ev.official_leave = &l;
+    return builder_apply(&f->b, &ev, ms);
+}
+
+//  The shipped 2026 file: eleven days off, Tết 16/02-20/02, weekends off.
+static void test_calendar_2026(void **state)
+{
+    (void)state;
+    cchc_calendar_t *cal = cchc_calendar_new();
+    char err[256] = "";
+    assert_int_equal(
+        cchc_calendar_load(cal, CCHC_SOURCE_DIR "/data/calendar/holidays-2026.txt", err, sizeof(err)), 0);
+    assert_int_equal(cchc_calendar_holiday_count(cal), 11);
+    assert_string_equal(cchc_calendar_holiday(cal, 20260217), "Tết Nguyên đán Bính Ngọ (mùng 1 Tết)");
+    assert_false(cchc_calendar_working_day(cal, 20260101)); //  Thursday, Tết Dương lịch
+    assert_true(cchc_calendar_working_day(cal, 20260102));  //  Friday
+    assert_false(cchc_calendar_working_day(cal, 20260103)); //  Saturday
+    assert_false(cchc_calendar_working_day(cal, 20260104)); //  Sunday
+    for (int32_t d = 20260214; d <= 20260222; d++)
+        assert_false(cchc_calendar_working_day(cal, d)); //  nine days of Tết
+    assert_true(cchc_calendar_working_day(cal, 20260223));
+    assert_false(cchc_calendar_working_day(cal, 20260427)); //  Giỗ Tổ, moved from Sunday 26/04
+    assert_false(cchc_calendar_working_day(cal, 20260430));
+    assert_false(cchc_calendar_working_day(cal, 20260501));
+    assert_false(cchc_calendar_working_day(cal, 20260902));
+    assert_int_equal(cchc_calendar_working_day_after(cal, 20260213, 1), 20260223); //  Friday before Tết
+    //  working time 07:30-17:00 by default; another setting
+    int64_t mon = cchc_date_start_ms(20260223);
+    assert_int_equal(cchc_calendar_next_work_time(cal, mon), mon + (7 * 60 + 30) * 60000LL);
+    assert_int_equal(cchc_calendar_next_work_time(cal, mon + 10 * 3600000LL), mon + 10 * 3600000LL);
+    assert_int_equal(cchc_calendar_next_work_time(cal, cchc_date_start_ms(20260213) + 18 * 3600000LL),
+                     mon + (7 * 60 + 30) * 60000LL); //  Friday evening: Monday after Tết
+    assert_int_equal(cchc_calendar_set_hours(cal, "08:00-17:30"), 0);
+    assert_int_equal(cchc_calendar_work_start_ms(cal, 20260223), mon + 8 * 3600000LL);
+    assert_int_equal(cchc_calendar_set_hours(cal, "17:00-08:00"), -1);
+    assert_int_equal(cchc_calendar_set_hours(cal, "8h-17h"), -1);
+    cchc_calendar_destroy(&cal);
+    assert_null(cal);
+    //  a malformed file names its line
+    char path[] = "/tmp/cchc-holidays-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("# ok\n01/01/2026 Tết Dương lịch\n\n31/02/2026 Không có\n", fp);
+    fclose(fp);
+    cal = cchc_calendar_new();
+    assert_int_equal(cchc_calendar_load(cal, path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":4:"));
+    cchc_calendar_destroy(&cal);
+    unlink(path);
+}
+
+//  Working-day escalation: a task due Wednesday 11/02/2026, just before
+//  Tết. Working days after it: 12/02 (1), 13/02 (2), then nine days off,
+//  23/02 (3) ... 27/02 (7). Calendar days: day 7 is 18/02, in the middle of
+//  Tết. The holiday moves the escalation from 18/02 00:00 to 27/02 07:30.
+static void test_holiday_shifts_working_day_escalation(void **state)
+{
+    fixture_t *f = *state;
+    cchc_calendar_t *cal = cchc_calendar_new();
+    char err[256];
+    assert_int_equal(
+        cchc_calendar_load(cal, CCHC_SOURCE_DIR "/data/calendar/holidays-2026.txt", err, sizeof(err)), 0);
+    f->rules.calendar = cal;
+    f->rules.working_days = true;
+    assert_int_equal(b_task(&f->b, "TET", "KT", "A", 20260211, 1, 1000, "S_KT"), 0);
+    cchc_task_t *t = b_task_get(&f->b, "TET");
+    assert_int_equal(decide_task_at_ms(f, "TET", at9(20260212)), 1); //  overdue at once
+    assert_non_null(strstr(find(f, OVD, 0, "H_KT")->text, "Nếu quá hạn 7 ngày làm việc sẽ báo cáo"));
+    int64_t at = cchc_calendar_work_start_ms(cal, 20260227);
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, t, at9(20260212)), at);
+    assert_int_equal(decide_task_at_ms(f, "TET", at9(20260218)), 0); //  calendar day 7: nothing
+    assert_int_equal(decide_task_at_ms(f, "TET", at - 1), 0);        //  working day 6 and a bit
+    assert_int_equal(decide_task_at_ms(f, "TET", at), 2);            //  working day 7, 07:30
+    assert_int_equal(find(f, ESC, 1, "PCT")->days_overdue, 16);      //  the text still says calendar days
+    assert_non_null(strstr(find(f, ESC, 1, "PCT")->text, "đã quá hạn 16 ngày"));
+    assert_non_null(strstr(find(f, ESC, 1, "PCT")->text, "Nếu quá hạn 15 ngày làm việc sẽ báo cáo Chủ tịch"));
+    //  the Chairman after 15 working days: 27/02 is the 7th, so 11/03 the 15th
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, t, at), cchc_calendar_work_start_ms(cal, 20260311));
+    assert_int_equal(decide_task_at_ms(f, "TET", at9(20260310)), 0);
+    assert_int_equal(decide_task_at_ms(f, "TET", at9(20260311)), 1);
+    //  calendar-days mode, same calendar: day 7 is 18/02 at midnight, holiday or not
+    f->rules.working_days = false;
+    assert_int_equal(b_task(&f->b, "TET2", "KT", "A", 20260211, 1, 1000, "S_KT"), 0);
+    cchc_task_t *t2 = b_task_get(&f->b, "TET2");
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, t2, at9(20260312)), CCHC_ALERT_NEVER);
+    int before = f->n;
+    cchc_alerts_decide(&f->rules, t2, at9(20260312), f->b.seq, seen_fn, emit_fn, f);
+    assert_int_equal(f->n - before, 4); //  overdue, two level 1, the Chairman: all passed
+    assert_non_null(strstr(f->decided[before]->text, "Nhiệm vụ đã được báo cáo Phó Chủ tịch phụ trách"));
+    cchc_calendar_destroy(&cal);
+}
+
+//  Weekends alone: T is due Tuesday 31/03. Working days 01/04 .. 03/04 (1-3),
+//  06/04 .. 09/04 (4-7): the escalation comes on Thursday 09/04 at 07:30,
+//  not Tuesday 07/04; calendar-days mode keeps 07/04 00:00.
+static void test_weekend_shifts_working_day_escalation(void **state)
+{
+    fixture_t *f = *state;
+    cchc_calendar_t *cal = cchc_calendar_new(); //  no holidays
+    f->rules.calendar = cal;
+    f->rules.working_days = false;
+    cchc_task_t *t = b_task_get(&f->b, "T");
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, t, at9(20260401)), cchc_date_start_ms(20260407));
+    f->rules.working_days = true;
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, t, at9(20260401)),
+                     cchc_calendar_work_start_ms(cal, 20260409));
+    assert_int_equal(decide_at(f, 20260401), 1);
+    assert_int_equal(decide_at(f, 20260408), 0);
+    assert_int_equal(decide_at(f, 20260409), 2);
+    cchc_calendar_destroy(&cal);
+}
+
+//  The head acknowledges the overdue alert: no escalation while it holds,
+//  however late; a failed verification ends it (the Chairman hears); done
+//  resolves for everyone told.
+static void test_ack_stops_escalation(void **state)
+{
+    fixture_t *f = *state;
+    //  nothing to acknowledge before the task is overdue
+    assert_int_equal(ev_ack(f, "KT", "T", "H_KT", 0, at9(20260330)), CCHC__ERROR_CODE__ERR_INVALID_STATE);
+    assert_int_equal(decide_at(f, 20260401), 1);
+    assert_int_equal(ev_ack(f, "VHXH", "T", "H_VH", 0, at9(20260402)), CCHC__ERROR_CODE__ERR_TASK_NOT_OWNED);
+    assert_int_equal(ev_ack(f, "KT", "T", "NOBODY", 0, at9(20260402)),
+                     CCHC__ERROR_CODE__ERR_UNKNOWN_OFFICIAL);
+    assert_int_equal(ev_ack(f, "KT", "T", "H_KT", 3, at9(20260402)), CCHC__ERROR_CODE__ERR_OUT_OF_RANGE);
+    assert_int_equal(ev_ack(f, "KT", "T", "H_KT", 0, at9(20260402)), CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(b_task_get(&f->b, "T")->rec->ack_level, 0);
+    assert_int_equal(decide_at(f, 20260407), 0); //  day 7: no vice-chairman
+    assert_int_equal(decide_at(f, 20260420), 0); //  day 20: no Chairman
+    assert_int_equal(count(f, ESC, -1, NULL), 0);
+    //  a failed verification is a new failure: the acknowledgement ends
+    assert_int_equal(b_submit(&f->b, "T", 20260421), 0);
+    assert_int_equal(b_verify(&f->b, "T", false, 20260422), 0);
+    assert_int_equal(b_task_get(&f->b, "T")->rec->ack_ms, 0);
+    assert_int_equal(decide_at(f, 20260422), 3); //  level 1 (two) and the Chairman now
+    assert_int_equal(count(f, ESC, 2, "CT"), 1);
+    assert_int_equal(b_submit(&f->b, "T", 20260423), 0);
+    assert_int_equal(b_verify(&f->b, "T", true, 20260424), 0);
+    assert_int_equal(decide_at(f, 20260424), 4); //  resolved: head, vice-chairman, VHXH, Chairman
+    assert_int_equal(count(f, RES, 0, NULL), 4);
+}
+
+//  The vice-chairman acknowledges level 1: the Chairman is not told.
+static void test_ack_at_level_one_stops_the_chairman(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(decide_at(f, 20260408), 3);
+    assert_int_equal(ev_ack(f, "ward", "T", "PCT", 1, at9(20260409)), CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(decide_at(f, 20260416), 0);
+    assert_int_equal(count(f, ESC, 2, NULL), 0);
+    //  without the acknowledgement the same decision tells the Chairman
+    b_task_get(&f->b, "T")->rec->ack_ms = 0;
+    assert_int_equal(decide_at(f, 20260416), 1);
+    assert_int_equal(count(f, ESC, 2, "CT"), 1);
+}
+
+//  A task silenced until 03/04: nothing at D nor on day 1; when the silence
+//  has ended what is due then is decided (overdue; the skipped reminder
+//  never). The schedule looks again at the end of the silence.
+static void test_silence_expires(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(ev_silence(f, "T", NULL, 20260403, at9(20260330)), CCHC__ERROR_CODE__ERR_NONE);
+    cchc_task_t *t = b_task_get(&f->b, "T");
+    assert_int_equal(t->rec->silenced_until, 20260403);
+    assert_string_equal(t->rec->silence_reason, "Đang trình gia hạn");
+    assert_int_equal(cchc_alerts_next_check_ms(&f->rules, t, at9(20260330)), cchc_date_end_ms(20260403));
+    assert_int_equal(decide_at(f, 20260331), 0);
+    assert_int_equal(decide_at(f, 20260403), 0);
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_end_ms(20260403) - 1), 0);
+    assert_int_equal(decide_task_at_ms(f, "T", cchc_date_end_ms(20260403)), 1);
+    assert_int_equal(count(f, OVD, 0, "H_KT"), 1);
+    assert_int_equal(count(f, REM, -1, NULL), 0);
+    //  validation: reason required, task or unit not both, unknown unit
+    Cchc__SilenceSet si = CCHC__SILENCE_SET__INIT;
+    si.task = "T";
+    si.has_until_date = true;
+    si.until_date = 20260410;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "W";
+    ev.actor = "ward";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_SILENCE_SET;
+    ev.silence_set = &si;
+    assert_int_equal(builder_apply(&f->b, &ev, at9(20260405)), CCHC__ERROR_CODE__ERR_MISSING_FIELD);
+    si.reason = "x";
+    si.unit = "KT";
+    assert_int_equal(builder_apply(&f->b, &ev, at9(20260405)), CCHC__ERROR_CODE__ERR_OUT_OF_RANGE);
+    assert_int_equal(ev_silence(f, NULL, "NOPE", 20260410, at9(20260405)),
+                     CCHC__ERROR_CODE__ERR_UNKNOWN_UNIT);
+    ev.actor = "KT";
+    assert_int_equal(builder_apply(&f->b, &ev, at9(20260405)), CCHC__ERROR_CODE__ERR_NOT_PERMITTED);
+}
+
+//  A unit's silence covers each of its tasks; a new silence ending in the
+//  past lifts it.
+static void test_unit_silence_and_lifting(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(ev_silence(f, NULL, "KT", 20260430, at9(20260330)), CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(b_unit_get(&f->b, "KT")->rec->silenced_until, 20260430);
+    assert_int_equal(decide_at(f, 20260408), 0);
+    assert_int_equal(ev_silence(f, NULL, "KT", 20260408, at9(20260409)), CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(decide_at(f, 20260409), 3); //  overdue and level 1, day 9
+}
+
+//  The head is on leave 28/03-02/04 with deputy P_KT: the D-3 reminder and
+//  the overdue alert addressed to the head go to the deputy, on the head's
+//  behalf; after the leave the head is not told those again, and a new
+//  alert goes to the head.
+static void test_leave_delegates_to_the_deputy(void **state)
+{
+    fixture_t *f = *state;
+    b_official(&f->b, "P_KT", "Lê Văn Phó", "KT", CCHC__OFFICIAL_ROLE__ROLE_DEPUTY);
+    assert_int_equal(ev_leave(f, "H_KT", 20260402, 20260328, "P_KT", at9(20260327)),
+                     CCHC__ERROR_CODE__ERR_OUT_OF_RANGE);
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, "H_KT", at9(20260327)),
+                     CCHC__ERROR_CODE__ERR_OUT_OF_RANGE);
+    //  no deputy named and none registered for the unit
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, NULL, at9(20260327)),
+                     CCHC__ERROR_CODE__ERR_MISSING_FIELD);
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, "P_KT", at9(20260327)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(decide_at(f, 20260328), 2); //  D-3
+    assert_int_equal(count(f, REM, 3, "H_KT"), 0);
+    const cchc_alert_t *d = find(f, REM, 3, "P_KT");
+    assert_string_equal(d->key, "W/T/P_KT/0/3");
+    assert_string_equal(d->person_name, "Lê Văn Phó");
+    assert_true(
+        !strncmp(d->text,
+                 "Gửi đồng chí Lê Văn Phó (Cán bộ), thay đồng chí Vũ Đức Thắng (Cán bộ) nghỉ phép "
+                 "từ ngày 28/03/2026 đến ngày 02/04/2026:\nNhắc hạn: nhiệm vụ T",
+                 strlen("Gửi đồng chí Lê Văn Phó (Cán bộ), thay đồng chí Vũ Đức Thắng (Cán bộ) nghỉ phép "
+                        "từ ngày 28/03/2026 đến ngày 02/04/2026:\nNhắc hạn: nhiệm vụ T")));
+    assert_non_null(strstr(d->text, "Đề nghị đồng chí Vũ Đức Thắng, Cán bộ, chỉ đạo")); //  the head's message
+    assert_int_equal(count(f, REM, 3, "S_KT"), 1);                                      //  the lead as usual
+    assert_int_equal(decide_at(f, 20260401), 1);
+    assert_int_equal(count(f, OVD, 0, "P_KT"), 1);
+    //  back on 03/04: the head is not told again what the deputy had
+    assert_int_equal(decide_at(f, 20260403), 0);
+    assert_int_equal(count(f, OVD, 0, "H_KT"), 0);
+    //  a new alert for the head after the leave goes to the head
+    assert_int_equal(b_task(&f->b, "T2", "KT", "A", 20260410, 1, 1000, "S_KT"), 0);
+    assert_int_equal(decide_task_at_ms(f, "T2", at9(20260403)), 2);
+    assert_int_equal(count(f, REM, 7, "H_KT"), 1);
+    assert_null(strstr(find(f, REM, 7, "H_KT")->text, "nghỉ phép"));
+}
+
+//  A leave without a deputy named takes the unit's registered deputy.
+static void test_leave_takes_the_units_deputy(void **state)
+{
+    fixture_t *f = *state;
+    Cchc__UnitRegistered u = CCHC__UNIT_REGISTERED__INIT;
+    u.code = "TC";
+    u.name = "Tổ công tác";
+    u.head = "H_TC";
+    u.deputy = "P_TC";
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "W";
+    ev.actor = "ward";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_UNIT_REGISTERED;
+    ev.unit_registered = &u;
+    assert_int_equal(builder_apply(&f->b, &ev, at9(20260102)), CCHC__ERROR_CODE__ERR_NONE);
+    b_official(&f->b, "H_TC", "Phạm Văn Trưởng", "TC", CCHC__OFFICIAL_ROLE__ROLE_HEAD);
+    b_official(&f->b, "P_TC", "Hoàng Thị Phó", "TC", CCHC__OFFICIAL_ROLE__ROLE_DEPUTY);
+    assert_int_equal(ev_leave(f, "H_TC", 20260301, 20260310, NULL, at9(20260227)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    const cchc_official_t *o = cchc_ward_official(cchc_model_ward(f->b.model, "W"), "H_TC");
+    assert_non_null(o->leave);
+    assert_string_equal(o->leave->deputy, "P_TC");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -627,6 +949,15 @@ int main(void)
         T(test_next_check),
         T(test_schedule_heap),
         T(test_schedule_decides_as_every_task_after_every_event),
+        T(test_calendar_2026),
+        T(test_holiday_shifts_working_day_escalation),
+        T(test_weekend_shifts_working_day_escalation),
+        T(test_ack_stops_escalation),
+        T(test_ack_at_level_one_stops_the_chairman),
+        T(test_silence_expires),
+        T(test_unit_silence_and_lifting),
+        T(test_leave_delegates_to_the_deputy),
+        T(test_leave_takes_the_units_deputy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
