@@ -484,8 +484,14 @@ static void schedule_retry(notify_t *self)
 {
     if (self->stopping || !self->follower || !self->retry_open || self->delivering)
         return;
-    if (self->hold_outside_hours && cchc_calendar_next_work_time(self->calendar, wall_ms()) > wall_ms())
-        return; //  deliver_pending armed the timer for the start of working time
+    if (self->hold_outside_hours) {
+        int64_t now = wall_ms(), work = cchc_calendar_next_work_time(self->calendar, now);
+        if (work > now) { //  outside working time: look again when it starts
+            uv_timer_stop(&self->retry);
+            uv_timer_start(&self->retry, on_retry_timer, (uint64_t)(work - now), 0);
+            return;
+        }
+    }
     int64_t next = 0;
     int found = cchc_outbox_next_due(cchc_follower_reader(self->follower), &next);
     uv_timer_stop(&self->retry);

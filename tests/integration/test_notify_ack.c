@@ -103,8 +103,8 @@ static int count(cluster_t *c, const char *task, Cchc__AlertKind kind, int level
 }
 
 //  The text of the one alert matching, copied into buf.
-static const char *text_of(cluster_t *c, const char *task, Cchc__AlertKind kind, int level, const char *person,
-                           char *buf, size_t size)
+static const char *text_of(cluster_t *c, const char *task, Cchc__AlertKind kind, int level,
+                           const char *person, char *buf, size_t size)
 {
     cchc_decoded_t *dec = cluster_alerts(c, WARD);
     assert_non_null(dec);
@@ -147,7 +147,8 @@ static void test_ack_silence_leave_working_days(void **state)
     //  refused: nothing overdue to acknowledge yet; a bad date
     assert_int_equal(cluster_cli(c, out, sizeof(out), "--ward " WARD " ack T3 --official H_KT"), 1);
     assert_non_null(strstr(out, "không có cảnh báo để xác nhận"));
-    assert_int_equal(cluster_cli(c, out, sizeof(out), "--ward " WARD " silence T4 --until 31/02/2026 --reason x"), 2);
+    assert_int_equal(
+        cluster_cli(c, out, sizeof(out), "--ward " WARD " silence T4 --until 31/02/2026 --reason x"), 2);
 
     advance(c, "28/01/2026 09:00");
     assert_int_equal(count(c, "T3", REM, 3, "P_KT"), 1);
@@ -201,8 +202,8 @@ static char *alerts_dump(cluster_t *c, size_t *n)
     assert_non_null(out);
     for (size_t i = 0; i < l->n_alerts; i++) {
         const Cchc__Alert *a = l->alerts[i];
-        len += (size_t)snprintf(out + len, cap - len, "%llu %s/%s/%d/%d %s %s\n", (unsigned long long)a->id, a->task,
-                                a->person, (int)a->kind, a->level, a->person_name, a->text);
+        len += (size_t)snprintf(out + len, cap - len, "%llu %s/%s/%d/%d %s %s\n", (unsigned long long)a->id,
+                                a->task, a->person, (int)a->kind, a->level, a->person_name, a->text);
     }
     *n = l->n_alerts;
     cchc_decoded_destroy(&dec);
