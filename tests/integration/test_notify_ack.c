@@ -32,7 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "calendar.h"
+#include "clock.h"
 #include "harness.h"
 
 #define WARD "T1"
@@ -237,6 +240,70 @@ static void test_rebuild_decides_the_same(void **state)
     free(zero);
 }
 
+//  Alerts with the given status decided at or after the log time since_ms.
+static int count_status(cluster_t *c, const char *status, int64_t since_ms)
+{
+    cchc_decoded_t *dec = cluster_alerts(c, WARD);
+    assert_non_null(dec);
+    const Cchc__AlertList *l = cchc_decoded_env(dec)->alert_list;
+    int n = 0;
+    for (size_t i = 0; i < l->n_alerts; i++)
+        if (l->alerts[i]->decided_ms >= since_ms && !strcmp(l->alerts[i]->status, status))
+            n++;
+    cchc_decoded_destroy(&dec);
+    return n;
+}
+
+//  deliver_outside_hours = no: with working hours that exclude the wall
+//  clock's present, alerts are decided but stay pending; with hours that
+//  include it (on a working day) they go out. Sending follows the wall
+//  clock; deciding the log's (20/03, working day 15 of T2, T4 and T6: the
+//  Chairman, once the working time of that day has started).
+static void test_delivery_waits_for_working_hours(void **state)
+{
+    cluster_t *c = *state;
+    time_t now = time(NULL);
+    struct tm local;
+    time_t shifted = now + 7 * 3600; //  Asia/Ho_Chi_Minh
+    gmtime_r(&shifted, &local);
+    char hold[64], hours_off[64], hours_on[64];
+    snprintf(hold, sizeof(hold), "--deliver_outside_hours=no");
+    //  a window well away from now, and one around it
+    snprintf(hours_off, sizeof(hours_off), "--working_hours=%s",
+             local.tm_hour < 12 ? "20:00-23:00" : "02:00-05:00");
+    snprintf(hours_on, sizeof(hours_on), "--working_hours=%s",
+             local.tm_hour < 1 || local.tm_hour > 22 ? "00:00-24:00" : "00:30-23:30");
+    const char *off[] = {g_notify_args[0], g_notify_args[1], hold, hours_off, NULL};
+    const char *on[] = {g_notify_args[0], g_notify_args[1], hold, hours_on, NULL};
+    assert_int_equal(cluster_stop(c, SVC_NOTIFY), 0);
+    assert_int_equal(cluster_start(c, SVC_NOTIFY, off), 0);
+    int64_t since = 0;
+    assert_int_equal(cchc_time_parse("2026-03-20T00:00:00+07:00", &since), 0);
+    advance(c, "20/03/2026 23:30"); //  after the start of either working time (it moves escalations too)
+    int decided = count_status(c, "pending", since);
+    assert_true(decided > 0);
+    harness_sleep_ms(1500);
+    assert_int_equal(count_status(c, "pending", since), decided);
+    assert_int_equal(count_status(c, "sent", since), 0);
+    int32_t today = cchc_date_of_ms((int64_t)now * 1000);
+    cchc_calendar_t *cal = cchc_calendar_new();
+    char err[256];
+    assert_int_equal(
+        cchc_calendar_load(cal, CCHC_SOURCE_DIR "/data/calendar/holidays-2026.txt", err, sizeof(err)), 0);
+    bool working = cchc_calendar_working_day(cal, today);
+    cchc_calendar_destroy(&cal);
+    assert_int_equal(cluster_stop(c, SVC_NOTIFY), 0);
+    assert_int_equal(cluster_start(c, SVC_NOTIFY, on), 0);
+    if (!working) {
+        fprintf(stderr, "test_delivery_waits_for_working_hours: today is a day off, sending not checked\n");
+        return;
+    }
+    int64_t until = harness_mono_ms() + 10000;
+    while (count_status(c, "sent", since) < decided && harness_mono_ms() < until)
+        harness_sleep_ms(100);
+    assert_int_equal(count_status(c, "sent", since), decided);
+}
+
 int main(int argc, char **argv)
 {
     g_argc = argc;
@@ -248,6 +315,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ack_silence_leave_working_days),
         cmocka_unit_test(test_rebuild_decides_the_same),
+        cmocka_unit_test(test_delivery_waits_for_working_hours),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

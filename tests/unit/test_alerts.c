@@ -928,6 +928,24 @@ static void test_leave_takes_the_units_deputy(void **state)
     assert_string_equal(o->leave->deputy, "P_TC");
 }
 
+
+//  A task due Saturday 28/02: working day 7 is Tuesday 10/03, 15 is Friday 20/03.
+static void test_working_day_chairman_after_a_restart_gap(void **state)
+{
+    fixture_t *f = *state;
+    cchc_calendar_t *cal = cchc_calendar_new();
+    char err[256];
+    assert_int_equal(
+        cchc_calendar_load(cal, CCHC_SOURCE_DIR "/data/calendar/holidays-2026.txt", err, sizeof(err)), 0);
+    f->rules.calendar = cal;
+    f->rules.working_days = true;
+    assert_int_equal(b_task(&f->b, "M", "KT", "A", 20260228, 1, 1000, "S_KT"), 0);
+    assert_int_equal(decide_task_at_ms(f, "M", cchc_date_end_ms(20260310) - 60000), 3);
+    assert_int_equal(decide_task_at_ms(f, "M", at9(20260311)), 0);
+    assert_int_equal(decide_task_at_ms(f, "M", at9(20260320)), 1);
+    cchc_calendar_destroy(&cal);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -958,6 +976,7 @@ int main(void)
         T(test_unit_silence_and_lifting),
         T(test_leave_delegates_to_the_deputy),
         T(test_leave_takes_the_units_deputy),
+        T(test_working_day_chairman_after_a_restart_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
