@@ -20,6 +20,7 @@
       01/03-10/03  T4 silenced: no reminder, no overdue
       11/03  silence over: T4 overdue to H_KT himself (back from leave),
              working day 7 of T4 reached on 10/03 -> level 1 too
+      20/03  23:30 (third test) the Chairman for T2, T4, T6: working day 15
 
     Arguments: INTAKE SCORING NOTIFY CLI DATA_DIR (paths from CMake).
 */
@@ -188,7 +189,7 @@ static void test_ack_silence_leave_working_days(void **state)
     advance(c, "11/03/2026 09:00");
     assert_int_equal(count(c, "T4", OVD, 0, "H_KT"), 1); //  the head is back
     assert_int_equal(count(c, "T4", OVD, 0, "P_KT"), 0);
-    assert_int_equal(count(c, "T4", ESC, 1, "PCT"), 1); //  09/03 was working day 7
+    assert_int_equal(count(c, "T4", ESC, 1, "PCT"), 1); //  10/03 was working day 7
     assert_int_equal(count(c, "T4", REM, -1, NULL), 0); //  the silenced reminders never come
 }
 
