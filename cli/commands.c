@@ -321,6 +321,15 @@ static int submit_one(cli_t *cli, Cchc__Event *ev)
     return 0;
 }
 
+//  The same, then (for people, not with --json) what it means, in Vietnamese.
+static int submit_explained(cli_t *cli, Cchc__Event *ev, const char *what)
+{
+    int rc = submit_one(cli, ev);
+    if (rc == 0 && !cli->json)
+        printf("%s\n", what);
+    return rc;
+}
+
 typedef struct {
     const char *name;
     const char *usage;
@@ -552,7 +561,15 @@ int cmd_update(cli_t *cli, const char *cmd, int argc, char **argv)
             ev.actor = (char *)cli_arg(&a, "unit"); //  the head acknowledges for the unit
         ev.payload_case = CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED;
         ev.alert_acknowledged = &ack;
-        return submit_one(cli, &ev);
+        char what[256];
+        snprintf(what, sizeof(what), "%s đã xác nhận cảnh báo %s của nhiệm vụ %s: %s.", ack.official,
+                 n == 0   ? "quá hạn"
+                 : n == 1 ? "vượt cấp (cấp 1)"
+                          : "vượt cấp (Chủ tịch)",
+                 code,
+                 n == 2 ? "không còn cấp báo cáo nào sau"
+                        : "không báo cáo vượt cấp tiếp khi xác nhận còn hiệu lực");
+        return submit_explained(cli, &ev, what);
     }
     if (!strcmp(cmd, "silence")) {
         int32_t date;
@@ -569,7 +586,11 @@ int cmd_update(cli_t *cli, const char *cmd, int argc, char **argv)
         si.approver = (char *)cli_arg(&a, "approver");
         ev.payload_case = CCHC__EVENT__PAYLOAD_SILENCE_SET;
         ev.silence_set = &si;
-        return submit_one(cli, &ev);
+        char day[16], what[256];
+        cchc_date_format(date, day, sizeof(day));
+        snprintf(what, sizeof(what), "Tạm ngừng cảnh báo %s %s đến hết ngày %s.",
+                 si.unit ? "mọi nhiệm vụ của đơn vị" : "nhiệm vụ", code, day);
+        return submit_explained(cli, &ev, what);
     }
     if (!strcmp(cmd, "leave")) {
         int32_t from, to;
@@ -586,7 +607,12 @@ int cmd_update(cli_t *cli, const char *cmd, int argc, char **argv)
         l.reason = (char *)cli_arg(&a, "reason");
         ev.payload_case = CCHC__EVENT__PAYLOAD_OFFICIAL_LEAVE;
         ev.official_leave = &l;
-        return submit_one(cli, &ev);
+        char d1[16], d2[16], what[256];
+        cchc_date_format(from, d1, sizeof(d1));
+        cchc_date_format(to, d2, sizeof(d2));
+        snprintf(what, sizeof(what), "%s nghỉ phép từ ngày %s đến hết ngày %s; cảnh báo gửi %s%s.", code, d1,
+                 d2, l.deputy ? "người thay " : "cấp phó của đơn vị", l.deputy ? l.deputy : "");
+        return submit_explained(cli, &ev, what);
     }
     //  appraise
     Cchc__AppraisalRecorded ap = CCHC__APPRAISAL_RECORDED__INIT;

@@ -79,12 +79,13 @@ static void advance(cluster_t *c, const char *when)
     assert_int_equal(cluster_wait_caught_up(c, WARD, 10000), 0);
 }
 
-//  Run the CLI for the ward; the output must say the update was recorded.
-static void cli_ok(cluster_t *c, const char *args)
+//  Run the CLI for the ward; the output must say the update was recorded,
+//  and what it means (expect).
+static void cli_ok(cluster_t *c, const char *args, const char *expect)
 {
     char out[4096];
     int rc = cluster_cli(c, out, sizeof(out), "--ward " WARD " %s", args);
-    if (rc != 0 || !strstr(out, "Đã ghi nhận"))
+    if (rc != 0 || !strstr(out, "Đã ghi nhận") || !strstr(out, expect))
         fail_msg("cchc %s -> %d\n%s", args, rc, out);
     assert_int_equal(cluster_wait_caught_up(c, WARD, 10000), 0);
 }
@@ -146,8 +147,10 @@ static void test_ack_silence_leave_working_days(void **state)
     ev.payload_case = CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED;
     ev.official_registered = &o;
     assert_true(cluster_submit(c, &ev, NULL) > 0);
-    cli_ok(c, "leave H_KT --from 25/01/2026 --to 02/02/2026 --deputy P_KT --reason 'Nghỉ phép năm'");
-    cli_ok(c, "silence T4 --until 10/03/2026 --reason 'Đang trình gia hạn' --approver CT");
+    cli_ok(c, "leave H_KT --from 25/01/2026 --to 02/02/2026 --deputy P_KT --reason 'Nghỉ phép năm'",
+           "H_KT nghỉ phép từ ngày 25/01/2026 đến hết ngày 02/02/2026; cảnh báo gửi người thay P_KT.");
+    cli_ok(c, "silence T4 --until 10/03/2026 --reason 'Đang trình gia hạn' --approver CT",
+           "Tạm ngừng cảnh báo nhiệm vụ T4 đến hết ngày 10/03/2026.");
     //  refused: nothing overdue to acknowledge yet; a bad date
     assert_int_equal(cluster_cli(c, out, sizeof(out), "--ward " WARD " ack T3 --official H_KT"), 1);
     assert_non_null(strstr(out, "không có cảnh báo để xác nhận"));
@@ -165,7 +168,8 @@ static void test_ack_silence_leave_working_days(void **state)
     advance(c, "01/02/2026 09:00");
     assert_int_equal(count(c, "T3", OVD, 0, "P_KT"), 1);
     assert_int_equal(count(c, "T1", OVD, 0, "H_VP"), 1);
-    cli_ok(c, "ack T3 --official P_KT --unit KT --note 'Đã giao bổ sung nhân lực'");
+    cli_ok(c, "ack T3 --official P_KT --unit KT --note 'Đã giao bổ sung nhân lực'",
+           "P_KT đã xác nhận cảnh báo quá hạn của nhiệm vụ T3");
 
     advance(c, "07/02/2026 09:00"); //  calendar day 7, working day 5
     assert_int_equal(count(c, "T1", ESC, 1, NULL), 0);
