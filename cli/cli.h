@@ -107,6 +107,7 @@ bool cmd_is_update(const char *cmd);
 int cmd_ranking(cli_t *cli, int argc, char **argv);
 int cmd_explain(cli_t *cli, int argc, char **argv);
 int cmd_alerts(cli_t *cli, int argc, char **argv);
+int cmd_holds(cli_t *cli, int argc, char **argv);
 int cmd_clock(cli_t *cli, int argc, char **argv);
 int cmd_changes(cli_t *cli, int argc, char **argv);      //  changes.c
 int cmd_dead_letters(cli_t *cli, int argc, char **argv); //  deadletters.c

@@ -693,6 +693,28 @@ int cmd_alerts(cli_t *cli, int argc, char **argv)
     return 0;
 }
 
+int cmd_holds(cli_t *cli, int argc, char **argv)
+{
+    cli_args_t a;
+    if (cli_args_parse(argc, argv, NULL, NULL, &a) != 0 || a.npositional) {
+        fprintf(stderr, "Cách dùng (usage): cchc holds [--json]\n");
+        return 2;
+    }
+    Cchc__AlertQuery q = CCHC__ALERT_QUERY__INIT;
+    q.ward = (char *)cli->ward;
+    q.has_holds = true;
+    q.holds = true;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_ALERT_QUERY;
+    env.alert_query = &q;
+    cchc_decoded_t *reply = cli_query(cli, "notify", &env, CCHC__ENVELOPE__BODY_ALERT_LIST);
+    if (!reply)
+        return 1;
+    cchc_render_holds(stdout, cchc_decoded_env(reply)->alert_list, cli->json);
+    cchc_decoded_destroy(&reply);
+    return 0;
+}
+
 int cmd_clock(cli_t *cli, int argc, char **argv)
 {
     static const char *const known[] = {"to", NULL};

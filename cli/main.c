@@ -45,6 +45,8 @@ static void usage(FILE *f)
             "                             (acknowledge an alert: stops its escalation)\n"
             "  silence TASK|UNIT --until dd/mm/yyyy --reason .. [--whole-unit] [--approver MÃ]\n"
             "                             tạm ngừng cảnh báo đến hết ngày (silence alerts until a date)\n"
+            "  holds                      xác nhận, tạm ngừng, nghỉ phép đang có hiệu lực\n"
+            "                             (acknowledgements, silences, leaves in force)\n"
             "  leave MÃ_CÁN_BỘ --from dd/mm/yyyy --to dd/mm/yyyy [--deputy MÃ] [--reason ..]\n"
             "                             nghỉ phép: cảnh báo chuyển người thay (leave: alerts go to the "
             "deputy)\n"
@@ -130,6 +132,7 @@ int main(int argc, char **argv)
                                         : !strcmp(cmd, "ranking")      ? cmd_ranking
                                         : !strcmp(cmd, "explain")      ? cmd_explain
                                         : !strcmp(cmd, "alerts")       ? cmd_alerts
+                                        : !strcmp(cmd, "holds")        ? cmd_holds
                                         : !strcmp(cmd, "clock")        ? cmd_clock
                                         : !strcmp(cmd, "changes")      ? cmd_changes
                                         : !strcmp(cmd, "dead-letters") ? cmd_dead_letters

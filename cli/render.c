@@ -32,6 +32,9 @@
                "person","person_name","due","days_overdue","status",
                "status_vi","text"}]}        kind: the AlertKind number;
                kind_name: "reminder" | "overdue" | "escalation" | "resolved"
+    holds     {"holds":[{"kind","task","unit","official","deputy","level",
+               "from","until","reason","since"}]}  kind: "ack" | "silence" |
+               "leave"; absent fields omitted; dates dd/mm/yyyy
     clock     {"now","now_ms","head_seq","manual"}
     updates   {"seq"}                       (progress, verify, deadline, ...)
     import    {"wards","units","officials","areas","tasks"}
@@ -714,4 +717,66 @@ void cchc_render_imported(FILE *f, int wards, int units, int officials, int area
     else
         fprintf(f, "Đã nhập: %d phường, %d đơn vị, %d cán bộ, %d lĩnh vực, %d nhiệm vụ.\n", wards, units,
                 officials, areas, tasks);
+}
+
+// ---------------------------------------------------------------------------
+//  Acknowledgements, silences, leaves
+
+static const char *ack_level_vi(int level)
+{
+    return level == 0 ? "quá hạn" : level == 1 ? "vượt cấp (cấp 1)" : "vượt cấp (Chủ tịch)";
+}
+
+void cchc_render_holds(FILE *f, const Cchc__AlertList *list, bool json)
+{
+    char d1[16], d2[32];
+    if (json) {
+        fputs("{\"holds\":[", f);
+        for (size_t i = 0; i < list->n_holds; i++) {
+            const Cchc__AlertHold *h = list->holds[i];
+            fputs(i ? ",{\"kind\":" : "{\"kind\":", f);
+            cchc_json_string(f, h->kind);
+            const char *keys[] = {"task", "unit", "official", "deputy", "reason"};
+            const char *values[] = {h->task, h->unit, h->official, h->deputy, h->reason};
+            for (size_t k = 0; k < 5; k++)
+                if (values[k] && *values[k]) {
+                    fprintf(f, ",\"%s\":", keys[k]);
+                    cchc_json_string(f, values[k]);
+                }
+            if (h->has_level)
+                fprintf(f, ",\"level\":%d", h->level);
+            if (h->has_from_date)
+                fprintf(f, ",\"from\":\"%s\"", cchc_date_format(h->from_date, d1, sizeof(d1)));
+            if (h->has_until_date)
+                fprintf(f, ",\"until\":\"%s\"", cchc_date_format(h->until_date, d1, sizeof(d1)));
+            if (h->has_since_ms)
+                fprintf(f, ",\"since\":\"%s\"", cchc_time_format(h->since_ms, d2, sizeof(d2)));
+            fputc('}', f);
+        }
+        fputs("]}\n", f);
+        return;
+    }
+    if (list->n_holds == 0) {
+        fputs("Không có xác nhận, tạm ngừng hay nghỉ phép nào đang có hiệu lực.\n", f);
+        return;
+    }
+    for (size_t i = 0; i < list->n_holds; i++) {
+        const Cchc__AlertHold *h = list->holds[i];
+        const char *reason = h->reason && *h->reason ? h->reason : "";
+        if (!strcmp(h->kind, "ack")) {
+            fprintf(f,
+                    "Đã xác nhận: nhiệm vụ %s (%s), %s xác nhận cảnh báo %s lúc %s; không báo cáo vượt cấp "
+                    "tiếp.\n",
+                    h->task, h->unit, h->official, ack_level_vi(h->level),
+                    cchc_time_format(h->since_ms, d2, sizeof(d2)));
+        } else if (!strcmp(h->kind, "silence")) {
+            fprintf(f, "Tạm ngừng cảnh báo: %s %s đến hết ngày %s%s%s.\n",
+                    h->task && *h->task ? "nhiệm vụ" : "đơn vị", h->task && *h->task ? h->task : h->unit,
+                    cchc_date_format(h->until_date, d1, sizeof(d1)), *reason ? " — " : "", reason);
+        } else {
+            cchc_date_format(h->from_date, d1, sizeof(d1));
+            fprintf(f, "Nghỉ phép: %s từ ngày %s đến hết ngày %s, người thay %s%s%s.\n", h->official, d1,
+                    cchc_date_format(h->until_date, d2, sizeof(d2)), h->deputy, *reason ? " — " : "", reason);
+        }
+    }
 }

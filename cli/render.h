@@ -91,6 +91,11 @@ void cchc_render_explanation_json(FILE *f, const Cchc__Explanation *explanation)
 void cchc_render_alerts(FILE *f, const Cchc__AlertList *alerts);
 void cchc_render_alerts_json(FILE *f, const Cchc__AlertList *alerts);
 
+//  Acknowledgements, silences and leaves in force (notify's AlertQuery.holds),
+//  one Vietnamese line each with dd/mm/yyyy dates; or one JSON object
+//  {"holds":[{"kind","task","unit","official","deputy","level","from","until","reason","since"}]}.
+void cchc_render_holds(FILE *f, const Cchc__AlertList *list, bool json);
+
 //  Intake's clock and head: "Thời gian của nhật ký: dd/mm/yyyy HH:MM ...".
 void cchc_render_clock(FILE *f, int64_t now_ms, uint64_t head_seq, bool manual, bool json);
 

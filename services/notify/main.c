@@ -41,6 +41,7 @@
 
 #include "alerts.h"
 #include "channels.h"
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "follower.h"
@@ -673,6 +674,97 @@ static void handle_dead_letters(notify_t *self, zmq_msg_t *identity, uint64_t re
     }
 }
 
+//  The ward's acknowledgements, silences and leaves in force at the log
+//  time folded (strings borrowed from the model: the reply is packed at once).
+static void handle_holds(notify_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__AlertQuery *q)
+{
+    cchc_err_t err;
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    cchc_ward_t *ward = q->ward && *q->ward ? cchc_model_ward(model, q->ward) : NULL;
+    if (!ward) {
+        cchc_err_set(&err,
+                     q->ward && *q->ward ? CCHC__ERROR_CODE__ERR_UNKNOWN_WARD
+                                         : CCHC__ERROR_CODE__ERR_MISSING_FIELD,
+                     -1, q->ward && *q->ward ? q->ward : "ward");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    int32_t today = cchc_date_of_ms(cchc_model_now(model));
+    size_t cap = ward->ntasks * 2 + ward->nunits + ward->nofficials, n = 0;
+    Cchc__AlertHold *holds = calloc(cap ? cap : 1, sizeof(*holds));
+    Cchc__AlertHold **ptrs = calloc(cap ? cap : 1, sizeof(*ptrs));
+    if (!holds || !ptrs)
+        abort();
+    for (size_t i = 0; i < ward->ntasks; i++) {
+        const Cchc__TaskRecord *rec = ward->tasks[i]->rec;
+        if (rec->ack_ms && !cchc_task_done(ward->tasks[i])) {
+            Cchc__AlertHold *h = &holds[n++];
+            cchc__alert_hold__init(h);
+            h->kind = "ack";
+            h->task = rec->def->code;
+            h->unit = rec->def->unit;
+            h->official = rec->ack_official;
+            h->has_level = h->has_since_ms = true;
+            h->level = rec->ack_level;
+            h->since_ms = rec->ack_ms;
+        }
+        if (rec->silenced_until >= today) {
+            Cchc__AlertHold *h = &holds[n++];
+            cchc__alert_hold__init(h);
+            h->kind = "silence";
+            h->task = rec->def->code;
+            h->unit = rec->def->unit;
+            h->has_until_date = true;
+            h->until_date = rec->silenced_until;
+            h->reason = rec->silence_reason;
+        }
+    }
+    for (size_t i = 0; i < ward->nunits; i++) {
+        const Cchc__UnitRecord *rec = ward->units[i]->rec;
+        if (rec->silenced_until >= today) {
+            Cchc__AlertHold *h = &holds[n++];
+            cchc__alert_hold__init(h);
+            h->kind = "silence";
+            h->unit = rec->def->code;
+            h->has_until_date = true;
+            h->until_date = rec->silenced_until;
+            h->reason = rec->silence_reason;
+        }
+    }
+    for (size_t i = 0; i < ward->nofficials; i++) {
+        const Cchc__OfficialLeave *l = ward->officials[i]->leave;
+        if (l && l->to_date >= today) {
+            Cchc__AlertHold *h = &holds[n++];
+            cchc__alert_hold__init(h);
+            h->kind = "leave";
+            h->official = l->official;
+            h->deputy = l->deputy;
+            h->has_from_date = h->has_until_date = true;
+            h->from_date = l->from_date;
+            h->until_date = l->to_date;
+            h->reason = l->reason;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = &holds[i];
+    Cchc__AlertList list = CCHC__ALERT_LIST__INIT;
+    list.n_holds = n;
+    list.holds = ptrs;
+    list.has_total = true;
+    list.total = (uint32_t)n;
+    //  the model is folded ahead of the commit; say how far it is
+    list.has_last_seq = true;
+    list.last_seq = cchc_model_last_seq(model);
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_ALERT_LIST;
+    env.alert_list = &list;
+    cchc_reply(&self->router, identity, &env);
+    free(ptrs);
+    free(holds);
+}
+
 static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *arg)
 {
     (void)watch;
@@ -688,7 +780,9 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
         return;
     }
     const Cchc__Envelope *env = cchc_decoded_env(dec);
-    if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY && env->alert_query->dead_letters) {
+    if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY && env->alert_query->holds) {
+        handle_holds(self, &frames[0], request_id, env->alert_query);
+    } else if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY && env->alert_query->dead_letters) {
         handle_dead_letters(self, &frames[0], request_id, env->alert_query);
     } else if (env->body_case == CCHC__ENVELOPE__BODY_ALERT_QUERY) {
         handle_alert_query(self, &frames[0], request_id, env->alert_query);

@@ -171,6 +171,26 @@ static void test_ack_silence_leave_working_days(void **state)
     cli_ok(c, "ack T3 --official P_KT --unit KT --note 'Đã giao bổ sung nhân lực'",
            "P_KT đã xác nhận cảnh báo quá hạn của nhiệm vụ T3");
 
+    //  what holds alerts back, from notify's API and the CLI
+    Cchc__AlertQuery q = CCHC__ALERT_QUERY__INIT;
+    q.ward = WARD;
+    q.has_holds = q.holds = true;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_ALERT_QUERY;
+    env.alert_query = &q;
+    cchc_decoded_t *dec = NULL;
+    assert_int_equal(cluster_call(c, SVC_NOTIFY, &env, &dec), 0);
+    const Cchc__AlertList *holds = cchc_decoded_env(dec)->alert_list;
+    assert_int_equal(holds->n_holds, 3); //  T3 acknowledged, T4 silenced, H_KT on leave
+    cchc_decoded_destroy(&dec);
+    assert_int_equal(cluster_cli(c, out, sizeof(out), "--ward " WARD " holds"), 0);
+    assert_non_null(
+        strstr(out, "Đã xác nhận: nhiệm vụ T3 (KT), P_KT xác nhận cảnh báo quá hạn lúc 01/02/2026 09:00"));
+    assert_non_null(
+        strstr(out, "Tạm ngừng cảnh báo: nhiệm vụ T4 đến hết ngày 10/03/2026 — Đang trình gia hạn."));
+    assert_non_null(strstr(
+        out, "Nghỉ phép: H_KT từ ngày 25/01/2026 đến hết ngày 02/02/2026, người thay P_KT — Nghỉ phép năm."));
+
     advance(c, "07/02/2026 09:00"); //  calendar day 7, working day 5
     assert_int_equal(count(c, "T1", ESC, 1, NULL), 0);
     advance(c, "10/02/2026 07:29");
@@ -195,6 +215,10 @@ static void test_ack_silence_leave_working_days(void **state)
     assert_int_equal(count(c, "T4", OVD, 0, "P_KT"), 0);
     assert_int_equal(count(c, "T4", ESC, 1, "PCT"), 1); //  10/03 was working day 7
     assert_int_equal(count(c, "T4", REM, -1, NULL), 0); //  the silenced reminders never come
+    assert_int_equal(cluster_cli(c, out, sizeof(out), "--ward " WARD " holds --json"), 0);
+    assert_string_equal(out,
+                        "{\"holds\":[{\"kind\":\"ack\",\"task\":\"T3\",\"unit\":\"KT\",\"official\":\"P_KT\","
+                        "\"level\":0,\"since\":\"01/02/2026 09:00\"}]}\n"); //  silence and leave are over
 }
 
 //  Every alert as "id key person text", in id order.
