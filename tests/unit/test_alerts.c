@@ -928,7 +928,6 @@ static void test_leave_takes_the_units_deputy(void **state)
     assert_string_equal(o->leave->deputy, "P_TC");
 }
 
-
 //  A task due Saturday 28/02: working day 7 is Tuesday 10/03, 15 is Friday 20/03.
 static void test_working_day_chairman_after_a_restart_gap(void **state)
 {
