@@ -45,7 +45,7 @@ static void print_rank(FILE *f, uint32_t old_rank, uint32_t new_rank)
         fprintf(f, "hạng %u → %u %s", old_rank, new_rank, new_rank < old_rank ? "↑" : "↓");
 }
 
-static void print_change(FILE *f, const Cchc__ScoreChange *c)
+void cli_print_change(FILE *f, const Cchc__ScoreChange *c)
 {
     char when[32], old_s[16], new_s[16];
     cchc_time_format(c->log_time_ms, when, sizeof(when));
@@ -68,7 +68,7 @@ static void print_change(FILE *f, const Cchc__ScoreChange *c)
         fprintf(f, "  (năm %d, sự kiện %llu)\n", c->period, (unsigned long long)c->input_seq);
 }
 
-static void print_change_json(FILE *f, const Cchc__ScoreChange *c, bool first)
+void cli_print_change_json(FILE *f, const Cchc__ScoreChange *c, bool first)
 {
     char when[32];
     cchc_time_format(c->log_time_ms, when, sizeof(when));
@@ -134,9 +134,9 @@ int cmd_changes(cli_t *cli, int argc, char **argv)
             if (ward && strcmp(ward, c->ward ? c->ward : ""))
                 continue;
             if (cli->json)
-                print_change_json(stdout, c, shown == 0);
+                cli_print_change_json(stdout, c, shown == 0);
             else
-                print_change(stdout, c);
+                cli_print_change(stdout, c);
             shown++;
         }
         next += b->n_changes;

@@ -109,7 +109,15 @@ int cmd_explain(cli_t *cli, int argc, char **argv);
 int cmd_alerts(cli_t *cli, int argc, char **argv);
 int cmd_holds(cli_t *cli, int argc, char **argv);
 int cmd_clock(cli_t *cli, int argc, char **argv);
-int cmd_changes(cli_t *cli, int argc, char **argv);      //  changes.c
+int cmd_changes(cli_t *cli, int argc, char **argv);  //  changes.c
+int cmd_history(cli_t *cli, int argc, char **argv);  //  history.c
+int cmd_province(cli_t *cli, int argc, char **argv); //  history.c
+
+//  One output-log record for people (two lines: "#seq  time  ward  unit
+//  điểm a → b  hạng ..." and the tier and cause), or as a JSON object
+//  (preceded by a comma unless first). changes.c.
+void cli_print_change(FILE *f, const Cchc__ScoreChange *c);
+void cli_print_change_json(FILE *f, const Cchc__ScoreChange *c, bool first);
 int cmd_dead_letters(cli_t *cli, int argc, char **argv); //  deadletters.c
 
 #endif

@@ -632,12 +632,38 @@ int cmd_update(cli_t *cli, const char *cmd, int argc, char **argv)
 
 int cmd_ranking(cli_t *cli, int argc, char **argv)
 {
+    static const char *const known[] = {"month", "quarter", "as-of", NULL};
+    static const char *const usage =
+        "Cách dùng (usage): cchc ranking [--month 1..12 | --quarter 1..4 | --as-of "
+        "\"dd/mm/yyyy[ HH:MM]\"] [--json]\n";
     cli_args_t a;
-    if (cli_args_parse(argc, argv, NULL, NULL, &a) != 0 || a.npositional) {
-        fprintf(stderr, "Cách dùng (usage): cchc ranking [--json]\n");
+    long month = 0, quarter = 0;
+    int64_t as_of = 0;
+    const char *as_of_text = NULL;
+    if (cli_args_parse(argc, argv, known, NULL, &a) != 0 || a.npositional ||
+        (cli_arg(&a, "month") && cli_parse_int(cli_arg(&a, "month"), 1, 12, &month) != 0) ||
+        (cli_arg(&a, "quarter") && cli_parse_int(cli_arg(&a, "quarter"), 1, 4, &quarter) != 0) ||
+        ((as_of_text = cli_arg(&a, "as-of")) && cchc_time_parse(as_of_text, &as_of) != 0) ||
+        (!!month + !!quarter + !!as_of_text) > 1) {
+        fputs(usage, stderr);
         return 2;
     }
-    cchc_decoded_t *reply = cli_query_ranking(cli);
+    Cchc__RankingQuery q = CCHC__RANKING_QUERY__INIT;
+    q.ward = (char *)cli->ward;
+    if (month || quarter) {
+        q.has_period = q.has_period_index = true;
+        q.period = month ? CCHC__PERIOD_KIND__PERIOD_MONTH : CCHC__PERIOD_KIND__PERIOD_QUARTER;
+        q.period_index = (int32_t)(month ? month : quarter);
+    }
+    if (as_of_text) {
+        //  A bare date means the whole day: the ranking at its end.
+        q.has_as_of_ms = true;
+        q.as_of_ms = strchr(as_of_text, ':') ? as_of : as_of + CCHC_DAY_MS - 1;
+    }
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_RANKING_QUERY;
+    env.ranking_query = &q;
+    cchc_decoded_t *reply = cli_query(cli, "scoring", &env, CCHC__ENVELOPE__BODY_RANKING);
     if (!reply)
         return 1;
     if (cli->json)

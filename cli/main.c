@@ -50,7 +50,11 @@ static void usage(FILE *f)
             "  leave MÃ_CÁN_BỘ --from dd/mm/yyyy --to dd/mm/yyyy [--deputy MÃ] [--reason ..]\n"
             "                             nghỉ phép: cảnh báo chuyển người thay (leave: alerts go to the "
             "deputy)\n"
-            "  ranking                    bảng xếp hạng của phường (the ward's ranking)\n"
+            "  ranking [--month 1..12 | --quarter 1..4 | --as-of \"dd/mm/yyyy[ HH:MM]\"]\n"
+            "                             bảng xếp hạng của phường: cả năm, theo tháng, theo quý,\n"
+            "                             hoặc tại một thời điểm (the ward's ranking by period)\n"
+            "  history UNIT [--limit N]   lịch sử điểm, hạng, xếp loại của đơn vị (score history)\n"
+            "  province [TỈNH]            xếp hạng các phường của tỉnh (the province view)\n"
             "  explain UNIT               giải thích điểm của đơn vị (why a unit has its score)\n"
             "  alerts [--limit N]         cảnh báo, mới nhất trước (alerts, newest first)\n"
             "  changes [--ward MÃ] [--from SỐ]\n"
@@ -135,6 +139,8 @@ int main(int argc, char **argv)
                                         : !strcmp(cmd, "holds")        ? cmd_holds
                                         : !strcmp(cmd, "clock")        ? cmd_clock
                                         : !strcmp(cmd, "changes")      ? cmd_changes
+                                        : !strcmp(cmd, "history")      ? cmd_history
+                                        : !strcmp(cmd, "province")     ? cmd_province
                                         : !strcmp(cmd, "dead-letters") ? cmd_dead_letters
                                                                        : NULL;
     if (!run && !cmd_is_update(cmd)) {

@@ -354,18 +354,76 @@ static void table_free(table_t *t)
 // ---------------------------------------------------------------------------
 //  Ranking
 
+//  "tháng 3/2026", "quý I/2026", "năm 2026" (or "" for no year) into buf.
+static char *period_vi(const Cchc__Ranking *r, char *buf, size_t size)
+{
+    static const char *const roman[] = {"I", "II", "III", "IV"};
+    int year = r->has_year && r->year ? r->year : cchc_ranking_year(r->as_of_ms);
+    if (r->period == CCHC__PERIOD_KIND__PERIOD_MONTH)
+        snprintf(buf, size, "tháng %d/%d", r->period_index, year);
+    else if (r->period == CCHC__PERIOD_KIND__PERIOD_QUARTER && r->period_index >= 1 && r->period_index <= 4)
+        snprintf(buf, size, "quý %s/%d", roman[r->period_index - 1], year);
+    else if (year)
+        snprintf(buf, size, "năm %d", year);
+    else
+        snprintf(buf, size, "%s", "");
+    return buf;
+}
+
+//  A ranking read back from the output log: rank, unit, score and tier.
+static void render_ranking_history(FILE *f, const Cchc__Ranking *r)
+{
+    static const bool right[] = {true, false, false, false};
+    static const char *const heads[] = {"Hạng", "Đơn vị", "Điểm", "Xếp loại"};
+    table_t t;
+    table_init(&t, 4, right);
+    char(*row)[CELL_MAX] = table_row(&t);
+    for (int c = 0; c < 4; c++)
+        snprintf(row[c], CELL_MAX, "%s", heads[c]);
+    for (size_t i = 0; i < r->n_entries; i++) {
+        const Cchc__RankEntry *e = r->entries[i];
+        char score[16];
+        row = table_row(&t);
+        snprintf(row[0], CELL_MAX, "%u", e->rank);
+        snprintf(row[1], CELL_MAX, "%s", e->unit_name && *e->unit_name ? e->unit_name : e->unit);
+        const char *number = e->tier != CCHC__TIER__TIER_UNRATED
+                                 ? cchc_format_score(e->score_centi, score, sizeof(score))
+                                 : "—";
+        size_t w = cchc_display_width(number);
+        snprintf(row[2], CELL_MAX, "%*s%s", w < 6 ? (int)(6 - w) : 0, "", number);
+        snprintf(row[3], CELL_MAX, "%s", cchc_tier_label_vi(e->tier));
+    }
+    table_print(f, &t, 0);
+    table_free(&t);
+}
+
 void cchc_render_ranking(FILE *f, const Cchc__Ranking *r)
 {
-    char when[32];
+    char when[32], period[32], last[16];
     cchc_time_format(r->as_of_ms, when, sizeof(when));
-    int year = cchc_ranking_year(r->as_of_ms);
+    period_vi(r, period, sizeof(period));
     const char *ward = r->ward_name && *r->ward_name ? r->ward_name : r->ward;
-    if (year)
-        fprintf(f, "Bảng xếp hạng CCHC năm %d — %s (tính đến %s)\n", year, ward ? ward : "", when);
+    fprintf(f, "Bảng xếp hạng CCHC%s%s — %s", *period ? " " : "", period, ward ? ward : "");
+    if (r->period != CCHC__PERIOD_KIND__PERIOD_YEAR && r->final)
+        fprintf(f, " (chính thức: chốt hết ngày %s)\n", cchc_date_format(r->to_date, last, sizeof(last)));
+    else if (r->period != CCHC__PERIOD_KIND__PERIOD_YEAR)
+        fprintf(f, " (tạm tính đến %s)\n", when);
+    else if (r->from_history)
+        fprintf(f, " (tại thời điểm %s)\n", when);
     else
-        fprintf(f, "Bảng xếp hạng CCHC — %s (tính đến %s)\n", ward ? ward : "", when);
+        fprintf(f, " (tính đến %s)\n", when);
+    if (r->period != CCHC__PERIOD_KIND__PERIOD_YEAR) {
+        char from[16];
+        fprintf(f, "Nhiệm vụ có thời hạn từ %s đến %s; không tính điểm thưởng, điểm trừ, điểm thẩm định.\n",
+                cchc_date_format(r->from_date, from, sizeof(from)),
+                cchc_date_format(r->to_date, last, sizeof(last)));
+    }
     if (!r->n_entries) {
-        fprintf(f, "Chưa có đơn vị nào.\n");
+        fprintf(f, "Chưa có đơn vị nào%s.\n", r->from_history ? " được xếp hạng vào thời điểm đó" : "");
+        return;
+    }
+    if (r->from_history) {
+        render_ranking_history(f, r);
         return;
     }
 
@@ -458,8 +516,15 @@ void cchc_render_ranking_json(FILE *f, const Cchc__Ranking *r)
     cchc_json_string(f, r->ward);
     fputs(",\"ward_name\":", f);
     cchc_json_string(f, r->ward_name);
-    fprintf(f, ",\"year\":%d,\"as_of\":\"%s\",\"as_of_ms\":%lld,\"last_seq\":%llu,\"entries\":[",
-            cchc_ranking_year(r->as_of_ms), cchc_time_format(r->as_of_ms, when, sizeof(when)),
+    static const char *const kinds[] = {"year", "quarter", "month"};
+    fprintf(f, ",\"year\":%d,\"period\":\"%s\"",
+            r->has_year && r->year ? r->year : cchc_ranking_year(r->as_of_ms),
+            r->period <= CCHC__PERIOD_KIND__PERIOD_MONTH ? kinds[r->period] : "year");
+    if (r->period != CCHC__PERIOD_KIND__PERIOD_YEAR)
+        fprintf(f, ",\"period_index\":%d,\"from_date\":%d,\"to_date\":%d,\"final\":%s", r->period_index,
+                r->from_date, r->to_date, json_bool(r->final));
+    fprintf(f, ",\"from_history\":%s,\"as_of\":\"%s\",\"as_of_ms\":%lld,\"last_seq\":%llu,\"entries\":[",
+            json_bool(r->from_history), cchc_time_format(r->as_of_ms, when, sizeof(when)),
             (long long)r->as_of_ms, (unsigned long long)r->last_seq);
     for (size_t i = 0; i < r->n_entries; i++) {
         if (i)
@@ -779,4 +844,74 @@ void cchc_render_holds(FILE *f, const Cchc__AlertList *list, bool json)
                     cchc_date_format(h->until_date, d2, sizeof(d2)), h->deputy, *reason ? " — " : "", reason);
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+//  Province view
+
+void cchc_render_province(FILE *f, const Cchc__ProvinceRanking *p)
+{
+    char when[32];
+    cchc_time_format(p->as_of_ms, when, sizeof(when));
+    if (p->province && *p->province)
+        fprintf(f, "Xếp hạng CCHC các phường — %s (tính đến %s)\n", p->province, when);
+    else
+        fprintf(f, "Xếp hạng CCHC các phường (tính đến %s)\n", when);
+    if (!p->n_entries) {
+        fprintf(f, "Không có phường nào%s.\n", p->province && *p->province ? " thuộc tỉnh này" : "");
+        return;
+    }
+    static const bool right[] = {true, false, true, true, true, true, true, true, true};
+    static const char *const heads[] = {"Hạng", "Phường",     "Điểm TB",  "Đơn vị", "Xuất sắc",
+                                        "Tốt",  "Hoàn thành", "Không HT", "Chịu TN"};
+    table_t t;
+    table_init(&t, 9, right);
+    char(*row)[CELL_MAX] = table_row(&t);
+    for (int c = 0; c < 9; c++)
+        snprintf(row[c], CELL_MAX, "%s", heads[c]);
+    for (size_t i = 0; i < p->n_entries; i++) {
+        const Cchc__WardEntry *e = p->entries[i];
+        char score[16];
+        row = table_row(&t);
+        snprintf(row[0], CELL_MAX, "%u", e->rank);
+        snprintf(row[1], CELL_MAX, "%s", e->ward_name && *e->ward_name ? e->ward_name : e->ward);
+        snprintf(row[2], CELL_MAX, "%s",
+                 e->rated ? cchc_format_score(e->score_centi, score, sizeof(score)) : "—");
+        snprintf(row[3], CELL_MAX, "%u/%u", e->rated, e->units);
+        snprintf(row[4], CELL_MAX, "%u", e->excellent);
+        snprintf(row[5], CELL_MAX, "%u", e->good);
+        snprintf(row[6], CELL_MAX, "%u", e->completed);
+        snprintf(row[7], CELL_MAX, "%u", e->not_completed);
+        snprintf(row[8], CELL_MAX, "%u", e->head_accountable);
+    }
+    table_print(f, &t, 0);
+    table_free(&t);
+    fprintf(f, "Điểm TB: trung bình điểm các đơn vị đã được đánh giá; Đơn vị: đã đánh giá/tổng số; "
+               "Chịu TN: số người đứng đầu chịu trách nhiệm trước Chủ tịch.\n");
+}
+
+void cchc_render_province_json(FILE *f, const Cchc__ProvinceRanking *p)
+{
+    char when[32];
+    fputs("{\"province\":", f);
+    cchc_json_string(f, p->province);
+    fprintf(f, ",\"as_of\":\"%s\",\"as_of_ms\":%lld,\"wards\":[",
+            cchc_time_format(p->as_of_ms, when, sizeof(when)), (long long)p->as_of_ms);
+    for (size_t i = 0; i < p->n_entries; i++) {
+        const Cchc__WardEntry *e = p->entries[i];
+        fprintf(f, "%s{\"rank\":%u,\"ward\":", i ? "," : "", e->rank);
+        cchc_json_string(f, e->ward);
+        fputs(",\"ward_name\":", f);
+        cchc_json_string(f, e->ward_name);
+        fputs(",\"province\":", f);
+        cchc_json_string(f, e->province);
+        fputs(",\"score\":", f);
+        json_fixed(f, e->score_centi, 2);
+        fprintf(f,
+                ",\"score_centi\":%d,\"units\":%u,\"rated\":%u,\"excellent\":%u,\"good\":%u,\"completed\":%u,"
+                "\"not_completed\":%u,\"head_accountable\":%u}",
+                e->score_centi, e->units, e->rated, e->excellent, e->good, e->completed, e->not_completed,
+                e->head_accountable);
+    }
+    fputs("]}\n", f);
 }

@@ -83,6 +83,11 @@ int cchc_ranking_year(int64_t as_of_ms);
 void cchc_render_ranking(FILE *f, const Cchc__Ranking *ranking);
 void cchc_render_ranking_json(FILE *f, const Cchc__Ranking *ranking);
 
+//  The province view: its wards ranked by the mean score of their rated
+//  units, with the count of units per tier.
+void cchc_render_province(FILE *f, const Cchc__ProvinceRanking *province);
+void cchc_render_province_json(FILE *f, const Cchc__ProvinceRanking *province);
+
 //  One unit's score explained: the entry, each area, each task, the gates.
 void cchc_render_explanation(FILE *f, const Cchc__Explanation *explanation);
 void cchc_render_explanation_json(FILE *f, const Cchc__Explanation *explanation);

@@ -56,6 +56,8 @@ static void on_batch(cchc_consumer_t *consumer, Cchc__Event **events, size_t n, 
     cchc_follower_t *self = arg;
     for (size_t i = 0; i < n; i++) {
         cchc_touch_t touch;
+        if (self->opts.before_event)
+            self->opts.before_event(self->opts.arg, events[i]);
         cchc_model_apply(self->model, events[i], &touch);
         if (self->opts.on_event)
             self->opts.on_event(self->opts.arg, events[i], &touch);

@@ -6,6 +6,9 @@
     transaction before asking for more. A follower does that loop; the owner
     plugs in what it derives:
 
+      before_event  before each event is folded (loop thread): the model is
+                 still as the previous event left it, e.g. at the end of a
+                 period the event's log time has crossed;
       on_event   after each event is folded (loop thread): the model is at
                  that event's log time, so decisions made here are the same
                  however the log is cut into batches (replay = live);
@@ -32,7 +35,8 @@ typedef struct {
     const char *db_path;           //  the owner's database
     const char *const *migrations; //  the owner's own steps, after meta and model_record
     int migration_count;
-    cchc_consumer_opts_t consumer; //  next_seq is set by the follower
+    cchc_consumer_opts_t consumer;                          //  next_seq is set by the follower
+    void (*before_event)(void *arg, const Cchc__Event *ev); //  may be NULL
     void (*on_event)(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch);
     void (*on_batch)(void *arg);
     cchc_write_fn *write;         //  may be NULL

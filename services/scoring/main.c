@@ -33,6 +33,7 @@
 #include "log.h"
 #include "logserve.h"
 #include "outlog.h"
+#include "periods.h"
 #include "ranking.h"
 #include "reply.h"
 #include "rules_file.h"
@@ -79,6 +80,10 @@ typedef struct {
     uint64_t out_assigned;       //  last output seq numbered (loop thread)
     uint64_t out_committed;      //  last output seq committed: the head served
     cchc_logserve_t *log_server; //  answers Fetch of the output log
+    //  Months and quarters (periods.h)
+    int64_t next_boundary_ms;         //  the next end of a month in log time (0: not known yet)
+    cchc_period_rows_t batch_periods; //  frozen in the current batch, written by its transaction
+    sqlite3_stmt *period_stmt;        //  writer thread: the cached INSERT
 } scoring_t;
 
 //  Records of a change of rules (reload, or a start with another rules
@@ -102,6 +107,28 @@ static void number_changes(scoring_t *self, const cchc_rank_changes_t *changes, 
                          input_seq, cause);
 }
 
+//  Before an event is folded: if its log time reaches the end of a month,
+//  the model still stands at the end of that month: freeze the month's (and
+//  quarter's) rankings now (periods.h). The first event after the start
+//  fixes the next boundary from the model's log time.
+static void before_event(void *arg, const Cchc__Event *ev)
+{
+    scoring_t *self = arg;
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    if (self->next_boundary_ms == 0) {
+        int64_t now = cchc_model_now(model);
+        self->next_boundary_ms = cchc_period_next_boundary(now > 0 ? now : ev->log_time_ms);
+    }
+    while (ev->log_time_ms >= self->next_boundary_ms) {
+        size_t frozen = cchc_periods_freeze(cchc_ranking_rules(self->ranking), model, self->next_boundary_ms,
+                                            &self->batch_periods);
+        if (frozen)
+            cchc_log(CCHC_INFO, "period_closed", "end_ms=%lld rankings=%zu",
+                     (long long)self->next_boundary_ms, frozen);
+        self->next_boundary_ms = cchc_period_next_boundary(self->next_boundary_ms);
+    }
+}
+
 static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch)
 {
     scoring_t *self = arg;
@@ -122,6 +149,8 @@ static void on_batch(void *arg)
 static int write_batch(sqlite3 *db, void *arg)
 {
     scoring_t *self = arg;
+    if (cchc_periods_append(db, &self->period_stmt, &self->batch_periods) != 0)
+        return -1;
     return cchc_outlog_append(db, &self->append_stmt, &self->batch_rows);
 }
 
@@ -164,6 +193,7 @@ static void publish_changes(void *arg)
     self->batch_open = false;
     uint64_t head = self->batch_rows.count ? self->batch_rows.items[self->batch_rows.count - 1].seq : 0;
     cchc_outrows_clear(&self->batch_rows);
+    cchc_period_rows_clear(&self->batch_periods);
     publish_rank_changes(self, &self->changes);
     publish_head(self, head);
 }
@@ -214,41 +244,124 @@ static void rules_job_submit(scoring_t *self, rules_job_t *job)
 // ---------------------------------------------------------------------------
 //  Queries
 
-static void fill_entry(Cchc__RankEntry *e, const cchc_unit_t *unit, const cchc_unit_eval_t *ev, uint32_t rank)
-{
-    static char groups[5][2] = {"A", "B", "C", "D", "-"};
-    cchc__rank_entry__init(e);
-    e->has_rank = e->has_score_centi = e->has_computed_centi = e->has_appraised = e->has_tier = true;
-    e->has_evaluated = e->has_done = e->has_on_time = e->has_late = e->has_overdue = e->has_unmet = true;
-    e->has_on_time_ppm = e->has_head_accountable = e->has_eligible = e->has_score_tier = true;
-    e->has_bonus_centi = e->has_penalty_centi = true;
-    e->rank = rank;
-    e->unit = unit->rec->def->code;
-    e->unit_name = unit->rec->def->name;
-    e->score_centi = ev->score_centi;
-    e->computed_centi = ev->computed_centi;
-    e->appraised = ev->appraised;
-    e->tier = ev->tier;
-    e->score_tier = ev->score_tier;
-    e->par_group = groups[ev->par_group >= 'A' && ev->par_group <= 'D' ? ev->par_group - 'A' : 4];
-    e->evaluated = ev->evaluated;
-    e->done = ev->done;
-    e->on_time = ev->on_time;
-    e->late = ev->late;
-    e->overdue = ev->overdue;
-    e->unmet = ev->unmet;
-    e->on_time_ppm = ev->on_time_ppm;
-    e->head_accountable = ev->head_accountable;
-    e->eligible = ev->eligible;
-    e->bonus_centi = ev->bonus_centi;
-    e->penalty_centi = ev->penalty_centi;
-}
-
 static void reply_error(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err)
 {
     self->errors++;
     cchc_log(CCHC_DEBUG, "query_rejected", "code=%s detail=%s", cchc_err_name(err->code), err->en);
     cchc_reply_error(&self->router, identity, request_id, err);
+}
+
+static void reply_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, Cchc__Ranking *ranking)
+{
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_RANKING;
+    env.ranking = ranking;
+    cchc_reply(&self->router, identity, &env);
+}
+
+static int32_t plan_year(const cchc_ward_t *ward, int64_t now_ms)
+{
+    return ward->def && ward->def->year ? ward->def->year : cchc_date_of_ms(now_ms) / 10000;
+}
+
+//  A month or quarter: frozen once closed, computed at the log time while
+//  open (periods.h).
+static void handle_period_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
+                                  const Cchc__RankingQuery *q, cchc_ward_t *ward)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    int64_t now = cchc_model_now(model);
+    cchc_period_key_t key;
+    if (cchc_period_resolve(q->period, plan_year(ward, now), q->period_index, &key) != 0) {
+        cchc_err_t err;
+        cchc_err_set_vi_en(&err, CCHC__ERROR_CODE__ERR_OUT_OF_RANGE, -1,
+                           q->period == CCHC__PERIOD_KIND__PERIOD_MONTH ? "tháng phải từ 1 đến 12"
+                                                                        : "quý phải từ 1 đến 4",
+                           q->period == CCHC__PERIOD_KIND__PERIOD_MONTH ? "month must be 1 to 12"
+                                                                        : "quarter must be 1 to 4");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    if (key.end_ms <= now) {
+        Cchc__Ranking *frozen = cchc_periods_read(cchc_follower_reader(self->follower), ward->code, &key);
+        if (frozen) {
+            reply_ranking(self, identity, request_id, frozen);
+            cchc__ranking__free_unpacked(frozen, NULL);
+            return;
+        }
+        //  Closed before the ward had units (or before this scoring kept
+        //  periods): nothing was frozen; computed now, marked provisional.
+    }
+    Cchc__Ranking *r = cchc_period_ranking(cchc_ranking_rules(self->ranking), ward, &key, now,
+                                           cchc_follower_committed_seq(self->follower), false);
+    reply_ranking(self, identity, request_id, r);
+    cchc_period_ranking_free(r);
+}
+
+//  The year ranking as it stood at q->as_of_ms, from each unit's last
+//  output-log record at or before then (score, rank and tier only).
+static void handle_ranking_as_of(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
+                                 const Cchc__RankingQuery *q, cchc_ward_t *ward)
+{
+    sqlite3 *db = cchc_follower_reader(self->follower);
+    Cchc__RankEntry *entries = calloc(ward->nunits + 1, sizeof(*entries));
+    Cchc__RankEntry **ptrs = calloc(ward->nunits + 1, sizeof(*ptrs));
+    if (!entries || !ptrs)
+        abort();
+    size_t n = 0;
+    for (size_t i = 0; i < ward->nunits; i++) {
+        const cchc_unit_t *unit = ward->units[i];
+        int32_t score = 0;
+        uint32_t rank = 0;
+        int tier = 0;
+        int found =
+            cchc_outlog_state_at(db, ward->code, unit->rec->def->code, q->as_of_ms, &score, &rank, &tier);
+        if (found < 0) {
+            free(entries);
+            free(ptrs);
+            cchc_err_t err;
+            cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "cannot read the output log");
+            reply_error(self, identity, request_id, &err);
+            return;
+        }
+        if (found == 0 || rank == 0)
+            continue; //  not ranked yet then
+        Cchc__RankEntry *e = &entries[n++];
+        cchc__rank_entry__init(e);
+        e->has_rank = e->has_score_centi = e->has_tier = true;
+        e->rank = rank;
+        e->unit = unit->rec->def->code;
+        e->unit_name = unit->rec->def->name;
+        e->score_centi = score;
+        e->tier = (Cchc__Tier)tier;
+    }
+    //  Records are consistent per instant, so the ranks are 1..n; sort by them.
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (entries[j].rank < entries[i].rank) {
+                Cchc__RankEntry t = entries[i];
+                entries[i] = entries[j];
+                entries[j] = t;
+            }
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = &entries[i];
+    Cchc__Ranking ranking = CCHC__RANKING__INIT;
+    ranking.ward = ward->code;
+    ranking.ward_name = ward->def ? ward->def->name : ward->code;
+    ranking.has_as_of_ms = ranking.has_last_seq = ranking.has_year = ranking.has_from_history = true;
+    ranking.has_period = true;
+    ranking.period = CCHC__PERIOD_KIND__PERIOD_YEAR;
+    ranking.as_of_ms = q->as_of_ms;
+    ranking.last_seq = cchc_follower_committed_seq(self->follower);
+    ranking.year = plan_year(ward, q->as_of_ms);
+    ranking.from_history = true;
+    ranking.n_entries = n;
+    ranking.entries = ptrs;
+    reply_ranking(self, identity, request_id, &ranking);
+    free(entries);
+    free(ptrs);
 }
 
 static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
@@ -262,6 +375,25 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
         reply_error(self, identity, request_id, &err);
         return;
     }
+    bool period = q->has_period && q->period != CCHC__PERIOD_KIND__PERIOD_YEAR;
+    if (period && q->has_as_of_ms) {
+        cchc_err_t err;
+        cchc_err_set_vi_en(&err, CCHC__ERROR_CODE__ERR_OUT_OF_RANGE, -1,
+                           "xếp hạng tại một thời điểm chỉ áp dụng cho cả năm",
+                           "as_of_ms applies to the year ranking only");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    if (period) {
+        handle_period_ranking(self, identity, request_id, q, ward);
+        return;
+    }
+    //  A past instant: from the committed output log (a batch still
+    //  committing is not in it yet). Now or later: the live ranking.
+    if (q->has_as_of_ms && q->as_of_ms < cchc_model_now(model)) {
+        handle_ranking_as_of(self, identity, request_id, q, ward);
+        return;
+    }
     size_t n = cchc_ranking_size(self->ranking, ward);
     Cchc__RankEntry *entries = calloc(n + 1, sizeof(*entries));
     Cchc__RankEntry **ptrs = calloc(n + 1, sizeof(*ptrs));
@@ -271,7 +403,7 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
         const cchc_unit_t *u = cchc_ranking_unit_at(self->ranking, ward, r);
         uint32_t rank = 0;
         const cchc_unit_eval_t *ev = cchc_ranking_eval(self->ranking, u, &rank);
-        fill_entry(&entries[r], u, ev, rank);
+        cchc_rank_entry_fill(&entries[r], u, ev, rank);
         ptrs[r] = &entries[r];
     }
     Cchc__Ranking ranking = CCHC__RANKING__INIT;
@@ -282,12 +414,10 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     ranking.last_seq = cchc_follower_committed_seq(self->follower); //  its output log records are committed
     ranking.n_entries = n;
     ranking.entries = ptrs;
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.has_request_id = true;
-    env.request_id = request_id;
-    env.body_case = CCHC__ENVELOPE__BODY_RANKING;
-    env.ranking = &ranking;
-    cchc_reply(&self->router, identity, &env);
+    ranking.has_period = ranking.has_year = true;
+    ranking.period = CCHC__PERIOD_KIND__PERIOD_YEAR;
+    ranking.year = plan_year(ward, ranking.as_of_ms);
+    reply_ranking(self, identity, request_id, &ranking);
     free(entries);
     free(ptrs);
 }
@@ -311,7 +441,7 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     cchc_unit_eval_t eval;
     cchc_unit_evaluate(cchc_ranking_rules(self->ranking), unit, cchc_model_now(model), &eval, &x);
     Cchc__RankEntry entry;
-    fill_entry(&entry, unit, &eval, rank);
+    cchc_rank_entry_fill(&entry, unit, &eval, rank);
     x.entry = &entry;
     x.has_as_of_ms = true;
     x.as_of_ms = cchc_model_now(model);
@@ -322,6 +452,126 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     env.explanation = &x;
     cchc_reply(&self->router, identity, &env);
     cchc_explanation_clear(&x);
+}
+
+#define HISTORY_DEFAULT_LIMIT 1000
+#define HISTORY_MAX_LIMIT     10000
+
+static void handle_history(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
+                           const Cchc__HistoryQuery *q)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    cchc_ward_t *ward = cchc_model_ward(model, q->ward);
+    cchc_unit_t *unit = cchc_ward_unit(ward, q->unit);
+    cchc_err_t err;
+    if (!ward || !unit) {
+        cchc_err_set(&err, ward ? CCHC__ERROR_CODE__ERR_UNKNOWN_UNIT : CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1,
+                     ward ? (q->unit ? q->unit : "") : (q->ward ? q->ward : ""));
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    size_t limit = q->limit ? q->limit : HISTORY_DEFAULT_LIMIT;
+    if (limit > HISTORY_MAX_LIMIT)
+        limit = HISTORY_MAX_LIMIT;
+    Cchc__ScoreChange **items = NULL;
+    uint64_t total = 0;
+    long n = cchc_outlog_history(cchc_follower_reader(self->follower), ward->code, unit->rec->def->code,
+                                 limit, &items, &total);
+    if (n < 0) {
+        cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "cannot read the output log");
+        reply_error(self, identity, request_id, &err);
+        return;
+    }
+    Cchc__ScoreHistory h = CCHC__SCORE_HISTORY__INIT;
+    h.ward = ward->code;
+    h.unit = unit->rec->def->code;
+    h.unit_name = unit->rec->def->name;
+    h.n_changes = (size_t)n;
+    h.changes = items;
+    h.has_total = true;
+    h.total = total;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_SCORE_HISTORY;
+    env.score_history = &h;
+    cchc_reply(&self->router, identity, &env);
+    cchc_outlog_history_free(items, (size_t)n);
+}
+
+//  The province view: each ward's mean score over its rated units, from the
+//  live rankings; wards with a rated unit first, by score, then fewer units
+//  Không hoàn thành, then code.
+static int compare_wards(const void *a, const void *b)
+{
+    const Cchc__WardEntry *x = *(Cchc__WardEntry *const *)a, *y = *(Cchc__WardEntry *const *)b;
+    if ((x->rated > 0) != (y->rated > 0))
+        return x->rated > 0 ? -1 : 1;
+    if (x->score_centi != y->score_centi)
+        return x->score_centi > y->score_centi ? -1 : 1;
+    if (x->not_completed != y->not_completed)
+        return x->not_completed < y->not_completed ? -1 : 1;
+    return strcmp(x->ward, y->ward);
+}
+
+static void handle_province(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
+                            const Cchc__ProvinceQuery *q)
+{
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    size_t nwards = cchc_model_ward_count(model);
+    Cchc__WardEntry *entries = calloc(nwards + 1, sizeof(*entries));
+    Cchc__WardEntry **ptrs = calloc(nwards + 1, sizeof(*ptrs));
+    if (!entries || !ptrs)
+        abort();
+    const char *province = q->province && *q->province ? q->province : NULL;
+    size_t n = 0;
+    for (size_t w = 0; w < nwards; w++) {
+        cchc_ward_t *ward = cchc_model_ward_at(model, w);
+        const char *ward_province = ward->def && ward->def->province ? ward->def->province : "";
+        if (province && strcmp(province, ward_province) != 0)
+            continue;
+        Cchc__WardEntry *e = &entries[n];
+        ptrs[n++] = e;
+        cchc__ward_entry__init(e);
+        e->ward = ward->code;
+        e->ward_name = ward->def && ward->def->name ? ward->def->name : ward->code;
+        e->province = (char *)ward_province;
+        e->has_rank = e->has_score_centi = e->has_units = e->has_rated = e->has_excellent = true;
+        e->has_good = e->has_completed = e->has_not_completed = e->has_head_accountable = true;
+        int64_t sum = 0;
+        for (size_t i = 0; i < ward->nunits; i++) {
+            uint32_t rank = 0;
+            const cchc_unit_eval_t *ev = cchc_ranking_eval(self->ranking, ward->units[i], &rank);
+            e->units++;
+            if (!ev || ev->tier == CCHC__TIER__TIER_UNRATED)
+                continue;
+            e->rated++;
+            sum += ev->score_centi;
+            e->excellent += ev->tier == CCHC__TIER__TIER_EXCELLENT;
+            e->good += ev->tier == CCHC__TIER__TIER_GOOD;
+            e->completed += ev->tier == CCHC__TIER__TIER_COMPLETED;
+            e->not_completed += ev->tier == CCHC__TIER__TIER_NOT_COMPLETED;
+            e->head_accountable += ev->head_accountable;
+        }
+        e->score_centi = e->rated ? (int32_t)(sum / e->rated) : 0;
+    }
+    qsort(ptrs, n, sizeof(*ptrs), compare_wards);
+    for (size_t i = 0; i < n; i++)
+        ptrs[i]->rank = (uint32_t)(i + 1);
+    Cchc__ProvinceRanking pr = CCHC__PROVINCE_RANKING__INIT;
+    pr.province = (char *)(province ? province : "");
+    pr.has_as_of_ms = true;
+    pr.as_of_ms = cchc_model_now(model);
+    pr.n_entries = n;
+    pr.entries = ptrs;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_PROVINCE_RANKING;
+    env.province_ranking = &pr;
+    cchc_reply(&self->router, identity, &env);
+    free(entries);
+    free(ptrs);
 }
 
 static void handle_fetch(scoring_t *self, zmq_msg_t *identity, uint64_t request_id, const Cchc__Fetch *req);
@@ -346,6 +596,10 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
         handle_ranking(self, &frames[0], request_id, env->ranking_query);
     else if (env->body_case == CCHC__ENVELOPE__BODY_EXPLAIN_QUERY)
         handle_explain(self, &frames[0], request_id, env->explain_query);
+    else if (env->body_case == CCHC__ENVELOPE__BODY_HISTORY_QUERY)
+        handle_history(self, &frames[0], request_id, env->history_query);
+    else if (env->body_case == CCHC__ENVELOPE__BODY_PROVINCE_QUERY)
+        handle_province(self, &frames[0], request_id, env->province_query);
     else if (env->body_case == CCHC__ENVELOPE__BODY_FETCH)
         handle_fetch(self, &frames[0], request_id, env->fetch);
     else {
@@ -379,6 +633,7 @@ static void on_follower_closed(void *arg)
     //  Every commit, the last included, published its changes in `committed`.
     cchc_rank_changes_free(&self->changes);
     cchc_outrows_free(&self->batch_rows);
+    cchc_period_rows_free(&self->batch_periods);
     cchc_zwatch_close(&self->router, on_watch_closed, self);
     cchc_zwatch_close(&self->pub, on_watch_closed, self);
     cchc_service_close(&self->service);
@@ -579,6 +834,7 @@ static int scoring_start(scoring_t *self)
                      .poll_ms = (unsigned)poll_ms,
                      .timeout_ms = 5000,
                      .max_msg_bytes = 64 * 1024 * 1024},
+        .before_event = before_event,
         .on_event = on_event,
         .on_batch = on_batch,
         .write = write_batch,

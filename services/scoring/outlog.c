@@ -18,8 +18,13 @@ const char *const cchc_outlog_migrations[] = {
     " old_rank INTEGER NOT NULL, new_rank INTEGER NOT NULL,"
     " old_tier INTEGER NOT NULL, new_tier INTEGER NOT NULL,"
     " input_seq INTEGER NOT NULL, cause INTEGER NOT NULL, blob BLOB NOT NULL);",
+    //  Step 2: a unit's records in time order (score history, as-of
+    //  rankings), and the closed months' and quarters' rankings (periods.h).
+    "CREATE INDEX score_change_unit ON score_change (ward, unit, log_time_ms, seq);"
+    "CREATE TABLE period_ranking (ward TEXT NOT NULL, kind INTEGER NOT NULL, code INTEGER NOT NULL,"
+    " blob BLOB NOT NULL, PRIMARY KEY (ward, kind, code)) WITHOUT ROWID;",
 };
-const int cchc_outlog_migration_count = 1;
+const int cchc_outlog_migration_count = 2;
 
 static char *xstrdup(const char *s)
 {
@@ -193,4 +198,96 @@ long cchc_outlog_fetch_reply(sqlite3 *db, uint64_t request_id, uint64_t from_seq
         .name = "score_change",
     };
     return cchc_logserve_reply(db, &opts, request_id, from_seq, head_seq, max_records, out, out_len);
+}
+
+// ---------------------------------------------------------------------------
+//  History
+
+int cchc_outlog_state_at(sqlite3 *db, const char *ward, const char *unit, int64_t as_of_ms, int32_t *score,
+                         uint32_t *rank, int *tier)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT new_score_centi, new_rank, new_tier FROM score_change"
+                           " WHERE ward = ?1 AND unit = ?2 AND log_time_ms <= ?3"
+                           " ORDER BY log_time_ms DESC, seq DESC LIMIT 1",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_text(stmt, 1, ward, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, unit, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, as_of_ms);
+    int rc = sqlite3_step(stmt), found = 0;
+    if (rc == SQLITE_ROW) {
+        *score = sqlite3_column_int(stmt, 0);
+        *rank = (uint32_t)sqlite3_column_int64(stmt, 1);
+        *tier = sqlite3_column_int(stmt, 2);
+        found = 1;
+    } else if (rc != SQLITE_DONE) {
+        cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
+        found = -1;
+    }
+    sqlite3_finalize(stmt);
+    return found;
+}
+
+long cchc_outlog_history(sqlite3 *db, const char *ward, const char *unit, size_t limit,
+                         Cchc__ScoreChange ***out, uint64_t *total)
+{
+    *out = NULL;
+    *total = 0;
+    sqlite3_stmt *count = NULL, *stmt = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM score_change WHERE ward = ?1 AND unit = ?2", -1, &count,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT blob FROM score_change WHERE ward = ?1 AND unit = ?2"
+                           " ORDER BY log_time_ms DESC, seq DESC LIMIT ?3",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "outlog_read", "error=%s", sqlite3_errmsg(db));
+        sqlite3_finalize(count);
+        return -1;
+    }
+    sqlite3_bind_text(count, 1, ward, -1, SQLITE_STATIC);
+    sqlite3_bind_text(count, 2, unit, -1, SQLITE_STATIC);
+    if (sqlite3_step(count) == SQLITE_ROW)
+        *total = (uint64_t)sqlite3_column_int64(count, 0);
+    sqlite3_finalize(count);
+    sqlite3_bind_text(stmt, 1, ward, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, unit, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)limit);
+    Cchc__ScoreChange **items = calloc(limit + 1, sizeof(*items));
+    if (!items)
+        abort();
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        Cchc__ScoreChange *c = cchc__score_change__unpack(NULL, (size_t)sqlite3_column_bytes(stmt, 0),
+                                                          sqlite3_column_blob(stmt, 0));
+        if (!c) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        items[n++] = c;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) {
+        cchc_log(CCHC_ERROR, "outlog_read", "ward=%s unit=%s error=%s", ward, unit, "a record does not read");
+        cchc_outlog_history_free(items, (size_t)n);
+        return -1;
+    }
+    for (long i = 0; i < n / 2; i++) { //  newest first from the query; oldest first for the reader
+        Cchc__ScoreChange *t = items[i];
+        items[i] = items[n - 1 - i];
+        items[n - 1 - i] = t;
+    }
+    *out = items;
+    return n;
+}
+
+void cchc_outlog_history_free(Cchc__ScoreChange **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cchc__score_change__free_unpacked(items[i], NULL);
+    free(items);
 }

@@ -77,6 +77,19 @@ typedef void(cchc_outlog_state_fn)(const char *ward, const char *unit, int32_t s
                                    void *arg);
 int cchc_outlog_last_states(sqlite3 *db, cchc_outlog_state_fn *fn, void *arg);
 
+//  A unit's score, rank and tier as they stood at as_of_ms: its last record
+//  at or before then. Returns 1 (found), 0 (no record yet: not ranked then)
+//  or -1 (read error, logged). Loop thread, on the reader connection.
+int cchc_outlog_state_at(sqlite3 *db, const char *ward, const char *unit, int64_t as_of_ms, int32_t *score,
+                         uint32_t *rank, int *tier);
+
+//  A unit's latest `limit` records, oldest first, unpacked into *out (an
+//  array the caller frees with cchc_outlog_history_free), and in *total
+//  how many it has in all. Returns the number read, or -1.
+long cchc_outlog_history(sqlite3 *db, const char *ward, const char *unit, size_t limit,
+                         Cchc__ScoreChange ***out, uint64_t *total);
+void cchc_outlog_history_free(Cchc__ScoreChange **items, size_t n);
+
 //  What a Fetch reads (common/logserve.h): ?1 from, ?2 head, ?3 limit.
 #define CCHC_OUTLOG_FETCH_SQL                                                                                \
     "SELECT blob FROM score_change WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"

@@ -138,8 +138,20 @@ static void add_gate(Cchc__Explanation *x, char *sentence)
     x->gates[x->n_gates++] = sentence;
 }
 
+//  Is t one of the tasks evaluated for period (NULL: every task)?
+static bool in_period(const cchc_period_t *period, const cchc_task_t *t)
+{
+    return !period || (t->rec->due_in_force >= period->from_date && t->rec->due_in_force <= period->to_date);
+}
+
 void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t now, cchc_unit_eval_t *e,
                         Cchc__Explanation *x)
+{
+    cchc_unit_evaluate_period(r, unit, now, NULL, e, x);
+}
+
+void cchc_unit_evaluate_period(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t now,
+                               const cchc_period_t *period, cchc_unit_eval_t *e, Cchc__Explanation *x)
 {
     memset(e, 0, sizeof(*e));
     const cchc_ward_t *ward = unit->ward;
@@ -161,7 +173,7 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
         abort();
     for (size_t i = 0; i < ward->ntasks; i++) {
         const cchc_task_t *t = ward->tasks[i];
-        if (t->unit != unit)
+        if (t->unit != unit || !in_period(period, t))
             continue;
         task_score_t ts = task_score(r, t, now);
         scores[i] = ts;
@@ -208,12 +220,13 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
     }
     e->rated = e->evaluated > 0;
     int64_t unit_ppm = weight_sum ? weighted / weight_sum : 0;
-    e->bonus_centi =
-        unit->rec->bonus_centi < r->bonus_cap_centi ? unit->rec->bonus_centi : r->bonus_cap_centi;
-    e->penalty_centi = unit->rec->penalty_centi;
+    //  Bonuses, penalties and the appraisal belong to the year's evaluation.
+    int32_t bonus = period ? 0 : unit->rec->bonus_centi;
+    e->bonus_centi = bonus < r->bonus_cap_centi ? bonus : r->bonus_cap_centi;
+    e->penalty_centi = period ? 0 : unit->rec->penalty_centi;
     int64_t computed = unit_ppm / 100 + e->bonus_centi - e->penalty_centi;
     e->computed_centi = (int32_t)(computed < 0 ? 0 : computed > 10000 ? 10000 : computed);
-    e->appraised = unit->rec->appraised;
+    e->appraised = !period && unit->rec->appraised;
     e->score_centi = e->appraised ? unit->rec->appraisal_centi : e->computed_centi;
     e->on_time_ppm = e->evaluated ? (int32_t)((int64_t)e->on_time * CCHC_PPM / e->evaluated) : 0;
 
@@ -292,7 +305,7 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
     if (x) {
         for (size_t i = 0; i < ward->ntasks; i++) {
             const cchc_task_t *t = ward->tasks[i];
-            if (t->unit != unit)
+            if (t->unit != unit || !in_period(period, t))
                 continue;
             const task_score_t *ts = &scores[i];
             Cchc__TaskExplain *tx = calloc(1, sizeof(*tx));
@@ -368,4 +381,35 @@ int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_
     if (a->overdue != b->overdue)
         return a->overdue < b->overdue ? -1 : 1;
     return strcmp(code_a, code_b);
+}
+
+void cchc_rank_entry_fill(Cchc__RankEntry *e, const cchc_unit_t *unit, const cchc_unit_eval_t *ev,
+                          uint32_t rank)
+{
+    static char groups[5][2] = {"A", "B", "C", "D", "-"};
+    cchc__rank_entry__init(e);
+    e->has_rank = e->has_score_centi = e->has_computed_centi = e->has_appraised = e->has_tier = true;
+    e->has_evaluated = e->has_done = e->has_on_time = e->has_late = e->has_overdue = e->has_unmet = true;
+    e->has_on_time_ppm = e->has_head_accountable = e->has_eligible = e->has_score_tier = true;
+    e->has_bonus_centi = e->has_penalty_centi = true;
+    e->rank = rank;
+    e->unit = unit->rec->def->code;
+    e->unit_name = unit->rec->def->name;
+    e->score_centi = ev->score_centi;
+    e->computed_centi = ev->computed_centi;
+    e->appraised = ev->appraised;
+    e->tier = ev->tier;
+    e->score_tier = ev->score_tier;
+    e->par_group = groups[ev->par_group >= 'A' && ev->par_group <= 'D' ? ev->par_group - 'A' : 4];
+    e->evaluated = ev->evaluated;
+    e->done = ev->done;
+    e->on_time = ev->on_time;
+    e->late = ev->late;
+    e->overdue = ev->overdue;
+    e->unmet = ev->unmet;
+    e->on_time_ppm = ev->on_time_ppm;
+    e->head_accountable = ev->head_accountable;
+    e->eligible = ev->eligible;
+    e->bonus_centi = ev->bonus_centi;
+    e->penalty_centi = ev->penalty_centi;
 }

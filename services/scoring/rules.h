@@ -60,8 +60,26 @@ typedef struct {
 void cchc_unit_evaluate(const cchc_rules_t *rules, const cchc_unit_t *unit, int64_t now_ms,
                         cchc_unit_eval_t *eval, Cchc__Explanation *explain);
 
+//  A period of the plan (month, quarter): its tasks are those whose due date
+//  in force falls from from_date to to_date (yyyymmdd, inclusive).
+typedef struct {
+    int32_t from_date, to_date;
+} cchc_period_t;
+
+//  cchc_unit_evaluate over the tasks of period only (NULL: every task, the
+//  year's evaluation). A period's score measures task delivery alone:
+//  bonuses, penalties and the appraisal belong to the year and are left out.
+void cchc_unit_evaluate_period(const cchc_rules_t *rules, const cchc_unit_t *unit, int64_t now_ms,
+                               const cchc_period_t *period, cchc_unit_eval_t *eval,
+                               Cchc__Explanation *explain);
+
 //  Free what cchc_unit_evaluate put in explain (not explain itself).
 void cchc_explanation_clear(Cchc__Explanation *explain);
+
+//  Fill e (initialised here) with unit's evaluation ev at rank (0: not
+//  ranked). Its strings are borrowed from the model and a static table.
+void cchc_rank_entry_fill(Cchc__RankEntry *e, const cchc_unit_t *unit, const cchc_unit_eval_t *ev,
+                          uint32_t rank);
 
 //  Ranking order: score desc, on-time desc, overdue asc, unit code asc;
 //  unrated units (neither a due task nor an appraisal) after rated ones.

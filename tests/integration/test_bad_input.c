@@ -330,6 +330,28 @@ static void test_queries_for_unknown_things(void **state)
     assert_int_equal(cluster_call(c, SVC_SCORING, &env2, &dec), 0);
     expect_error(dec, CCHC__ERROR_CODE__ERR_UNKNOWN_UNIT);
     cchc_decoded_destroy(&dec);
+
+    Cchc__HistoryQuery hq = CCHC__HISTORY_QUERY__INIT;
+    hq.ward = SCENARIO_WARD;
+    hq.unit = "NOUNIT";
+    Cchc__Envelope env3 = CCHC__ENVELOPE__INIT;
+    env3.body_case = CCHC__ENVELOPE__BODY_HISTORY_QUERY;
+    env3.history_query = &hq;
+    assert_int_equal(cluster_call(c, SVC_SCORING, &env3, &dec), 0);
+    expect_error(dec, CCHC__ERROR_CODE__ERR_UNKNOWN_UNIT);
+    cchc_decoded_destroy(&dec);
+    hq.ward = "NOWARD";
+    assert_int_equal(cluster_call(c, SVC_SCORING, &env3, &dec), 0);
+    expect_error(dec, CCHC__ERROR_CODE__ERR_UNKNOWN_WARD);
+    cchc_decoded_destroy(&dec);
+
+    rq.ward = SCENARIO_WARD; //  a month out of range
+    rq.has_period = rq.has_period_index = true;
+    rq.period = CCHC__PERIOD_KIND__PERIOD_MONTH;
+    rq.period_index = 0;
+    assert_int_equal(cluster_call(c, SVC_SCORING, &env, &dec), 0);
+    expect_error(dec, CCHC__ERROR_CODE__ERR_OUT_OF_RANGE);
+    cchc_decoded_destroy(&dec);
 }
 
 //  After all that, everyone still serves, intake counted every rejection,
@@ -352,7 +374,48 @@ static void test_still_serving(void **state)
     dec = cluster_ranking(c, SCENARIO_WARD);
     assert_non_null(dec);
     assert_int_equal(cchc_decoded_env(dec)->ranking->n_entries, 3);
+    int64_t now = cchc_decoded_env(dec)->ranking->as_of_ms;
     cchc_decoded_destroy(&dec);
+
+    //  The other scoring queries answer too (under valgrind: without a leak).
+    Cchc__RankingQuery rq = CCHC__RANKING_QUERY__INIT;
+    rq.ward = SCENARIO_WARD;
+    rq.has_period = rq.has_period_index = true;
+    rq.period = CCHC__PERIOD_KIND__PERIOD_MONTH;
+    rq.period_index = 1;
+    Cchc__Envelope renv = CCHC__ENVELOPE__INIT;
+    renv.body_case = CCHC__ENVELOPE__BODY_RANKING_QUERY;
+    renv.ranking_query = &rq;
+    assert_int_equal(cluster_call(c, SVC_SCORING, &renv, &dec), 0);
+    assert_int_equal(cchc_decoded_env(dec)->body_case, CCHC__ENVELOPE__BODY_RANKING);
+    assert_int_equal(cchc_decoded_env(dec)->ranking->n_entries, 3);
+    cchc_decoded_destroy(&dec);
+    rq.has_period = rq.has_period_index = false;
+    rq.has_as_of_ms = true;
+    rq.as_of_ms = now - 1;
+    assert_int_equal(cluster_call(c, SVC_SCORING, &renv, &dec), 0);
+    assert_int_equal(cchc_decoded_env(dec)->body_case, CCHC__ENVELOPE__BODY_RANKING);
+    assert_true(cchc_decoded_env(dec)->ranking->from_history);
+    cchc_decoded_destroy(&dec);
+    Cchc__HistoryQuery hq = CCHC__HISTORY_QUERY__INIT;
+    hq.ward = SCENARIO_WARD;
+    hq.unit = "KT";
+    Cchc__Envelope henv = CCHC__ENVELOPE__INIT;
+    henv.body_case = CCHC__ENVELOPE__BODY_HISTORY_QUERY;
+    henv.history_query = &hq;
+    assert_int_equal(cluster_call(c, SVC_SCORING, &henv, &dec), 0);
+    assert_int_equal(cchc_decoded_env(dec)->body_case, CCHC__ENVELOPE__BODY_SCORE_HISTORY);
+    assert_true(cchc_decoded_env(dec)->score_history->n_changes > 0);
+    cchc_decoded_destroy(&dec);
+    Cchc__ProvinceQuery pq = CCHC__PROVINCE_QUERY__INIT;
+    Cchc__Envelope penv = CCHC__ENVELOPE__INIT;
+    penv.body_case = CCHC__ENVELOPE__BODY_PROVINCE_QUERY;
+    penv.province_query = &pq;
+    assert_int_equal(cluster_call(c, SVC_SCORING, &penv, &dec), 0);
+    assert_int_equal(cchc_decoded_env(dec)->body_case, CCHC__ENVELOPE__BODY_PROVINCE_RANKING);
+    assert_int_equal(cchc_decoded_env(dec)->province_ranking->n_entries, 1);
+    cchc_decoded_destroy(&dec);
+
     dec = cluster_alerts(c, SCENARIO_WARD);
     assert_non_null(dec);
     cchc_decoded_destroy(&dec);

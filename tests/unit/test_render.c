@@ -288,12 +288,13 @@ static void test_ranking_json(void **state)
     capture_start(&c);
     cchc_render_ranking_json(c.f, &x.r);
     char *out = capture_end(&c);
-    assert_int_equal(strncmp(out,
-                             "{\"ward\":\"LTN\",\"ward_name\":\"Phường Lê Thanh Nghị\",\"year\":2026,"
-                             "\"as_of\":\"01/01/2027 00:00\",",
-                             strlen("{\"ward\":\"LTN\",\"ward_name\":\"Phường Lê Thanh Nghị\",\"year\":2026,"
-                                    "\"as_of\":\"01/01/2027 00:00\",")),
-                     0);
+    assert_int_equal(
+        strncmp(out,
+                "{\"ward\":\"LTN\",\"ward_name\":\"Phường Lê Thanh Nghị\",\"year\":2026,"
+                "\"period\":\"year\",\"from_history\":false,\"as_of\":\"01/01/2027 00:00\",",
+                strlen("{\"ward\":\"LTN\",\"ward_name\":\"Phường Lê Thanh Nghị\",\"year\":2026,"
+                       "\"period\":\"year\",\"from_history\":false,\"as_of\":\"01/01/2027 00:00\",")),
+        0);
     assert_non_null(strstr(out, "\"last_seq\":556,\"entries\":[{\"rank\":1,\"unit\":\"VP\","));
     assert_non_null(strstr(out,
                            "\"score\":95.50,\"score_centi\":9550,\"computed_score\":92.31,"
