@@ -132,7 +132,7 @@ import mailbox
 import sys
 
 box = mailbox.Maildir(sys.argv[1], create=False)
-kinds = {"0": "Nhắc hạn", "1": "Quá hạn", "2": "Báo cáo vượt cấp", "3": "Đã xử lý"}
+kinds = {"0": "Nhắc hạn", "1": "Quá hạn", "2": "Báo cáo vượt cấp", "3": "Đã xử lý", "digest": "Tổng hợp"}
 count, chairman, examples = {}, 0, {}
 messages = []
 for key in box.keys():
@@ -148,8 +148,8 @@ def decided(msg):
 messages.sort(key=decided)
 for msg in messages:
     token = str(msg["X-CCHC-Token"] or "")
-    parts = token.split("/")  # ward/task/person/kind/level
-    kind = parts[3] if len(parts) == 5 else "?"
+    parts = token.split("/")  # ward/task/person/kind/level, or digest/ward/person/window/hash
+    kind = "digest" if parts[0] == "digest" else parts[3] if len(parts) == 5 else "?"
     count[kind] = count.get(kind, 0) + 1
     if kind == "2" and parts[4] == "2":
         chairman += 1
