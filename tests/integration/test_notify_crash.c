@@ -5,10 +5,11 @@
     A generated ward "CR" (5 units, a head and a staff member each, two
     vice-chairmen, a Chairman) gets 4,500 tasks, all due well after the
     clock's start (01/01/2026), so the import decides nothing. Then ONE
-    clock step to 01/03/2026 09:00 makes 10,200 alerts due at once:
-      task i % 3 == 0  due 04/03: reminder D-3 to the lead (staff) and the head
-      task i % 3 == 1  due 27/02: overdue (2 days) to the head
-      task i % 3 == 2  due 10/02: 19 days overdue: the head (overdue), the
+    clock step to Tuesday 03/03/2026 09:00 makes 10,200 alerts due at once
+    (working days and times, in case a calendar setting ever applies):
+      task i % 3 == 0  due 06/03: reminder D-3 to the lead (staff) and the head
+      task i % 3 == 1  due 27/02: overdue (4 days) to the head
+      task i % 3 == 2  due 20/01: 42 days overdue: the head (overdue), the
                        vice-chairman in charge and the head of VHXH
                        (escalation 1; not for VHXH's own tasks) and the
                        Chairman (escalation 2)
@@ -114,7 +115,7 @@ static int write_ward(const char *dir)
         return -1;
     fputs("code,unit,co_units,area,title,due_date,factor,outputs_required,lead_official,points,output_desc\n",
           f);
-    static const char *const due[] = {"04/03/2026", "27/02/2026", "10/02/2026"};
+    static const char *const due[] = {"06/03/2026", "27/02/2026", "20/01/2026"};
     for (int i = 0; i < NTASKS; i++)
         fprintf(f, "N%04d,%s,,A1,Nhiệm vụ thử tải số %d,%s,1.0,1,S_%s,,Báo cáo\n", i, units[i % 5], i,
                 due[i % 3], units[i % 5]);
@@ -282,7 +283,7 @@ static void test_kill9_during_burst(void **state)
     unsigned seed = (unsigned)getpid() ^ (unsigned)harness_mono_ms();
     srand(seed);
     int64_t t0 = harness_mono_ms();
-    assert_int_equal(cluster_advance(&c, "01/03/2026 09:00"), 0);
+    assert_int_equal(cluster_advance(&c, "03/03/2026 09:00"), 0);
     long at_kill[KILLS];
     for (int k = 0; k < KILLS; k++) {
         if (k == 0) {
