@@ -7,4 +7,8 @@
 //  the service binaries of the same build). Returns the exit code.
 int bench_ingest(int argc, char **argv, const char *bin_dir);
 
+//  `cchc-bench notify ...`: notify's decisions, timer heap and outbox in
+//  process. Returns the exit code.
+int bench_notify(int argc, char **argv);
+
 #endif

@@ -15,7 +15,9 @@ int main(int argc, char **argv)
     const char *dir = n > 0 ? dirname(exe) : ".";
     if (argc >= 2 && !strcmp(argv[1], "ingest"))
         return bench_ingest(argc - 2, argv + 2, dir);
+    if (argc >= 2 && !strcmp(argv[1], "notify"))
+        return bench_notify(argc - 2, argv + 2);
     fprintf(stderr, "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R]\n"
-                    "(scoring and notify benchmarks come with their issues)\n");
+                    "       cchc-bench notify [--tasks N] [--tasks-per-ward K]\n");
     return 2;
 }

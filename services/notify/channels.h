@@ -5,9 +5,11 @@
              fsync'd before the call returns, so an alert is on disk before
              the outbox marks it sent.
     email    one message per alert over SMTP (email.h) to the recipient's
-             address.
+             address; with digest_window_ms set, one per person and window
+             (a digest, delivery.h).
     webhook  the alert as JSON POSTed to webhook_url (webhook.h).
-    zalo     a Zalo OA message to the recipient's Zalo user id (webhook.h).
+    zalo     a Zalo OA message to the recipient's Zalo user id (webhook.h);
+             digests as for e-mail.
 
     Which channels an alert goes to, in which fallback order, and when a
     failed one is tried again is delivery.h's business; this module only
@@ -40,6 +42,7 @@ typedef struct {
     cchc_smtp_t smtp;           //  the e-mail channel's settings (set by the caller)
     cchc_http_target_t webhook; //  the generic webhook (set by the caller)
     cchc_http_target_t zalo;    //  the Zalo OA endpoint and access token (set by the caller)
+    int64_t digest_window_ms;   //  0: one message per alert; else digests (delivery.h) on email and zalo
 } cchc_channels_t;
 
 //  Set self from the `channels` setting (delivery.h: "console,file,

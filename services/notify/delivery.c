@@ -2,7 +2,13 @@
 #include "delivery.h"
 
 #include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "clock.h"
+#include "labels.h"
 
 static const char *const channel_names[CCHC_CH_COUNT] = {"console", "file", "email", "webhook", "zalo"};
 
@@ -193,4 +199,114 @@ cchc_outcome_t cchc_delivery_record(const cchc_route_t *route, const cchc_retry_
         return CCHC_OUTCOME_SENT;
     *next_attempt_ms = next;
     return CCHC_OUTCOME_PENDING;
+}
+
+// ---------------------------------------------------------------------------
+//  Digests
+
+bool cchc_digest_window_ok(long minutes)
+{
+    return minutes == 0 || (minutes > 0 && minutes <= CCHC_DIGEST_WINDOW_MAX_MIN &&
+                            CCHC_DIGEST_WINDOW_MAX_MIN % minutes == 0);
+}
+
+int64_t cchc_digest_window_start(int64_t ms, int64_t window_ms)
+{
+    assert(window_ms > 0);
+    int64_t day = cchc_date_start_ms(cchc_date_of_ms(ms));
+    return day + (ms - day) / window_ms * window_ms;
+}
+
+bool cchc_digest_same(const cchc_alert_t *a, const cchc_alert_t *b, int64_t window_ms)
+{
+    return strcmp(a->ward, b->ward) == 0 && strcmp(a->person, b->person) == 0 &&
+           cchc_digest_window_start(a->decided_ms, window_ms) ==
+               cchc_digest_window_start(b->decided_ms, window_ms);
+}
+
+int cchc_digest_token(char *buf, size_t size, const cchc_alert_t *const *members, size_t n, int64_t window_ms)
+{
+    assert(n > 0);
+    uint64_t h = 0xcbf29ce484222325ULL; //  FNV-1a 64
+    for (size_t i = 0; i < n; i++) {
+        for (const unsigned char *p = (const unsigned char *)members[i]->key; *p; p++)
+            h = (h ^ *p) * 0x100000001b3ULL;
+        h = (h ^ '\n') * 0x100000001b3ULL;
+    }
+    int64_t start = cchc_digest_window_start(members[0]->decided_ms, window_ms);
+    int32_t date = cchc_date_of_ms(start);
+    int minute = (int)((start - cchc_date_start_ms(date)) / 60000);
+    return snprintf(buf, size, "digest/%s/%s/%08d%02d%02d/%016llx", members[0]->ward, members[0]->person,
+                    (int)date, minute / 60, minute % 60, (unsigned long long)h);
+}
+
+char *cchc_digest_window_vi(char *buf, size_t size, int64_t start_ms, int64_t window_ms)
+{
+    char from[32], to[32], day[16];
+    cchc_date_format(cchc_date_of_ms(start_ms), day, sizeof(day));
+    if (window_ms >= (int64_t)CCHC_DIGEST_WINDOW_MAX_MIN * 60000) {
+        snprintf(buf, size, "ngày %s", day);
+        return buf;
+    }
+    cchc_time_format(start_ms, from, sizeof(from));
+    cchc_time_format(start_ms + window_ms, to, sizeof(to));
+    //  "dd/mm/yyyy HH:MM": the times are the last five characters
+    snprintf(buf, size, "từ %s đến %s ngày %s", from + strlen(from) - 5, to + strlen(to) - 5, day);
+    return buf;
+}
+
+//  A growing string.
+typedef struct {
+    char *s;
+    size_t len, cap;
+} text_t;
+
+static void append(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(text_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    assert(n >= 0);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->len + (size_t)n + 1) * 2;
+        char *grown = realloc(t->s, t->cap);
+        if (!grown)
+            abort();
+        t->s = grown;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+char *cchc_digest_text(const cchc_alert_t *const *members, size_t n, int64_t window_ms)
+{
+    assert(n > 0);
+    char window[96];
+    cchc_digest_window_vi(window, sizeof(window), cchc_digest_window_start(members[0]->decided_ms, window_ms),
+                          window_ms);
+    int count[4] = {0};
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned)members[i]->kind < 4)
+            count[members[i]->kind]++;
+    text_t t = {0};
+    append(&t, "Tổng hợp %zu thông báo %s về các nhiệm vụ cải cách hành chính:", n, window);
+    const char *sep = " ";
+    for (int k = 0; k < 4; k++)
+        if (count[k] > 0) {
+            append(&t, "%s%s: %d", sep, cchc_alert_kind_label_vi((Cchc__AlertKind)k), count[k]);
+            sep = "; ";
+        }
+    append(&t, ".\n");
+    for (size_t i = 0; i < n; i++) {
+        const cchc_alert_t *a = members[i];
+        char due[16];
+        cchc_date_format(a->due_date, due, sizeof(due));
+        append(&t, "\n%zu. [%s] %s\n   Nhiệm vụ: %s; đơn vị: %s; hạn: %s; mã thông báo: %s\n", i + 1,
+               cchc_alert_kind_label_vi(a->kind), a->text, a->task, a->unit, due, a->key);
+    }
+    return t.s;
 }

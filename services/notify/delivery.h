@@ -15,6 +15,15 @@
     group). A failed attempt sets the channel's next attempt after an
     exponential backoff with jitter; when a channel with no fallback left
     reaches max_attempts, the alert is dead-lettered.
+
+    Digests (setting digest_window_min): the day, in Asia/Ho_Chi_Minh, is
+    cut into windows of that many minutes; the alerts for one person
+    decided (log time) in one window go out on the person's channels
+    (e-mail, Zalo) as ONE message. The alerts stay rows of their own, each
+    with its key and its delivery state; the digest is only how they
+    travel. Its token is derived from its members' keys, so the same
+    members always give the same token (a redelivery after a crash carries
+    it again) and different members a different one.
 */
 #ifndef CCHC_NOTIFY_DELIVERY_H
 #define CCHC_NOTIFY_DELIVERY_H
@@ -22,6 +31,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "alerts.h"
 
 typedef enum {
     CCHC_CH_CONSOLE = 0,
@@ -105,5 +116,39 @@ typedef enum { CCHC_OUTCOME_PENDING = 0, CCHC_OUTCOME_SENT, CCHC_OUTCOME_DEAD } 
 cchc_outcome_t cchc_delivery_record(const cchc_route_t *route, const cchc_retry_policy_t *policy,
                                     cchc_delivery_state_t *state, unsigned reachable, unsigned tried,
                                     unsigned ok, int64_t now_ms, uint64_t *rng, int64_t *next_attempt_ms);
+
+// ---------------------------------------------------------------------------
+//  Digests
+
+//  Longest window: one day (windows never straddle a local midnight).
+#define CCHC_DIGEST_WINDOW_MAX_MIN 1440
+
+//  Is minutes a usable digest_window_min: 0 (off), or 1..1440 dividing the
+//  day (1440 % minutes == 0), so that every day has the same windows?
+bool cchc_digest_window_ok(long minutes);
+
+//  Start (ms) of the window of window_ms holding the instant ms; windows are
+//  aligned on local midnight (Asia/Ho_Chi_Minh).
+int64_t cchc_digest_window_start(int64_t ms, int64_t window_ms);
+
+//  Do a and b travel in one digest: same ward, same person, decided in the
+//  same window?
+bool cchc_digest_same(const cchc_alert_t *a, const cchc_alert_t *b, int64_t window_ms);
+
+//  The digest's dedupe token, "digest/WARD/PERSON/yyyymmddHHMM/<16 hex>":
+//  the window's local start and a 64-bit FNV-1a hash of the members' keys
+//  in the given order (the outbox's id order). Written into buf,
+//  truncated to size; returns the length needed (snprintf).
+int cchc_digest_token(char *buf, size_t size, const cchc_alert_t *const *members, size_t n,
+                      int64_t window_ms);
+
+//  "từ 09:00 đến 10:00 ngày 01/03/2026", or "ngày 01/03/2026" for a window
+//  of a whole day, into buf. Returns buf.
+char *cchc_digest_window_vi(char *buf, size_t size, int64_t start_ms, int64_t window_ms);
+
+//  The digest in Vietnamese: a heading naming the window and how many
+//  items of each kind, then every item numbered with its kind, its full
+//  text, task, unit, due date and token. "\n" line ends; caller frees.
+char *cchc_digest_text(const cchc_alert_t *const *members, size_t n, int64_t window_ms);
 
 #endif

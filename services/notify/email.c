@@ -199,29 +199,29 @@ static bool server_level(CURLcode rc)
     }
 }
 
-cchc_smtp_result_t cchc_smtp_send(cchc_smtp_session_t *self, const cchc_alert_t *alert, const char *address,
-                                  int64_t now_ms)
+//  Compose and send one message (token: its dedupe token, which makes its
+//  Message-ID); takes subject and body.
+static cchc_smtp_result_t send_message(cchc_smtp_session_t *self, const char *token, const char *to_name,
+                                       const char *address, char *subject, char *body, int64_t now_ms)
 {
     const cchc_smtp_t *smtp = self->smtp;
-    char *subject = cchc_email_subject(alert);
-    char *body = cchc_email_body(alert);
     const char *at = strrchr(smtp->from, '@');
-    char *message_id = cchc_mime_message_id(alert->key, at ? at + 1 : NULL);
+    char *message_id = cchc_mime_message_id(token, at ? at + 1 : NULL);
     cchc_mail_t mail = {.from_name = smtp->from_name,
                         .from_addr = smtp->from,
-                        .to_name = alert->person_name,
+                        .to_name = to_name,
                         .to_addr = address,
                         .subject = subject,
                         .body = body,
                         .message_id = message_id,
                         .date_ms = now_ms,
-                        .token = alert->key};
+                        .token = token};
     size_t len = 0;
     char *message = cchc_mime_compose(&mail, &len);
     free(subject);
     free(body);
     if (!message) {
-        cchc_log(CCHC_WARN, "channel_failed", "channel=email token=%s to=%s error=%s", alert->key, address,
+        cchc_log(CCHC_WARN, "channel_failed", "channel=email token=%s to=%s error=%s", token, address,
                  "address not acceptable");
         free(message_id);
         return CCHC_SMTP_REFUSED;
@@ -262,11 +262,67 @@ cchc_smtp_result_t cchc_smtp_send(cchc_smtp_session_t *self, const cchc_alert_t 
     cchc_smtp_result_t result = CCHC_SMTP_SENT;
     if (rc != CURLE_OK) {
         result = server_level(rc) ? CCHC_SMTP_UNREACHABLE : CCHC_SMTP_REFUSED;
-        cchc_log(CCHC_WARN, "channel_failed", "channel=email token=%s to=%s smtp_code=%ld error=%s",
-                 alert->key, address, response, self->error[0] ? self->error : curl_easy_strerror(rc));
+        cchc_log(CCHC_WARN, "channel_failed", "channel=email token=%s to=%s smtp_code=%ld error=%s", token,
+                 address, response, self->error[0] ? self->error : curl_easy_strerror(rc));
     } else {
-        cchc_log(CCHC_DEBUG, "email_sent", "token=%s to=%s message_id=%s", alert->key, address, message_id);
+        cchc_log(CCHC_DEBUG, "email_sent", "token=%s to=%s message_id=%s", token, address, message_id);
     }
     free(message_id);
     return result;
+}
+
+cchc_smtp_result_t cchc_smtp_send(cchc_smtp_session_t *self, const cchc_alert_t *alert, const char *address,
+                                  int64_t now_ms)
+{
+    return send_message(self, alert->key, alert->person_name, address, cchc_email_subject(alert),
+                        cchc_email_body(alert), now_ms);
+}
+
+// ---------------------------------------------------------------------------
+//  Digests
+
+char *cchc_email_digest_subject(const cchc_alert_t *const *members, size_t n, int64_t window_ms)
+{
+    char window[96];
+    cchc_digest_window_vi(window, sizeof(window), cchc_digest_window_start(members[0]->decided_ms, window_ms),
+                          window_ms);
+    int count[4] = {0};
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned)members[i]->kind < 4)
+            count[members[i]->kind]++;
+    char kinds[256] = "";
+    size_t used = 0;
+    for (int k = 0; k < 4; k++)
+        if (count[k] > 0 && used < sizeof(kinds))
+            used += (size_t)snprintf(kinds + used, sizeof(kinds) - used, "%s%s: %d", used ? "; " : "",
+                                     cchc_alert_kind_label_vi((Cchc__AlertKind)k), count[k]);
+    return format("[CCHC] Tổng hợp %zu thông báo %s (%s)", n, window, kinds);
+}
+
+char *cchc_email_digest_body(const cchc_alert_t *const *members, size_t n, const char *token,
+                             int64_t window_ms)
+{
+    char *items = cchc_digest_text(members, n, window_ms);
+    char *body = format("Kính gửi đồng chí %s,\n"
+                        "\n"
+                        "%s"
+                        "\n"
+                        "Phường: %s\n"
+                        "Mã thư tổng hợp: %s\n"
+                        "\n"
+                        "-- \n"
+                        "Thư được gửi tự động từ hệ thống theo dõi kế hoạch cải cách hành chính (CCHC).\n"
+                        "Vui lòng không trả lời thư này.\n",
+                        members[0]->person_name, items, members[0]->ward, token);
+    free(items);
+    return body;
+}
+
+cchc_smtp_result_t cchc_smtp_send_digest(cchc_smtp_session_t *self, const cchc_alert_t *const *members,
+                                         size_t n, const char *token, int64_t window_ms, const char *address,
+                                         int64_t now_ms)
+{
+    return send_message(self, token, members[0]->person_name, address,
+                        cchc_email_digest_subject(members, n, window_ms),
+                        cchc_email_digest_body(members, n, token, window_ms), now_ms);
 }

@@ -1,8 +1,10 @@
 /*  email.h - the e-mail channel: an alert as a Vietnamese message, sent over
     SMTP with libcurl.
 
-    One message per alert, to the recipient official's address (the e-mail
-    of their registration, read from the model when the alert is delivered).
+    One message per alert, or per digest when digests are on (delivery.h:
+    the alerts of one person and one window in one message), to the
+    recipient official's address (the e-mail of their registration, read
+    from the model when the alert is delivered).
     The Message-ID is derived from the alert's dedupe token, so a message
     sent again after a crash (at-least-once delivery) carries the same
     Message-ID and a mail client or archive can drop the repeat.
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "alerts.h"
+#include "delivery.h"
 
 typedef enum { CCHC_SMTP_TLS_AUTO = 0, CCHC_SMTP_TLS_REQUIRED, CCHC_SMTP_TLS_OFF } cchc_smtp_tls_t;
 
@@ -72,5 +75,19 @@ typedef enum {
 //  Blocking; logs a failure (without the password).
 cchc_smtp_result_t cchc_smtp_send(cchc_smtp_session_t *self, const cchc_alert_t *alert, const char *address,
                                   int64_t now_ms);
+
+//  A digest (delivery.h): the members (n >= 2, one person, one window) in
+//  one message. Subject: "[CCHC] Tổng hợp N thông báo từ 09:00 đến 10:00
+//  ngày 01/03/2026 (Nhắc hạn: 2; Quá hạn: 1)"; body: the salutation,
+//  cchc_digest_text, the ward and the digest's token. Callers free.
+char *cchc_email_digest_subject(const cchc_alert_t *const *members, size_t n, int64_t window_ms);
+char *cchc_email_digest_body(const cchc_alert_t *const *members, size_t n, const char *token,
+                             int64_t window_ms);
+
+//  Send a digest to address; its Message-ID and X-CCHC-Token come from the
+//  digest's token (cchc_digest_token), not from a member's.
+cchc_smtp_result_t cchc_smtp_send_digest(cchc_smtp_session_t *self, const cchc_alert_t *const *members,
+                                         size_t n, const char *token, int64_t window_ms, const char *address,
+                                         int64_t now_ms);
 
 #endif

@@ -92,6 +92,9 @@ static const cchc_option_t notify_options[] = {
     {"retry_factor", "2", "backoff growth per failed attempt (1 to 10)"},
     {"max_attempts", "10", "failed attempts on a channel with no fallback left before the dead-letter list"},
     {"fallback_after", "3", "failed attempts in a row before the next channel of a group a>b is tried"},
+    {"digest_window_min", "0",
+     "e-mail and Zalo: one message per person per window of this many minutes (divides 1440; 0: one per "
+     "alert)"},
     {"log_level", "info", "debug, info, warn or error"},
     {"log_format", "auto", "json, text or auto"},
     {NULL, NULL, NULL},
@@ -403,6 +406,17 @@ static const char *recipient_zalo(notify_t *self, const cchc_alert_t *alert)
     return id ? id : cchc_strmap_get(self->zalo_users, alert->person);
 }
 
+//  With digests on, alerts decided in the window the log time is in are
+//  held until it closes (a later event's log time passes its end), so that
+//  a digest has all its members; INT64_MAX (none held) otherwise.
+static int64_t held_from(notify_t *self)
+{
+    if (self->channels.digest_window_ms <= 0)
+        return INT64_MAX;
+    return cchc_digest_window_start(cchc_model_now(cchc_follower_model(self->follower)),
+                                    self->channels.digest_window_ms);
+}
+
 //  Read the alerts due now and deliver them on a worker; the outcome is
 //  recorded when it is back. One round at a time: a row read again before
 //  its record committed would go out twice.
@@ -430,7 +444,8 @@ static void deliver_pending(notify_t *self)
     job->self = self;
     job->now_ms = wall_ms();
     sqlite3 *db = cchc_follower_reader(self->follower);
-    if (cchc_outbox_due(db, job->now_ms, DELIVERY_ROUND, &job->alerts.items, &job->alerts.n) != 0 ||
+    if (cchc_outbox_due_before(db, job->now_ms, held_from(self), DELIVERY_ROUND, &job->alerts.items,
+                               &job->alerts.n) != 0 ||
         job->alerts.n == 0) {
         delivery_free(job);
         schedule_retry(self);
@@ -494,7 +509,7 @@ static void schedule_retry(notify_t *self)
         }
     }
     int64_t next = 0;
-    int found = cchc_outbox_next_due(cchc_follower_reader(self->follower), &next);
+    int found = cchc_outbox_next_due_before(cchc_follower_reader(self->follower), held_from(self), &next);
     uv_timer_stop(&self->retry);
     if (found < 0)
         next = wall_ms() + self->retry_policy.initial_ms; //  a read failed: look again later
@@ -1112,6 +1127,10 @@ static int settings_load(notify_t *self)
         return -1;
     if (http_load(self) != 0 || retry_load(self) != 0)
         return -1;
+    int64_t window = 0;
+    if (cchc_config_get_int(cfg, "digest_window_min", &window) != 0 || !cchc_digest_window_ok((long)window))
+        return bad_setting("digest_window_min", cchc_config_get(cfg, "digest_window_min"));
+    self->channels.digest_window_ms = window * 60000;
 
     const char *positive[] = {"credit", "poll_ms", "max_msg_bytes"};
     for (size_t i = 0; i < sizeof(positive) / sizeof(positive[0]); i++) {

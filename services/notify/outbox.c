@@ -253,16 +253,23 @@ int cchc_outbox_pending(sqlite3 *db, size_t limit, cchc_alert_t ***alerts, size_
 
 int cchc_outbox_due(sqlite3 *db, int64_t now_ms, size_t limit, cchc_alert_t ***alerts, size_t *n)
 {
+    return cchc_outbox_due_before(db, now_ms, INT64_MAX, limit, alerts, n);
+}
+
+int cchc_outbox_due_before(sqlite3 *db, int64_t now_ms, int64_t decided_before_ms, size_t limit,
+                           cchc_alert_t ***alerts, size_t *n)
+{
     *alerts = NULL;
     *n = 0;
     sqlite3_stmt *st = NULL;
     if (prepare(db,
                 "SELECT " ALERT_COLUMNS " FROM outbox WHERE status = 'pending' AND next_attempt_ms <= ?"
-                " ORDER BY id LIMIT ?",
+                " AND decided_ms < ? ORDER BY id LIMIT ?",
                 &st, "pending") != 0)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms);
-    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+    sqlite3_bind_int64(st, 2, decided_before_ms);
+    sqlite3_bind_int64(st, 3, limit ? (sqlite3_int64)limit : -1);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -447,9 +454,16 @@ int cchc_delivery_store(sqlite3 *db, const cchc_delivery_record_t *records, size
 
 int cchc_outbox_next_due(sqlite3 *db, int64_t *next_ms)
 {
+    return cchc_outbox_next_due_before(db, INT64_MAX, next_ms);
+}
+
+int cchc_outbox_next_due_before(sqlite3 *db, int64_t decided_before_ms, int64_t *next_ms)
+{
     sqlite3_stmt *st = NULL;
-    if (prepare(db, "SELECT min(next_attempt_ms) FROM outbox WHERE status = 'pending'", &st, "next_due") != 0)
+    if (prepare(db, "SELECT min(next_attempt_ms) FROM outbox WHERE status = 'pending' AND decided_ms < ?",
+                &st, "next_due") != 0)
         return -1;
+    sqlite3_bind_int64(st, 1, decided_before_ms);
     int rc = sqlite3_step(st);
     int found = 0;
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {

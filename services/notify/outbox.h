@@ -61,6 +61,12 @@ int cchc_outbox_pending(sqlite3 *db, size_t limit, cchc_alert_t ***alerts, size_
 //  (wall clock).
 int cchc_outbox_due(sqlite3 *db, int64_t now_ms, size_t limit, cchc_alert_t ***alerts, size_t *n);
 
+//  Like cchc_outbox_due, only alerts decided (log time) before
+//  decided_before_ms: digests hold back the alerts of a window that is still
+//  open (channels.h).
+int cchc_outbox_due_before(sqlite3 *db, int64_t now_ms, int64_t decided_before_ms, size_t limit,
+                           cchc_alert_t ***alerts, size_t *n);
+
 //  A ward's alerts, newest first, at most limit (0: all), with their status;
 //  *total = how many the ward has. The caller frees the result with
 //  cchc_outbox_list_free. Returns 0, or -1 (logged) with nothing allocated.
@@ -102,6 +108,9 @@ int cchc_delivery_store(sqlite3 *db, const cchc_delivery_record_t *records, size
 //  The earliest next_attempt_ms of the pending alerts into *next_ms.
 //  Returns 1 when there is one, 0 when nothing is pending, -1 (logged).
 int cchc_outbox_next_due(sqlite3 *db, int64_t *next_ms);
+
+//  The same over the alerts decided before decided_before_ms.
+int cchc_outbox_next_due_before(sqlite3 *db, int64_t decided_before_ms, int64_t *next_ms);
 
 //  A ward's dead letters, oldest first. Free with cchc_outbox_dead_free.
 //  Returns 0, or -1 (logged) with nothing allocated.
