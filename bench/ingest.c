@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,8 +61,12 @@ typedef struct {
     int first, count;   //  producers [first, first + count)
     long quota;         //  updates this thread sends
     int64_t *latencies; //  ns, one per acked update
+    int64_t *sent;      //  with CCHC_BENCH_TRACE: (scheduled) send time of each, ns after start
     long acked, busy;
     int64_t start_ns;
+    const int64_t *start;       //  set by the main thread between the two barriers
+    pthread_barrier_t *barrier; //  all workers and the main thread
+    double connect_s;           //  until every producer's first round trip came back
 } worker_t;
 
 static int64_t now_ns(void)
@@ -144,13 +149,158 @@ static int send_update(producer_t *p, int index, uint64_t seq, int batch)
     return rc;
 }
 
+//  Everything a worker needs to receive: its producers and its counters.
+typedef struct {
+    worker_t *w;
+    producer_t *ps;
+    int n, window;
+    int *ready; //  ring of producers whose window has room, each at most once
+    bool *queued;
+    int ready_head, ready_count;
+    int *check; //  producers sent to since the last wait: ZMQ_EVENTS is read again
+    bool *checking;
+    int ncheck;
+    long outstanding;
+    long warm; //  producers whose warm-up round trip came back
+} state_t;
+
+static void ready_push(state_t *st, int i)
+{
+    if (st->queued[i])
+        return;
+    st->queued[i] = true;
+    st->ready[(st->ready_head + st->ready_count++) % st->n] = i;
+}
+
+static int ready_pop(state_t *st)
+{
+    int i = st->ready[st->ready_head];
+    st->ready_head = (st->ready_head + 1) % st->n;
+    st->ready_count--;
+    st->queued[i] = false;
+    return i;
+}
+
+static void check_later(state_t *st, int i)
+{
+    if (!st->checking[i]) {
+        st->checking[i] = true;
+        st->check[st->ncheck++] = i;
+    }
+}
+
+//  A round trip that proves the producer's connection is up: a status query.
+static int send_ping(producer_t *p)
+{
+    Cchc__StatusQuery q = CCHC__STATUS_QUERY__INIT;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_STATUS_QUERY;
+    env.status_query = &q;
+    zmq_msg_t msg;
+    if (cchc_encode(&env, &msg) != 0)
+        return -1;
+    int rc = zmq_msg_send(&msg, p->sock, 0) < 0 ? -1 : 0; //  blocks until a connection takes it
+    if (rc != 0)
+        zmq_msg_close(&msg);
+    return rc;
+}
+
+//  Receive everything producer i has: acks, busy refusals, warm-up replies.
+//  Receiving until EAGAIN also processes the socket's commands, which
+//  re-arms its ZMQ_FD (edge-triggered) for the next epoll_wait.
+static void drain(state_t *st, int i)
+{
+    worker_t *w = st->w;
+    const config_t *cfg = w->cfg;
+    producer_t *p = &st->ps[i];
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, p->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        int64_t now = now_ns();
+        cchc_decoded_t *dec = NULL;
+        uint64_t id = 0;
+        cchc_err_t err;
+        if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &dec, &id, &err) == 0) {
+            const Cchc__Envelope *env = cchc_decoded_env(dec);
+            if (env->body_case == CCHC__ENVELOPE__BODY_ACK) {
+                int64_t sent_at = p->sent_at[id % (uint64_t)st->window];
+                int64_t latency = now - sent_at;
+                for (int b = 0; b < cfg->batch; b++) { //  every update waited that long
+                    if (w->sent)
+                        w->sent[w->acked] = sent_at - w->start_ns;
+                    w->latencies[w->acked++] = latency;
+                }
+                p->inflight--;
+                st->outstanding--;
+                ready_push(st, i);
+            } else if (env->body_case == CCHC__ENVELOPE__BODY_STATUS) {
+                st->warm++;
+            } else if (env->body_case == CCHC__ENVELOPE__BODY_ERROR &&
+                       env->error->code == CCHC__ERROR_CODE__ERR_BUSY) {
+                //  refused before its number was used: send it again
+                w->busy++;
+                usleep(env->error->retry_after_ms * 1000);
+                send_update(p, w->first + i, id, cfg->batch);
+                check_later(st, i);
+            } else {
+                fprintf(stderr, "cchc-bench: unexpected reply type %d\n", (int)env->body_case);
+                exit(1);
+            }
+        }
+        cchc_decoded_destroy(&dec);
+        zmq_msg_close(&msg);
+    }
+}
+
+#define TIMER_KEY UINT32_MAX
+
+//  Wait (at most timeout_ms) for sockets with input and the pace timer, and
+//  drain them; first drain the sockets sent to, whose edge a send may have
+//  consumed.
+static int wait_and_drain(state_t *st, int ep, int timer, int timeout_ms)
+{
+    for (int k = 0; k < st->ncheck; k++) {
+        st->checking[st->check[k]] = false;
+        drain(st, st->check[k]);
+    }
+    st->ncheck = 0;
+    struct epoll_event evs[256];
+    int nev = epoll_wait(ep, evs, 256, timeout_ms);
+    for (int e = 0; e < nev; e++) {
+        if (evs[e].data.u32 == TIMER_KEY) {
+            uint64_t expirations;
+            if (read(timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+                return -1;
+            continue;
+        }
+        drain(st, (int)evs[e].data.u32);
+    }
+    return nev < 0 && errno != EINTR ? -1 : 0;
+}
+
+//  A worker: its producers' sockets are watched with epoll (ZMQ_FD of each,
+//  plus the pace timer), so a wake-up costs in proportion to the sockets
+//  that have input, not to the number of sockets (zmq_poll over 2,500
+//  sockets scanned them all on every wake-up). Producers with room in their
+//  window wait in a FIFO. Before the clock starts, every producer makes one
+//  round trip (a status query), so connection set-up is measured apart
+//  (w->connect_s) and not charged to the first acks.
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     const config_t *cfg = w->cfg;
     int n = w->count, window = cfg->inflight;
     producer_t *ps = calloc((size_t)n, sizeof(*ps));
-    zmq_pollitem_t *items = calloc((size_t)n + 1, sizeof(*items)); //  + the pace timer
+    state_t st = {.w = w, .ps = ps, .n = n, .window = window};
+    st.ready = calloc((size_t)n, sizeof(int));
+    st.queued = calloc((size_t)n, sizeof(bool));
+    st.check = calloc((size_t)n, sizeof(int));
+    st.checking = calloc((size_t)n, sizeof(bool));
+    int ep = epoll_create1(EPOLL_CLOEXEC);
     for (int i = 0; i < n; i++) {
         ps[i].sock = zmq_socket(cfg->zctx, ZMQ_DEALER);
         int hwm = 0, linger = 0;
@@ -160,102 +310,79 @@ static void *worker_main(void *arg)
         snprintf(ps[i].id, sizeof(ps[i].id), "bench-%d-%ld", w->first + i, (long)getpid());
         ps[i].next_seq = 1;
         ps[i].sent_at = calloc((size_t)window, sizeof(int64_t));
-        items[i] = (zmq_pollitem_t){ps[i].sock, 0, ZMQ_POLLIN, 0};
+        int fd = -1;
+        size_t len = sizeof(fd);
+        zmq_getsockopt(ps[i].sock, ZMQ_FD, &fd, &len);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        ready_push(&st, i);
     }
-    long sent = 0, outstanding = 0;
-    //  paced: the thread's share of the rate; the k-th send is due at start + k/rate
+    //  The pace is kept by a timerfd armed for the next due time to the
+    //  nanosecond: a millisecond timeout alone would send up to 1 ms late
+    //  and charge that to intake's latency.
     double rate = cfg->rate > 0 ? cfg->rate * w->quota / (double)cfg->updates : 0;
-    //  The pace is kept by a timerfd polled beside the sockets (zmq_poll takes
-    //  plain fds), armed for the next due time to the nanosecond: zmq_poll's
-    //  millisecond timeout alone would send up to 1 ms late and charge that
-    //  to intake's latency.
-    int timer = rate > 0 ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK) : -1;
-    items[n] = (zmq_pollitem_t){NULL, timer, ZMQ_POLLIN, 0};
-    int cursor = 0;
+    int timer = rate > 0 ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) : -1;
+    if (timer >= 0) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TIMER_KEY};
+        epoll_ctl(ep, EPOLL_CTL_ADD, timer, &ev);
+    }
+
+    //  Warm-up: one round trip per producer, then wait for the others.
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        send_ping(&ps[i]);
+        check_later(&st, i);
+    }
+    while (st.warm < n && now_ns() - t0 < 60000000000LL)
+        if (wait_and_drain(&st, ep, -1, 100) != 0)
+            break;
+    w->connect_s = (now_ns() - t0) / 1e9;
+    pthread_barrier_wait(w->barrier); //  everyone connected
+    pthread_barrier_wait(w->barrier); //  the main thread set the start time
+    w->start_ns = *w->start;
+
+    long sent = 0;
     while (w->acked < w->quota) {
-        //  send everything that is due and that the windows allow, round robin
+        //  send everything that is due and that the windows allow, in FIFO order
         int64_t now = now_ns(), next_due = 0;
-        for (int tries = 0; tries < n && sent < w->quota;) {
-            producer_t *p = &ps[cursor];
-            int index = w->first + cursor;
-            if (p->inflight >= window) {
-                cursor = (cursor + 1) % n;
-                tries++;
-                continue;
-            }
+        while (sent < w->quota && st.ready_count > 0) {
             int64_t due = rate > 0 ? w->start_ns + (int64_t)(sent * 1e9 / rate) : now;
             if (due > now) {
                 next_due = due;
                 break;
             }
-            cursor = (cursor + 1) % n;
-            if (send_update(p, index, p->next_seq, cfg->batch) != 0) {
-                tries++;
-                continue;
+            int i = ready_pop(&st);
+            producer_t *p = &ps[i];
+            if (send_update(p, w->first + i, p->next_seq, cfg->batch) != 0) {
+                ready_push(&st, i); //  try it again after the wait
+                break;
             }
             p->sent_at[p->next_seq % (uint64_t)window] = rate > 0 ? due : now;
             p->next_seq++;
-            p->inflight++;
+            if (++p->inflight < window)
+                ready_push(&st, i);
+            check_later(&st, i);
             sent += cfg->batch;
-            outstanding++;
-            tries = 0;
+            st.outstanding++;
         }
         if (timer >= 0 && next_due) {
             struct itimerspec at = {
                 .it_value = {.tv_sec = next_due / 1000000000LL, .tv_nsec = next_due % 1000000000LL}};
             timerfd_settime(timer, TFD_TIMER_ABSTIME, &at, NULL);
         }
-        int rc = zmq_poll(items, timer >= 0 ? n + 1 : n, 100);
-        if (timer >= 0 && (items[n].revents & ZMQ_POLLIN)) {
-            uint64_t expirations;
-            if (read(timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-                break;
-        }
-        if (rc <= 0)
-            continue;
-        for (int i = 0; i < n; i++) {
-            if (!(items[i].revents & ZMQ_POLLIN))
-                continue;
-            for (;;) {
-                zmq_msg_t msg;
-                zmq_msg_init(&msg);
-                if (zmq_msg_recv(&msg, ps[i].sock, ZMQ_DONTWAIT) < 0) {
-                    zmq_msg_close(&msg);
-                    break;
-                }
-                cchc_decoded_t *dec = NULL;
-                uint64_t id = 0;
-                cchc_err_t err;
-                if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &dec, &id, &err) == 0) {
-                    const Cchc__Envelope *env = cchc_decoded_env(dec);
-                    if (env->body_case == CCHC__ENVELOPE__BODY_ACK) {
-                        int64_t latency = now_ns() - ps[i].sent_at[id % (uint64_t)window];
-                        for (int b = 0; b < cfg->batch; b++) //  every update waited that long
-                            w->latencies[w->acked++] = latency;
-                        ps[i].inflight--;
-                        outstanding--;
-                    } else if (env->body_case == CCHC__ENVELOPE__BODY_ERROR &&
-                               env->error->code == CCHC__ERROR_CODE__ERR_BUSY) {
-                        //  refused before its number was used: send it again
-                        w->busy++;
-                        usleep(env->error->retry_after_ms * 1000);
-                        send_update(&ps[i], w->first + i, id, cfg->batch);
-                    } else {
-                        fprintf(stderr, "cchc-bench: unexpected reply type %d\n", (int)env->body_case);
-                        exit(1);
-                    }
-                }
-                cchc_decoded_destroy(&dec);
-                zmq_msg_close(&msg);
-            }
-        }
+        if (wait_and_drain(&st, ep, timer, 100) != 0)
+            break;
     }
     for (int i = 0; i < n; i++) {
         zmq_close(ps[i].sock);
         free(ps[i].sent_at);
     }
     free(ps);
-    free(items);
+    free(st.ready);
+    free(st.queued);
+    free(st.check);
+    free(st.checking);
+    close(ep);
     if (timer >= 0)
         close(timer);
     return NULL;
@@ -380,6 +507,21 @@ static double rss_mb(pid_t pid, const char *field)
     if (f)
         fclose(f);
     return mb;
+}
+
+//  CPU time (user + system) a process used so far, in seconds.
+static double cpu_seconds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long utime = 0, stime = 0;
+    //  after "pid (comm) ": fields 3..13 skipped, 14 utime, 15 stime
+    int ok = f && fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                         &stime) == 2;
+    if (f)
+        fclose(f);
+    return ok ? (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK) : 0;
 }
 
 //  Start a consumer service (scoring or notify) following intake.
@@ -586,7 +728,10 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     snprintf(a3, sizeof(a3), "--data_dir=%s/intake", dir);
     pid_t pid = fork();
     if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
+        //  intake's log, for its ack_timing line at the end
+        char log[PATH_MAX];
+        snprintf(log, sizeof(log), "%s/intake.log", dir);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, STDERR_FILENO);
         execl(intake_bin, intake_bin, a1, a2, a3, "--clock=manual", "--log_format=json", (char *)NULL);
         _exit(127);
@@ -629,19 +774,33 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     int nthreads = cfg.clients < MAX_THREADS ? cfg.clients : MAX_THREADS;
     worker_t workers[MAX_THREADS];
     pthread_t threads[MAX_THREADS];
-    int64_t start = now_ns();
+    int64_t start = 0, connect_start = now_ns();
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, (unsigned)nthreads + 1);
     int first = 0;
     long assigned = 0;
     for (int t = 0; t < nthreads; t++) {
         int count = cfg.clients / nthreads + (t < cfg.clients % nthreads);
         long quota = t == nthreads - 1 ? cfg.updates - assigned : cfg.updates / cfg.clients * count;
-        workers[t] =
-            (worker_t){.cfg = &cfg, .first = first, .count = count, .quota = quota, .start_ns = start};
+        workers[t] = (worker_t){.cfg = &cfg,
+                                .first = first,
+                                .count = count,
+                                .quota = quota,
+                                .start = &start,
+                                .barrier = &barrier};
         workers[t].latencies = calloc((size_t)quota + 1, sizeof(int64_t));
+        if (getenv("CCHC_BENCH_TRACE"))
+            workers[t].sent = calloc((size_t)quota + 1, sizeof(int64_t));
         first += count;
         assigned += quota;
         pthread_create(&threads[t], NULL, worker_main, &workers[t]);
     }
+    pthread_barrier_wait(&barrier); //  every producer made its first round trip
+    double connect_s = (now_ns() - connect_start) / 1e9;
+    double rss_connected = rss_mb(pid, "VmRSS:");
+    double cpu0_bench = cpu_seconds(getpid()), cpu0_intake = cpu_seconds(pid);
+    start = now_ns();
+    pthread_barrier_wait(&barrier); //  go
     double peak_rss = 0;
     //  with consumers: sample their lag (events behind intake's head) while
     //  the load runs
@@ -666,6 +825,8 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     for (int t = 0; t < nthreads; t++)
         pthread_join(threads[t], NULL);
     double elapsed = (now_ns() - start) / 1e9;
+    double cpu_bench = cpu_seconds(getpid()) - cpu0_bench, cpu_intake = cpu_seconds(pid) - cpu0_intake;
+    pthread_barrier_destroy(&barrier);
     if (cfg.backlog > 0)
         pthread_join(catch_up_thread, NULL);
     double catch_up = 0;
@@ -688,9 +849,17 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         total += workers[t].acked;
         busy += workers[t].busy;
     }
+    const char *trace_path = getenv("CCHC_BENCH_TRACE");
+    FILE *trace = trace_path ? fopen(trace_path, "w") : NULL;
+    for (int t = 0; t < nthreads && trace; t++)
+        for (long i = 0; i < workers[t].acked; i++)
+            fprintf(trace, "%d %.3f %.3f\n", t, workers[t].sent[i] / 1e6, workers[t].latencies[i] / 1e6);
+    if (trace)
+        fclose(trace);
     int64_t *all = calloc((size_t)total + 1, sizeof(int64_t));
     long k = 0;
     for (int t = 0; t < nthreads; t++) {
+        free(workers[t].sent);
         memcpy(all + k, workers[t].latencies, (size_t)workers[t].acked * sizeof(int64_t));
         k += workers[t].acked;
         free(workers[t].latencies);
@@ -711,6 +880,15 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             waitpid(children[i], NULL, 0);
         }
     zmq_ctx_term(cfg.zctx);
+    //  intake's own account of where submissions spent their time
+    char log[PATH_MAX], line[2048], timing[2048] = "";
+    snprintf(log, sizeof(log), "%s/intake.log", dir);
+    FILE *lf = fopen(log, "r");
+    while (lf && fgets(line, sizeof(line), lf))
+        if (strstr(line, "\"ack_timing\""))
+            snprintf(timing, sizeof(timing), "%s", line);
+    if (lf)
+        fclose(lf);
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (getenv("CCHC_BENCH_KEEP"))
@@ -725,6 +903,24 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     printf("ack latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms; %llu commits, %.1f submissions per commit; "
            "%ld busy; intake peak RSS %.1f MB\n",
            p50, p99, p999, (unsigned long long)commits, mean_batch, busy, peak_rss);
+    printf("connect: %d clients made their first round trip in %.2f s (intake RSS then %.1f MB); CPU during "
+           "the load: intake %.2f s, cchc-bench %.2f s (%.0f%% and %.0f%% of one core)\n",
+           cfg.clients, connect_s, rss_connected, cpu_intake, cpu_bench, 100 * cpu_intake / elapsed,
+           100 * cpu_bench / elapsed);
+    if (*timing) {
+        printf("intake's own timing, ms, set-up included:");
+        static const char *const keys[] = {"received_to_ack", "received_to_writer", "writer_queued",
+                                           "writer_group", "commit_to_loop"};
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            char key[64];
+            snprintf(key, sizeof(key), "\"%s\":\"", keys[i]);
+            const char *v = strstr(timing, key);
+            if (v)
+                printf("%s %s %.*s", i ? ";" : "", keys[i], (int)strcspn(v + strlen(key), "\""),
+                       v + strlen(key));
+        }
+        printf("\n");
+    }
     if (cfg.backlog > 0)
         printf("catch-up: fetched %llu events from seq 1 in %.2f s (%.0f events/s) while the load ran%s\n",
                (unsigned long long)catch_up_job.events, catch_up_job.seconds,

@@ -188,9 +188,10 @@ int cchc_store_meta_set_int(sqlite3 *db, const char *key, int64_t value)
 typedef struct job {
     cchc_write_fn *work;
     cchc_write_done_fn *done;
-    void *arg;        //  the submitter's, passed through untouched
-    int status;       //  the group's outcome, set by the writer thread
-    struct job *next; //  next in todo / group / done
+    void *arg;                                    //  the submitter's, passed through untouched
+    int status;                                   //  the group's outcome, set by the writer thread
+    int64_t submitted_ns, begun_ns, committed_ns; //  timing (monotonic)
+    struct job *next;                             //  next in todo / group / done
 } job_t;
 
 //  A FIFO of jobs.
@@ -204,14 +205,15 @@ struct cchc_writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    queue_t todo;          //  submitted, not yet taken (lock)
-    queue_t done;          //  committed or failed, not yet reported (lock)
-    size_t pending;        //  submitted and not yet reported (loop thread)
-    bool stopping;         //  no new jobs; the thread exits once todo is empty (lock)
-    bool thread_done;      //  the thread has left its loop (lock)
-    bool closing;          //  the async handle is being closed (loop thread)
-    uv_async_t async;      //  wakes the loop for done jobs
-    uint64_t groups, jobs; //  committed groups and the jobs in them (lock)
+    queue_t todo;                //  submitted, not yet taken (lock)
+    queue_t done;                //  committed or failed, not yet reported (lock)
+    size_t pending;              //  submitted and not yet reported (loop thread)
+    bool stopping;               //  no new jobs; the thread exits once todo is empty (lock)
+    bool thread_done;            //  the thread has left its loop (lock)
+    bool closing;                //  the async handle is being closed (loop thread)
+    uv_async_t async;            //  wakes the loop for done jobs
+    uint64_t groups, jobs;       //  committed groups and the jobs in them (lock)
+    cchc_writer_timing_t timing; //  queued and group: lock; wake: loop thread
     void (*on_closed)(void *arg);
     void *closed_arg;
 };
@@ -286,17 +288,25 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&self->lock);
 
         size_t count = 0;
+        int64_t begun = cchc_monotonic_ns();
         for (job_t *j = group; j; j = j->next)
             count++;
         int status = run_group(self, group, count);
-        for (job_t *j = group; j; j = j->next)
+        int64_t committed = cchc_monotonic_ns();
+        for (job_t *j = group; j; j = j->next) {
             j->status = status;
+            j->begun_ns = begun;
+            j->committed_ns = committed;
+        }
 
         pthread_mutex_lock(&self->lock);
         if (status == 0) {
             self->groups++;
             self->jobs += count;
         }
+        cchc_lathist_add(&self->timing.group, committed - begun);
+        for (job_t *j = group; j; j = j->next)
+            cchc_lathist_add(&self->timing.queued, begun - j->submitted_ns);
         while (group) {
             job_t *next = group->next;
             queue_push(&self->done, group);
@@ -331,9 +341,11 @@ static void on_async(uv_async_t *handle)
     job_t *done = queue_take_all(&self->done);
     bool finished = self->thread_done;
     pthread_mutex_unlock(&self->lock);
+    int64_t now = cchc_monotonic_ns();
     while (done) {
         job_t *next = done->next;
         self->pending--;
+        cchc_lathist_add(&self->timing.wake, now - done->committed_ns);
         if (done->done)
             done->done(done->status, done->arg);
         free(done);
@@ -389,6 +401,7 @@ int cchc_writer_submit(cchc_writer_t *self, cchc_write_fn *work, cchc_write_done
     job->work = work;
     job->done = done;
     job->arg = arg;
+    job->submitted_ns = cchc_monotonic_ns();
     pthread_mutex_lock(&self->lock);
     if (self->stopping) {
         pthread_mutex_unlock(&self->lock);
@@ -427,4 +440,53 @@ void cchc_writer_stats(const cchc_writer_t *self, uint64_t *groups, uint64_t *jo
     *groups = self->groups;
     *jobs = self->jobs;
     pthread_mutex_unlock((pthread_mutex_t *)&self->lock);
+}
+
+void cchc_writer_timing(const cchc_writer_t *self, cchc_writer_timing_t *out)
+{
+    assert(self && out);
+    pthread_mutex_lock((pthread_mutex_t *)&self->lock);
+    *out = self->timing;
+    pthread_mutex_unlock((pthread_mutex_t *)&self->lock);
+}
+
+// ---------------------------------------------------------------------------
+//  Timing histograms
+
+int64_t cchc_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void cchc_lathist_add(cchc_lathist_t *h, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    int64_t b = ns / CCHC_LATHIST_STEP_NS;
+    h->bucket[b < CCHC_LATHIST_BUCKETS ? b : CCHC_LATHIST_BUCKETS - 1]++;
+    h->count++;
+    if (ns > h->max_ns)
+        h->max_ns = ns;
+}
+
+double cchc_lathist_ms(const cchc_lathist_t *h, double q)
+{
+    if (h->count == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)(h->count - 1)) + 1, seen = 0;
+    for (int b = 0; b < CCHC_LATHIST_BUCKETS - 1; b++) {
+        seen += h->bucket[b];
+        if (seen >= rank)
+            return (double)(b + 1) * CCHC_LATHIST_STEP_NS / 1e6;
+    }
+    return (double)h->max_ns / 1e6; //  in the overflow bucket
+}
+
+void cchc_lathist_format(const cchc_lathist_t *h, char *buf, size_t size)
+{
+    snprintf(buf, size, "p50=%.3f p99=%.3f p999=%.3f max=%.3f n=%llu", cchc_lathist_ms(h, 0.5),
+             cchc_lathist_ms(h, 0.99), cchc_lathist_ms(h, 0.999), (double)h->max_ns / 1e6,
+             (unsigned long long)h->count);
 }

@@ -83,4 +83,40 @@ void cchc_writer_close(cchc_writer_t *self, void (*on_closed)(void *arg), void *
 //  Statistics: groups committed and jobs in them (for mean batch size).
 void cchc_writer_stats(const cchc_writer_t *self, uint64_t *groups, uint64_t *jobs);
 
+// ---------------------------------------------------------------------------
+//  Timing: where a job's time goes (diagnostics, logged at stop)
+
+//  A histogram of durations in 25 µs buckets up to ~205 ms, plus the count
+//  and the maximum: cheap enough to record every job. Plain data, no
+//  allocation; each histogram is written by one thread at a time.
+#define CCHC_LATHIST_BUCKETS 8192
+#define CCHC_LATHIST_STEP_NS 25000
+
+typedef struct {
+    uint32_t bucket[CCHC_LATHIST_BUCKETS]; //  the last bucket holds everything longer
+    uint64_t count;
+    int64_t max_ns;
+} cchc_lathist_t;
+
+void cchc_lathist_add(cchc_lathist_t *h, int64_t ns);
+
+//  The q-quantile (0..1) in ms, to the bucket's upper edge; 0 when empty.
+double cchc_lathist_ms(const cchc_lathist_t *h, double q);
+
+//  Format "p50=.. p99=.. p999=.. max=.. n=.." (ms) into buf.
+void cchc_lathist_format(const cchc_lathist_t *h, char *buf, size_t size);
+
+//  CLOCK_MONOTONIC in ns.
+int64_t cchc_monotonic_ns(void);
+
+//  Per-job times in the writer: queued (submit -> its group begins), group
+//  (BEGIN -> COMMIT returned; the fsync is in here), wake (COMMIT returned
+//  -> the done callback runs on the loop thread).
+typedef struct {
+    cchc_lathist_t queued, group, wake;
+} cchc_writer_timing_t;
+
+//  Copy the writer's timing so far (loop thread).
+void cchc_writer_timing(const cchc_writer_t *self, cchc_writer_timing_t *out);
+
 #endif
