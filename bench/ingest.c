@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -388,6 +389,39 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+//  Memory shared with the worker processes (MAP_SHARED, survives fork).
+typedef struct {
+    worker_t workers[MAX_THREADS];
+    pthread_barrier_t barrier; //  the workers and the main thread (process-shared)
+    pthread_barrier_t done;    //  the processes, at the end
+    int64_t start;             //  when the clock started
+} shared_t;
+
+static void *shared_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("cchc-bench: mmap");
+        exit(1);
+    }
+    return p; //  zero-filled
+}
+
+static void shared_free(void *p, size_t size)
+{
+    munmap(p, size);
+}
+
+//  Run this process's workers (t % nprocs == proc) on threads and wait for them.
+static void run_workers(worker_t *workers, int nthreads, int nprocs, int proc)
+{
+    pthread_t threads[MAX_THREADS];
+    for (int t = proc; t < nthreads; t += nprocs)
+        pthread_create(&threads[t], NULL, worker_main, &workers[t]);
+    for (int t = proc; t < nthreads; t += nprocs)
+        pthread_join(threads[t], NULL);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -712,10 +746,20 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         return 2;
     }
     cfg.updates -= cfg.updates % ((long)cfg.clients * cfg.batch); //  whole submissions for everyone
+    //  Each producer takes two descriptors here (its TCP connection and its
+    //  socket's mailbox) and one in intake, which inherits this limit. Raise
+    //  the hard limit too when allowed (root), else use what is allowed.
     struct rlimit files;
+    rlim_t need = (rlim_t)cfg.clients * 2 + 1024;
     if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
-        files.rlim_cur = files.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &files);
+        struct rlimit more = {need, need > files.rlim_max ? need : files.rlim_max};
+        if (files.rlim_cur >= need || setrlimit(RLIMIT_NOFILE, &more) != 0) {
+            files.rlim_cur = files.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &files);
+        }
+        if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < need)
+            fprintf(stderr, "cchc-bench: %d clients need %lu descriptors, the limit is %lu\n", cfg.clients,
+                    (unsigned long)need, (unsigned long)files.rlim_cur);
     }
     char dir[] = "/tmp/cchc-bench-XXXXXX";
     if (!mkdtemp(dir))
@@ -772,11 +816,23 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     if (cfg.backlog > 0)
         pthread_create(&catch_up_thread, NULL, catch_up_main, &catch_up_job);
     int nthreads = cfg.clients < MAX_THREADS ? cfg.clients : MAX_THREADS;
-    worker_t workers[MAX_THREADS];
-    pthread_t threads[MAX_THREADS];
-    int64_t start = 0, connect_start = now_ns();
-    pthread_barrier_t barrier;
-    pthread_barrier_init(&barrier, NULL, (unsigned)nthreads + 1);
+    //  One process may hold too few descriptors for every producer (two
+    //  each): the workers are then spread over child processes, worker t in
+    //  process t % nprocs, and report through shared memory.
+    int nprocs = 1;
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        while (nprocs < nthreads && (rlim_t)(cfg.clients / nprocs) * 2 + 1024 > lim.rlim_cur)
+            nprocs++;
+    shared_t *sh = shared_alloc(sizeof(*sh));
+    worker_t *workers = sh->workers;
+    pthread_barrierattr_t battr;
+    pthread_barrierattr_init(&battr);
+    pthread_barrierattr_setpshared(&battr, PTHREAD_PROCESS_SHARED);
+    pthread_barrier_init(&sh->barrier, &battr, (unsigned)nthreads + 1);
+    pthread_barrier_init(&sh->done, &battr, (unsigned)nprocs);
+    pthread_barrierattr_destroy(&battr);
+    int64_t connect_start = now_ns();
     int first = 0;
     long assigned = 0;
     for (int t = 0; t < nthreads; t++) {
@@ -786,21 +842,40 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
                                 .first = first,
                                 .count = count,
                                 .quota = quota,
-                                .start = &start,
-                                .barrier = &barrier};
-        workers[t].latencies = calloc((size_t)quota + 1, sizeof(int64_t));
+                                .start = &sh->start,
+                                .barrier = &sh->barrier};
+        workers[t].latencies = shared_alloc(((size_t)quota + 1) * sizeof(int64_t));
         if (getenv("CCHC_BENCH_TRACE"))
-            workers[t].sent = calloc((size_t)quota + 1, sizeof(int64_t));
+            workers[t].sent = shared_alloc(((size_t)quota + 1) * sizeof(int64_t));
         first += count;
         assigned += quota;
-        pthread_create(&threads[t], NULL, worker_main, &workers[t]);
     }
-    pthread_barrier_wait(&barrier); //  every producer made its first round trip
+    pid_t procs[MAX_THREADS] = {0};
+    for (int p = 1; p < nprocs; p++) {
+        procs[p] = fork();
+        if (procs[p] == 0) {
+            //  a child: its own ZeroMQ context (the parent's does not survive fork)
+            cfg.zctx = zmq_ctx_new();
+            zmq_ctx_set(cfg.zctx, ZMQ_MAX_SOCKETS, cfg.clients + 64);
+            run_workers(workers, nthreads, nprocs, p);
+            pthread_barrier_wait(&sh->done); //  finished: the parent reads our CPU time
+            pthread_barrier_wait(&sh->done); //  then lets us go
+            zmq_ctx_term(cfg.zctx);
+            _exit(0);
+        }
+    }
+    pthread_t threads[MAX_THREADS];
+    for (int t = 0; t < nthreads; t += nprocs)
+        pthread_create(&threads[t], NULL, worker_main, &workers[t]);
+    pthread_barrier_wait(&sh->barrier); //  every producer made its first round trip
     double connect_s = (now_ns() - connect_start) / 1e9;
     double rss_connected = rss_mb(pid, "VmRSS:");
     double cpu0_bench = cpu_seconds(getpid()), cpu0_intake = cpu_seconds(pid);
-    start = now_ns();
-    pthread_barrier_wait(&barrier); //  go
+    for (int p = 1; p < nprocs; p++)
+        cpu0_bench += cpu_seconds(procs[p]);
+    sh->start = now_ns();
+    int64_t start = sh->start;
+    pthread_barrier_wait(&sh->barrier); //  go
     double peak_rss = 0;
     //  with consumers: sample their lag (events behind intake's head) while
     //  the load runs
@@ -822,11 +897,18 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             max_lag = lag;
         usleep(200 * 1000);
     }
-    for (int t = 0; t < nthreads; t++)
+    for (int t = 0; t < nthreads; t += nprocs)
         pthread_join(threads[t], NULL);
+    pthread_barrier_wait(&sh->done); //  the children's workers finished too
     double elapsed = (now_ns() - start) / 1e9;
     double cpu_bench = cpu_seconds(getpid()) - cpu0_bench, cpu_intake = cpu_seconds(pid) - cpu0_intake;
-    pthread_barrier_destroy(&barrier);
+    for (int p = 1; p < nprocs; p++)
+        cpu_bench += cpu_seconds(procs[p]);
+    pthread_barrier_wait(&sh->done);
+    for (int p = 1; p < nprocs; p++)
+        waitpid(procs[p], NULL, 0);
+    pthread_barrier_destroy(&sh->barrier);
+    pthread_barrier_destroy(&sh->done);
     if (cfg.backlog > 0)
         pthread_join(catch_up_thread, NULL);
     double catch_up = 0;
@@ -859,10 +941,11 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     int64_t *all = calloc((size_t)total + 1, sizeof(int64_t));
     long k = 0;
     for (int t = 0; t < nthreads; t++) {
-        free(workers[t].sent);
         memcpy(all + k, workers[t].latencies, (size_t)workers[t].acked * sizeof(int64_t));
         k += workers[t].acked;
-        free(workers[t].latencies);
+        shared_free(workers[t].latencies, ((size_t)workers[t].quota + 1) * sizeof(int64_t));
+        if (workers[t].sent)
+            shared_free(workers[t].sent, ((size_t)workers[t].quota + 1) * sizeof(int64_t));
     }
     qsort(all, (size_t)total, sizeof(int64_t), cmp_i64);
     double p50 = all[total / 2] / 1e6, p99 = all[(long)(total * 0.99)] / 1e6,
@@ -871,6 +954,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     uint64_t jobs = st1.committed_jobs - st0.committed_jobs;
     double mean_batch = commits ? (double)jobs / (double)commits : 0;
     free(all);
+    shared_free(sh, sizeof(*sh));
     cchc_client_destroy(&scoring);
     cchc_client_destroy(&notify);
     pid_t children[3] = {notify_pid, scoring_pid, pid};
