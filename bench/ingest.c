@@ -10,6 +10,7 @@
     the scheduled send time, so queueing delay is not hidden). Prints a
     summary and, as its last line, one JSON object.
 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -68,7 +69,20 @@ typedef struct {
     const int64_t *start;       //  set by the main thread between the two barriers
     pthread_barrier_t *barrier; //  all workers and the main thread
     double connect_s;           //  until every producer's first round trip came back
+    double cpu_wait_s;          //  runnable but waiting for a CPU during the load
 } worker_t;
+
+//  This thread's time spent runnable but waiting for a CPU so far, s.
+static double thread_cpu_wait(void)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    unsigned long long run = 0, delay = 0;
+    if (!f || fscanf(f, "%llu %llu", &run, &delay) != 2)
+        delay = 0;
+    if (f)
+        fclose(f);
+    return delay / 1e9;
+}
 
 static int64_t now_ns(void)
 {
@@ -341,6 +355,7 @@ static void *worker_main(void *arg)
     pthread_barrier_wait(w->barrier); //  everyone connected
     pthread_barrier_wait(w->barrier); //  the main thread set the start time
     w->start_ns = *w->start;
+    w->cpu_wait_s = -thread_cpu_wait();
 
     long sent = 0;
     while (w->acked < w->quota) {
@@ -374,6 +389,7 @@ static void *worker_main(void *arg)
         if (wait_and_drain(&st, ep, timer, 100) != 0)
             break;
     }
+    w->cpu_wait_s += thread_cpu_wait();
     for (int i = 0; i < n; i++) {
         zmq_close(ps[i].sock);
         free(ps[i].sent_at);
@@ -556,6 +572,69 @@ static double cpu_seconds(pid_t pid)
     if (f)
         fclose(f);
     return ok ? (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK) : 0;
+}
+
+//  Per thread of a process: name, and time spent runnable but waiting for
+//  a CPU (schedstat run_delay), summed by thread name.
+#define MAX_NAMES 8
+typedef struct {
+    int n;
+    char name[MAX_NAMES][20];
+    double wait_s[MAX_NAMES];
+    unsigned long waits[MAX_NAMES];
+} sched_t;
+
+static void sched_read(pid_t pid, sched_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *dir = opendir(path);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char name[20] = "?", file[400];
+        unsigned long long run = 0, delay = 0, slices = 0;
+        snprintf(file, sizeof(file), "%s/%s/comm", path, de->d_name);
+        FILE *f = fopen(file, "r");
+        if (f && fgets(name, sizeof(name), f))
+            name[strcspn(name, "\n")] = 0;
+        if (f)
+            fclose(f);
+        snprintf(file, sizeof(file), "%s/%s/schedstat", path, de->d_name);
+        f = fopen(file, "r");
+        if (!f || fscanf(f, "%llu %llu %llu", &run, &delay, &slices) != 3)
+            delay = slices = 0;
+        if (f)
+            fclose(f);
+        int i = 0;
+        while (i < out->n && strcmp(out->name[i], name))
+            i++;
+        if (i == out->n && out->n < MAX_NAMES)
+            snprintf(out->name[out->n++], sizeof(out->name[0]), "%s", name);
+        if (i < out->n) {
+            out->wait_s[i] += delay / 1e9;
+            out->waits[i] += slices;
+        }
+    }
+    if (dir)
+        closedir(dir);
+}
+
+//  Print after - before per thread name.
+static void sched_print(const char *who, const sched_t *before, const sched_t *after)
+{
+    printf("%s threads runnable but waiting for a CPU:", who);
+    for (int i = 0; i < after->n; i++) {
+        double w = after->wait_s[i];
+        for (int j = 0; j < before->n; j++)
+            if (!strcmp(before->name[j], after->name[i]))
+                w -= before->wait_s[j];
+        if (w >= 0.0005) //  (threads that ended meanwhile would show a negative time)
+            printf(" %s %.3f s;", after->name[i], w);
+    }
+    printf("\n");
 }
 
 //  Start a consumer service (scoring or notify) following intake.
@@ -873,6 +952,9 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     double cpu0_bench = cpu_seconds(getpid()), cpu0_intake = cpu_seconds(pid);
     for (int p = 1; p < nprocs; p++)
         cpu0_bench += cpu_seconds(procs[p]);
+    sched_t sched0_intake, sched0_bench, sched1_intake, sched1_bench;
+    sched_read(pid, &sched0_intake);
+    sched_read(getpid(), &sched0_bench);
     sh->start = now_ns();
     int64_t start = sh->start;
     pthread_barrier_wait(&sh->barrier); //  go
@@ -904,6 +986,11 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     double cpu_bench = cpu_seconds(getpid()) - cpu0_bench, cpu_intake = cpu_seconds(pid) - cpu0_intake;
     for (int p = 1; p < nprocs; p++)
         cpu_bench += cpu_seconds(procs[p]);
+    sched_read(pid, &sched1_intake);
+    sched_read(getpid(), &sched1_bench);
+    double workers_wait = 0;
+    for (int t = 0; t < nthreads; t++)
+        workers_wait += workers[t].cpu_wait_s;
     pthread_barrier_wait(&sh->done);
     for (int p = 1; p < nprocs; p++)
         waitpid(procs[p], NULL, 0);
@@ -965,7 +1052,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         }
     zmq_ctx_term(cfg.zctx);
     //  intake's own account of where submissions spent their time
-    char log[PATH_MAX], line[2048], timing[2048] = "";
+    char log[PATH_MAX], line[4096], timing[4096] = "";
     snprintf(log, sizeof(log), "%s/intake.log", dir);
     FILE *lf = fopen(log, "r");
     while (lf && fgets(line, sizeof(line), lf))
@@ -991,10 +1078,13 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
            "the load: intake %.2f s, cchc-bench %.2f s (%.0f%% and %.0f%% of one core)\n",
            cfg.clients, connect_s, rss_connected, cpu_intake, cpu_bench, 100 * cpu_intake / elapsed,
            100 * cpu_bench / elapsed);
+    sched_print("intake's", &sched0_intake, &sched1_intake);
+    sched_print(nprocs > 1 ? "cchc-bench's (first process)" : "cchc-bench's", &sched0_bench, &sched1_bench);
+    printf("cchc-bench's %d workers runnable but waiting for a CPU: %.3f s in all\n", nthreads, workers_wait);
     if (*timing) {
         printf("intake's own timing, ms, set-up included:");
         static const char *const keys[] = {"received_to_ack", "received_to_writer", "writer_queued",
-                                           "writer_group", "commit_to_loop"};
+                                           "writer_group",    "commit_to_loop",     "wal_checkpoint"};
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
             char key[64];
             snprintf(key, sizeof(key), "\"%s\":\"", keys[i]);

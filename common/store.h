@@ -111,10 +111,14 @@ int64_t cchc_monotonic_ns(void);
 
 //  Per-job times in the writer: queued (submit -> its group begins), group
 //  (BEGIN -> COMMIT returned; the fsync is in here), wake (COMMIT returned
-//  -> the done callback runs on the loop thread).
+//  -> the done callback runs on the loop thread); checkpoint: each WAL
+//  checkpoint, which runs inside the COMMIT that crossed
+//  CCHC_WAL_CHECKPOINT_PAGES (SQLite's automatic checkpoint, timed).
 typedef struct {
-    cchc_lathist_t queued, group, wake;
+    cchc_lathist_t queued, group, wake, checkpoint;
 } cchc_writer_timing_t;
+
+#define CCHC_WAL_CHECKPOINT_PAGES 1000
 
 //  Copy the writer's timing so far (loop thread).
 void cchc_writer_timing(const cchc_writer_t *self, cchc_writer_timing_t *out);

@@ -849,15 +849,17 @@ static void timing_log(intake_t *self)
     if (!t)
         return;
     cchc_writer_timing(self->writer, t);
-    char ack[160], check[160], queued[160], group[160], wake[160];
+    char ack[160], check[160], queued[160], group[160], wake[160], checkpoint[160];
     cchc_lathist_format(&self->ack_time, ack, sizeof(ack));
     cchc_lathist_format(&self->check_time, check, sizeof(check));
     cchc_lathist_format(&t->queued, queued, sizeof(queued));
     cchc_lathist_format(&t->group, group, sizeof(group));
     cchc_lathist_format(&t->wake, wake, sizeof(wake));
+    cchc_lathist_format(&t->checkpoint, checkpoint, sizeof(checkpoint));
     cchc_log(CCHC_INFO, "ack_timing",
-             "received_to_ack=%s received_to_writer=%s writer_queued=%s writer_group=%s commit_to_loop=%s",
-             ack, check, queued, group, wake);
+             "received_to_ack=%s received_to_writer=%s writer_queued=%s writer_group=%s commit_to_loop=%s "
+             "wal_checkpoint=%s",
+             ack, check, queued, group, wake, checkpoint);
     free(t);
 }
 
