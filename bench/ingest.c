@@ -42,6 +42,7 @@
 
 typedef struct {
     int clients, inflight, batch;
+    int threads; //  worker threads (over all processes), 1..MAX_THREADS
     bool with_consumers;
     long updates;
     long backlog; //  events logged before the load, fetched from seq 1 during it
@@ -788,7 +789,7 @@ static void *catch_up_main(void *arg)
 
 int bench_ingest(int argc, char **argv, const char *bin_dir)
 {
-    config_t cfg = {.clients = 100, .inflight = 1, .batch = 1, .updates = 100000};
+    config_t cfg = {.clients = 100, .inflight = 1, .batch = 1, .updates = 100000, .threads = MAX_THREADS};
     char intake_bin[PATH_MAX];
     snprintf(intake_bin, sizeof(intake_bin), "%s/../services/intake/cchc-intake", bin_dir);
     for (int i = 0; i < argc; i++) {
@@ -807,21 +808,25 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             cfg.batch = atoi(argv[++i]);
         else if (!strcmp(a, "--rate") && v)
             cfg.rate = atof(argv[++i]);
+        else if (!strcmp(a, "--threads") && v)
+            cfg.threads = atoi(argv[++i]);
         else if (!strcmp(a, "--intake-bin") && v)
             snprintf(intake_bin, sizeof(intake_bin), "%s", argv[++i]);
         else {
-            fprintf(stderr,
-                    "usage: cchc-bench ingest --clients N --inflight K --updates M [--batch B] [--rate R] "
-                    "[--with-consumers] [--backlog EVENTS] [--intake-bin PATH]\n");
+            fprintf(
+                stderr,
+                "usage: cchc-bench ingest --clients N --inflight K --updates M [--batch B] [--rate R] "
+                "[--threads T (1-4, default 4)] [--with-consumers] [--backlog EVENTS] [--intake-bin PATH]\n");
             return 2;
         }
     }
-    if (cfg.clients < 1 || cfg.inflight < 1 || cfg.batch < 1 || cfg.batch > MAX_BATCH ||
-        cfg.updates < (long)cfg.clients * cfg.batch) {
+    if (cfg.clients < 1 || cfg.inflight < 1 || cfg.batch < 1 || cfg.batch > MAX_BATCH || cfg.threads < 1 ||
+        cfg.threads > MAX_THREADS || cfg.updates < (long)cfg.clients * cfg.batch) {
         fprintf(
             stderr,
-            "cchc-bench: need clients >= 1, inflight >= 1, 1 <= batch <= %d, updates >= clients x batch\n",
-            MAX_BATCH);
+            "cchc-bench: need clients >= 1, inflight >= 1, 1 <= batch <= %d, 1 <= threads <= %d, updates >= "
+            "clients x batch\n",
+            MAX_BATCH, MAX_THREADS);
         return 2;
     }
     cfg.updates -= cfg.updates % ((long)cfg.clients * cfg.batch); //  whole submissions for everyone
@@ -894,7 +899,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     pthread_t catch_up_thread;
     if (cfg.backlog > 0)
         pthread_create(&catch_up_thread, NULL, catch_up_main, &catch_up_job);
-    int nthreads = cfg.clients < MAX_THREADS ? cfg.clients : MAX_THREADS;
+    int nthreads = cfg.clients < cfg.threads ? cfg.clients : cfg.threads;
     //  One process may hold too few descriptors for every producer (two
     //  each): the workers are then spread over child processes, worker t in
     //  process t % nprocs, and report through shared memory.
