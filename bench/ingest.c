@@ -1088,8 +1088,9 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     printf("cchc-bench's %d workers runnable but waiting for a CPU: %.3f s in all\n", nthreads, workers_wait);
     if (*timing) {
         printf("intake's own timing, ms, set-up included:");
-        static const char *const keys[] = {"received_to_ack", "received_to_writer", "writer_queued",
-                                           "writer_group",    "commit_to_loop",     "wal_checkpoint"};
+        static const char *const keys[] = {"received_to_ack",      "received_to_writer", "writer_queued",
+                                           "writer_group",         "commit_to_loop",     "wal_checkpoint",
+                                           "wal_checkpoint_inline"};
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
             char key[64];
             snprintf(key, sizeof(key), "\"%s\":\"", keys[i]);

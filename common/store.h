@@ -5,7 +5,10 @@
     PRAGMA user_version, one transaction per migration step.
 
     Writes never run on the event-loop thread. A cchc_writer owns one write
-    connection on a dedicated thread. Jobs submitted from the loop thread are
+    connection on a dedicated thread, and a second connection on a thread of
+    its own that checkpoints the WAL beside the commits (so the copy to the
+    database file and its fsyncs are not on the ack path; see wal_hook in
+    store.c). Jobs submitted from the loop thread are
     run in order; all jobs waiting when the writer wakes up run inside ONE
     transaction (group commit): BEGIN IMMEDIATE, each job's work, COMMIT. Each
     job's done callback runs on the loop thread only after COMMIT returned,
@@ -63,7 +66,7 @@ typedef int(cchc_write_fn)(sqlite3 *db, void *arg);
 typedef void(cchc_write_done_fn)(int status, void *arg);
 
 //  Start a writer on a new thread that owns db (opened by cchc_store_open;
-//  the writer closes it when destroyed). Completions are delivered on loop.
+//  the writer closes it when destroyed) and installs its WAL hook on db. Completions are delivered on loop.
 //  Returns NULL on failure.
 cchc_writer_t *cchc_writer_new(uv_loop_t *loop, sqlite3 *db);
 
@@ -111,11 +114,11 @@ int64_t cchc_monotonic_ns(void);
 
 //  Per-job times in the writer: queued (submit -> its group begins), group
 //  (BEGIN -> COMMIT returned; the fsync is in here), wake (COMMIT returned
-//  -> the done callback runs on the loop thread); checkpoint: each WAL
-//  checkpoint, which runs inside the COMMIT that crossed
-//  CCHC_WAL_CHECKPOINT_PAGES (SQLite's automatic checkpoint, timed).
+//  -> the done callback runs on the loop thread). checkpoint: each WAL
+//  checkpoint run by the writer's checkpointer thread beside the commits;
+//  checkpoint_inline: each one run inside a COMMIT (on the ack path).
 typedef struct {
-    cchc_lathist_t queued, group, wake, checkpoint;
+    cchc_lathist_t queued, group, wake, checkpoint, checkpoint_inline;
 } cchc_writer_timing_t;
 
 #define CCHC_WAL_CHECKPOINT_PAGES 1000

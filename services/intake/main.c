@@ -849,17 +849,18 @@ static void timing_log(intake_t *self)
     if (!t)
         return;
     cchc_writer_timing(self->writer, t);
-    char ack[160], check[160], queued[160], group[160], wake[160], checkpoint[160];
+    char ack[160], check[160], queued[160], group[160], wake[160], checkpoint[160], inline_ckpt[160];
     cchc_lathist_format(&self->ack_time, ack, sizeof(ack));
     cchc_lathist_format(&self->check_time, check, sizeof(check));
     cchc_lathist_format(&t->queued, queued, sizeof(queued));
     cchc_lathist_format(&t->group, group, sizeof(group));
     cchc_lathist_format(&t->wake, wake, sizeof(wake));
     cchc_lathist_format(&t->checkpoint, checkpoint, sizeof(checkpoint));
+    cchc_lathist_format(&t->checkpoint_inline, inline_ckpt, sizeof(inline_ckpt));
     cchc_log(CCHC_INFO, "ack_timing",
              "received_to_ack=%s received_to_writer=%s writer_queued=%s writer_group=%s commit_to_loop=%s "
-             "wal_checkpoint=%s",
-             ack, check, queued, group, wake, checkpoint);
+             "wal_checkpoint=%s wal_checkpoint_inline=%s",
+             ack, check, queued, group, wake, checkpoint, inline_ckpt);
     free(t);
 }
 
