@@ -227,6 +227,7 @@ struct cchc_writer {
     bool ckpt_requested;      //  (lock)
     bool ckpt_stopping;       //  (lock)
     int ckpt_frames;          //  WAL frames backfilled by its last run (lock)
+    int ckpt_asked;           //  the WAL's length when the last run was asked for (lock)
     void (*on_closed)(void *arg);
     void *closed_arg;
 };
@@ -369,10 +370,15 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     (void)name;
     cchc_writer_t *self = arg;
     pthread_mutex_lock(&self->lock);
-    int copied = self->ckpt_frames <= pages ? self->ckpt_frames : 0; //  the WAL restarted since
+    //  frames copied or being copied: the last run's, or the WAL's length
+    //  when the last run was asked for (0 once the WAL restarted)
+    int covered = self->ckpt_frames > self->ckpt_asked ? self->ckpt_frames : self->ckpt_asked;
+    if (covered > pages)
+        covered = self->ckpt_frames = self->ckpt_asked = 0;
     bool inline_now = !self->ckpt_db || pages >= CCHC_WAL_CHECKPOINT_PAGES * CCHC_WAL_INLINE_FACTOR;
-    if (!inline_now && pages - copied >= CCHC_WAL_CHECKPOINT_PAGES && !self->ckpt_requested) {
+    if (!inline_now && pages - covered >= CCHC_WAL_CHECKPOINT_PAGES && !self->ckpt_requested) {
         self->ckpt_requested = true;
+        self->ckpt_asked = pages;
         pthread_cond_signal(&self->ckpt_wake);
     }
     pthread_mutex_unlock(&self->lock);
