@@ -10,6 +10,7 @@
     the scheduled send time, so queueing delay is not hidden). Prints a
     summary and, as its last line, one JSON object.
 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -24,6 +25,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,6 +42,7 @@
 
 typedef struct {
     int clients, inflight, batch;
+    int threads; //  worker threads (over all processes), 1..MAX_THREADS
     bool with_consumers;
     long updates;
     long backlog; //  events logged before the load, fetched from seq 1 during it
@@ -60,9 +64,26 @@ typedef struct {
     int first, count;   //  producers [first, first + count)
     long quota;         //  updates this thread sends
     int64_t *latencies; //  ns, one per acked update
+    int64_t *sent;      //  with CCHC_BENCH_TRACE: (scheduled) send time of each, ns after start
     long acked, busy;
     int64_t start_ns;
+    const int64_t *start;       //  set by the main thread between the two barriers
+    pthread_barrier_t *barrier; //  all workers and the main thread
+    double connect_s;           //  until every producer's first round trip came back
+    double cpu_wait_s;          //  runnable but waiting for a CPU during the load
 } worker_t;
+
+//  This thread's time spent runnable but waiting for a CPU so far, s.
+static double thread_cpu_wait(void)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    unsigned long long run = 0, delay = 0;
+    if (!f || fscanf(f, "%llu %llu", &run, &delay) != 2)
+        delay = 0;
+    if (f)
+        fclose(f);
+    return delay / 1e9;
+}
 
 static int64_t now_ns(void)
 {
@@ -144,13 +165,158 @@ static int send_update(producer_t *p, int index, uint64_t seq, int batch)
     return rc;
 }
 
+//  Everything a worker needs to receive: its producers and its counters.
+typedef struct {
+    worker_t *w;
+    producer_t *ps;
+    int n, window;
+    int *ready; //  ring of producers whose window has room, each at most once
+    bool *queued;
+    int ready_head, ready_count;
+    int *check; //  producers sent to since the last wait: ZMQ_EVENTS is read again
+    bool *checking;
+    int ncheck;
+    long outstanding;
+    long warm; //  producers whose warm-up round trip came back
+} state_t;
+
+static void ready_push(state_t *st, int i)
+{
+    if (st->queued[i])
+        return;
+    st->queued[i] = true;
+    st->ready[(st->ready_head + st->ready_count++) % st->n] = i;
+}
+
+static int ready_pop(state_t *st)
+{
+    int i = st->ready[st->ready_head];
+    st->ready_head = (st->ready_head + 1) % st->n;
+    st->ready_count--;
+    st->queued[i] = false;
+    return i;
+}
+
+static void check_later(state_t *st, int i)
+{
+    if (!st->checking[i]) {
+        st->checking[i] = true;
+        st->check[st->ncheck++] = i;
+    }
+}
+
+//  A round trip that proves the producer's connection is up: a status query.
+static int send_ping(producer_t *p)
+{
+    Cchc__StatusQuery q = CCHC__STATUS_QUERY__INIT;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_STATUS_QUERY;
+    env.status_query = &q;
+    zmq_msg_t msg;
+    if (cchc_encode(&env, &msg) != 0)
+        return -1;
+    int rc = zmq_msg_send(&msg, p->sock, 0) < 0 ? -1 : 0; //  blocks until a connection takes it
+    if (rc != 0)
+        zmq_msg_close(&msg);
+    return rc;
+}
+
+//  Receive everything producer i has: acks, busy refusals, warm-up replies.
+//  Receiving until EAGAIN also processes the socket's commands, which
+//  re-arms its ZMQ_FD (edge-triggered) for the next epoll_wait.
+static void drain(state_t *st, int i)
+{
+    worker_t *w = st->w;
+    const config_t *cfg = w->cfg;
+    producer_t *p = &st->ps[i];
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, p->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        int64_t now = now_ns();
+        cchc_decoded_t *dec = NULL;
+        uint64_t id = 0;
+        cchc_err_t err;
+        if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &dec, &id, &err) == 0) {
+            const Cchc__Envelope *env = cchc_decoded_env(dec);
+            if (env->body_case == CCHC__ENVELOPE__BODY_ACK) {
+                int64_t sent_at = p->sent_at[id % (uint64_t)st->window];
+                int64_t latency = now - sent_at;
+                for (int b = 0; b < cfg->batch; b++) { //  every update waited that long
+                    if (w->sent)
+                        w->sent[w->acked] = sent_at - w->start_ns;
+                    w->latencies[w->acked++] = latency;
+                }
+                p->inflight--;
+                st->outstanding--;
+                ready_push(st, i);
+            } else if (env->body_case == CCHC__ENVELOPE__BODY_STATUS) {
+                st->warm++;
+            } else if (env->body_case == CCHC__ENVELOPE__BODY_ERROR &&
+                       env->error->code == CCHC__ERROR_CODE__ERR_BUSY) {
+                //  refused before its number was used: send it again
+                w->busy++;
+                usleep(env->error->retry_after_ms * 1000);
+                send_update(p, w->first + i, id, cfg->batch);
+                check_later(st, i);
+            } else {
+                fprintf(stderr, "cchc-bench: unexpected reply type %d\n", (int)env->body_case);
+                exit(1);
+            }
+        }
+        cchc_decoded_destroy(&dec);
+        zmq_msg_close(&msg);
+    }
+}
+
+#define TIMER_KEY UINT32_MAX
+
+//  Wait (at most timeout_ms) for sockets with input and the pace timer, and
+//  drain them; first drain the sockets sent to, whose edge a send may have
+//  consumed.
+static int wait_and_drain(state_t *st, int ep, int timer, int timeout_ms)
+{
+    for (int k = 0; k < st->ncheck; k++) {
+        st->checking[st->check[k]] = false;
+        drain(st, st->check[k]);
+    }
+    st->ncheck = 0;
+    struct epoll_event evs[256];
+    int nev = epoll_wait(ep, evs, 256, timeout_ms);
+    for (int e = 0; e < nev; e++) {
+        if (evs[e].data.u32 == TIMER_KEY) {
+            uint64_t expirations;
+            if (read(timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+                return -1;
+            continue;
+        }
+        drain(st, (int)evs[e].data.u32);
+    }
+    return nev < 0 && errno != EINTR ? -1 : 0;
+}
+
+//  A worker: its producers' sockets are watched with epoll (ZMQ_FD of each,
+//  plus the pace timer), so a wake-up costs in proportion to the sockets
+//  that have input, not to the number of sockets (zmq_poll over 2,500
+//  sockets scanned them all on every wake-up). Producers with room in their
+//  window wait in a FIFO. Before the clock starts, every producer makes one
+//  round trip (a status query), so connection set-up is measured apart
+//  (w->connect_s) and not charged to the first acks.
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     const config_t *cfg = w->cfg;
     int n = w->count, window = cfg->inflight;
     producer_t *ps = calloc((size_t)n, sizeof(*ps));
-    zmq_pollitem_t *items = calloc((size_t)n + 1, sizeof(*items)); //  + the pace timer
+    state_t st = {.w = w, .ps = ps, .n = n, .window = window};
+    st.ready = calloc((size_t)n, sizeof(int));
+    st.queued = calloc((size_t)n, sizeof(bool));
+    st.check = calloc((size_t)n, sizeof(int));
+    st.checking = calloc((size_t)n, sizeof(bool));
+    int ep = epoll_create1(EPOLL_CLOEXEC);
     for (int i = 0; i < n; i++) {
         ps[i].sock = zmq_socket(cfg->zctx, ZMQ_DEALER);
         int hwm = 0, linger = 0;
@@ -160,105 +326,117 @@ static void *worker_main(void *arg)
         snprintf(ps[i].id, sizeof(ps[i].id), "bench-%d-%ld", w->first + i, (long)getpid());
         ps[i].next_seq = 1;
         ps[i].sent_at = calloc((size_t)window, sizeof(int64_t));
-        items[i] = (zmq_pollitem_t){ps[i].sock, 0, ZMQ_POLLIN, 0};
+        int fd = -1;
+        size_t len = sizeof(fd);
+        zmq_getsockopt(ps[i].sock, ZMQ_FD, &fd, &len);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        ready_push(&st, i);
     }
-    long sent = 0, outstanding = 0;
-    //  paced: the thread's share of the rate; the k-th send is due at start + k/rate
+    //  The pace is kept by a timerfd armed for the next due time to the
+    //  nanosecond: a millisecond timeout alone would send up to 1 ms late
+    //  and charge that to intake's latency.
     double rate = cfg->rate > 0 ? cfg->rate * w->quota / (double)cfg->updates : 0;
-    //  The pace is kept by a timerfd polled beside the sockets (zmq_poll takes
-    //  plain fds), armed for the next due time to the nanosecond: zmq_poll's
-    //  millisecond timeout alone would send up to 1 ms late and charge that
-    //  to intake's latency.
-    int timer = rate > 0 ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK) : -1;
-    items[n] = (zmq_pollitem_t){NULL, timer, ZMQ_POLLIN, 0};
-    int cursor = 0;
+    int timer = rate > 0 ? timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) : -1;
+    if (timer >= 0) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TIMER_KEY};
+        epoll_ctl(ep, EPOLL_CTL_ADD, timer, &ev);
+    }
+
+    //  Warm-up: one round trip per producer, then wait for the others.
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        send_ping(&ps[i]);
+        check_later(&st, i);
+    }
+    while (st.warm < n && now_ns() - t0 < 60000000000LL)
+        if (wait_and_drain(&st, ep, -1, 100) != 0)
+            break;
+    w->connect_s = (now_ns() - t0) / 1e9;
+    pthread_barrier_wait(w->barrier); //  everyone connected
+    pthread_barrier_wait(w->barrier); //  the main thread set the start time
+    w->start_ns = *w->start;
+    w->cpu_wait_s = -thread_cpu_wait();
+
+    long sent = 0;
     while (w->acked < w->quota) {
-        //  send everything that is due and that the windows allow, round robin
+        //  send everything that is due and that the windows allow, in FIFO order
         int64_t now = now_ns(), next_due = 0;
-        for (int tries = 0; tries < n && sent < w->quota;) {
-            producer_t *p = &ps[cursor];
-            int index = w->first + cursor;
-            if (p->inflight >= window) {
-                cursor = (cursor + 1) % n;
-                tries++;
-                continue;
-            }
+        while (sent < w->quota && st.ready_count > 0) {
             int64_t due = rate > 0 ? w->start_ns + (int64_t)(sent * 1e9 / rate) : now;
             if (due > now) {
                 next_due = due;
                 break;
             }
-            cursor = (cursor + 1) % n;
-            if (send_update(p, index, p->next_seq, cfg->batch) != 0) {
-                tries++;
-                continue;
+            int i = ready_pop(&st);
+            producer_t *p = &ps[i];
+            if (send_update(p, w->first + i, p->next_seq, cfg->batch) != 0) {
+                ready_push(&st, i); //  try it again after the wait
+                break;
             }
             p->sent_at[p->next_seq % (uint64_t)window] = rate > 0 ? due : now;
             p->next_seq++;
-            p->inflight++;
+            if (++p->inflight < window)
+                ready_push(&st, i);
+            check_later(&st, i);
             sent += cfg->batch;
-            outstanding++;
-            tries = 0;
+            st.outstanding++;
         }
         if (timer >= 0 && next_due) {
             struct itimerspec at = {
                 .it_value = {.tv_sec = next_due / 1000000000LL, .tv_nsec = next_due % 1000000000LL}};
             timerfd_settime(timer, TFD_TIMER_ABSTIME, &at, NULL);
         }
-        int rc = zmq_poll(items, timer >= 0 ? n + 1 : n, 100);
-        if (timer >= 0 && (items[n].revents & ZMQ_POLLIN)) {
-            uint64_t expirations;
-            if (read(timer, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-                break;
-        }
-        if (rc <= 0)
-            continue;
-        for (int i = 0; i < n; i++) {
-            if (!(items[i].revents & ZMQ_POLLIN))
-                continue;
-            for (;;) {
-                zmq_msg_t msg;
-                zmq_msg_init(&msg);
-                if (zmq_msg_recv(&msg, ps[i].sock, ZMQ_DONTWAIT) < 0) {
-                    zmq_msg_close(&msg);
-                    break;
-                }
-                cchc_decoded_t *dec = NULL;
-                uint64_t id = 0;
-                cchc_err_t err;
-                if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &dec, &id, &err) == 0) {
-                    const Cchc__Envelope *env = cchc_decoded_env(dec);
-                    if (env->body_case == CCHC__ENVELOPE__BODY_ACK) {
-                        int64_t latency = now_ns() - ps[i].sent_at[id % (uint64_t)window];
-                        for (int b = 0; b < cfg->batch; b++) //  every update waited that long
-                            w->latencies[w->acked++] = latency;
-                        ps[i].inflight--;
-                        outstanding--;
-                    } else if (env->body_case == CCHC__ENVELOPE__BODY_ERROR &&
-                               env->error->code == CCHC__ERROR_CODE__ERR_BUSY) {
-                        //  refused before its number was used: send it again
-                        w->busy++;
-                        usleep(env->error->retry_after_ms * 1000);
-                        send_update(&ps[i], w->first + i, id, cfg->batch);
-                    } else {
-                        fprintf(stderr, "cchc-bench: unexpected reply type %d\n", (int)env->body_case);
-                        exit(1);
-                    }
-                }
-                cchc_decoded_destroy(&dec);
-                zmq_msg_close(&msg);
-            }
-        }
+        if (wait_and_drain(&st, ep, timer, 100) != 0)
+            break;
     }
+    w->cpu_wait_s += thread_cpu_wait();
     for (int i = 0; i < n; i++) {
         zmq_close(ps[i].sock);
         free(ps[i].sent_at);
     }
     free(ps);
-    free(items);
+    free(st.ready);
+    free(st.queued);
+    free(st.check);
+    free(st.checking);
+    close(ep);
     if (timer >= 0)
         close(timer);
     return NULL;
+}
+
+//  Memory shared with the worker processes (MAP_SHARED, survives fork).
+typedef struct {
+    worker_t workers[MAX_THREADS];
+    pthread_barrier_t barrier; //  the workers and the main thread (process-shared)
+    pthread_barrier_t done;    //  the processes, at the end
+    int64_t start;             //  when the clock started
+} shared_t;
+
+static void *shared_alloc(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("cchc-bench: mmap");
+        exit(1);
+    }
+    return p; //  zero-filled
+}
+
+static void shared_free(void *p, size_t size)
+{
+    munmap(p, size);
+}
+
+//  Run this process's workers (t % nprocs == proc) on threads and wait for them.
+static void run_workers(worker_t *workers, int nthreads, int nprocs, int proc)
+{
+    pthread_t threads[MAX_THREADS];
+    for (int t = proc; t < nthreads; t += nprocs)
+        pthread_create(&threads[t], NULL, worker_main, &workers[t]);
+    for (int t = proc; t < nthreads; t += nprocs)
+        pthread_join(threads[t], NULL);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -380,6 +558,84 @@ static double rss_mb(pid_t pid, const char *field)
     if (f)
         fclose(f);
     return mb;
+}
+
+//  CPU time (user + system) a process used so far, in seconds.
+static double cpu_seconds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long utime = 0, stime = 0;
+    //  after "pid (comm) ": fields 3..13 skipped, 14 utime, 15 stime
+    int ok = f && fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                         &stime) == 2;
+    if (f)
+        fclose(f);
+    return ok ? (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK) : 0;
+}
+
+//  Per thread of a process: name, and time spent runnable but waiting for
+//  a CPU (schedstat run_delay), summed by thread name.
+#define MAX_NAMES 8
+typedef struct {
+    int n;
+    char name[MAX_NAMES][20];
+    double wait_s[MAX_NAMES];
+    unsigned long waits[MAX_NAMES];
+} sched_t;
+
+static void sched_read(pid_t pid, sched_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    char path[96];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *dir = opendir(path);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char name[20] = "?", file[400];
+        unsigned long long run = 0, delay = 0, slices = 0;
+        snprintf(file, sizeof(file), "%s/%s/comm", path, de->d_name);
+        FILE *f = fopen(file, "r");
+        if (f && fgets(name, sizeof(name), f))
+            name[strcspn(name, "\n")] = 0;
+        if (f)
+            fclose(f);
+        snprintf(file, sizeof(file), "%s/%s/schedstat", path, de->d_name);
+        f = fopen(file, "r");
+        if (!f || fscanf(f, "%llu %llu %llu", &run, &delay, &slices) != 3)
+            delay = slices = 0;
+        if (f)
+            fclose(f);
+        int i = 0;
+        while (i < out->n && strcmp(out->name[i], name))
+            i++;
+        if (i == out->n && out->n < MAX_NAMES)
+            snprintf(out->name[out->n++], sizeof(out->name[0]), "%s", name);
+        if (i < out->n) {
+            out->wait_s[i] += delay / 1e9;
+            out->waits[i] += slices;
+        }
+    }
+    if (dir)
+        closedir(dir);
+}
+
+//  Print after - before per thread name.
+static void sched_print(const char *who, const sched_t *before, const sched_t *after)
+{
+    printf("%s threads runnable but waiting for a CPU:", who);
+    for (int i = 0; i < after->n; i++) {
+        double w = after->wait_s[i];
+        for (int j = 0; j < before->n; j++)
+            if (!strcmp(before->name[j], after->name[i]))
+                w -= before->wait_s[j];
+        if (w >= 0.0005) //  (threads that ended meanwhile would show a negative time)
+            printf(" %s %.3f s;", after->name[i], w);
+    }
+    printf("\n");
 }
 
 //  Start a consumer service (scoring or notify) following intake.
@@ -533,7 +789,7 @@ static void *catch_up_main(void *arg)
 
 int bench_ingest(int argc, char **argv, const char *bin_dir)
 {
-    config_t cfg = {.clients = 100, .inflight = 1, .batch = 1, .updates = 100000};
+    config_t cfg = {.clients = 100, .inflight = 1, .batch = 1, .updates = 100000, .threads = MAX_THREADS};
     char intake_bin[PATH_MAX];
     snprintf(intake_bin, sizeof(intake_bin), "%s/../services/intake/cchc-intake", bin_dir);
     for (int i = 0; i < argc; i++) {
@@ -552,28 +808,42 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             cfg.batch = atoi(argv[++i]);
         else if (!strcmp(a, "--rate") && v)
             cfg.rate = atof(argv[++i]);
+        else if (!strcmp(a, "--threads") && v)
+            cfg.threads = atoi(argv[++i]);
         else if (!strcmp(a, "--intake-bin") && v)
             snprintf(intake_bin, sizeof(intake_bin), "%s", argv[++i]);
         else {
-            fprintf(stderr,
-                    "usage: cchc-bench ingest --clients N --inflight K --updates M [--batch B] [--rate R] "
-                    "[--with-consumers] [--backlog EVENTS] [--intake-bin PATH]\n");
+            fprintf(
+                stderr,
+                "usage: cchc-bench ingest --clients N --inflight K --updates M [--batch B] [--rate R] "
+                "[--threads T (1-4, default 4)] [--with-consumers] [--backlog EVENTS] [--intake-bin PATH]\n");
             return 2;
         }
     }
-    if (cfg.clients < 1 || cfg.inflight < 1 || cfg.batch < 1 || cfg.batch > MAX_BATCH ||
-        cfg.updates < (long)cfg.clients * cfg.batch) {
+    if (cfg.clients < 1 || cfg.inflight < 1 || cfg.batch < 1 || cfg.batch > MAX_BATCH || cfg.threads < 1 ||
+        cfg.threads > MAX_THREADS || cfg.updates < (long)cfg.clients * cfg.batch) {
         fprintf(
             stderr,
-            "cchc-bench: need clients >= 1, inflight >= 1, 1 <= batch <= %d, updates >= clients x batch\n",
-            MAX_BATCH);
+            "cchc-bench: need clients >= 1, inflight >= 1, 1 <= batch <= %d, 1 <= threads <= %d, updates >= "
+            "clients x batch\n",
+            MAX_BATCH, MAX_THREADS);
         return 2;
     }
     cfg.updates -= cfg.updates % ((long)cfg.clients * cfg.batch); //  whole submissions for everyone
+    //  Each producer takes two descriptors here (its TCP connection and its
+    //  socket's mailbox) and one in intake, which inherits this limit. Raise
+    //  the hard limit too when allowed (root), else use what is allowed.
     struct rlimit files;
+    rlim_t need = (rlim_t)cfg.clients * 2 + 1024;
     if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
-        files.rlim_cur = files.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &files);
+        struct rlimit more = {need, need > files.rlim_max ? need : files.rlim_max};
+        if (files.rlim_cur >= need || setrlimit(RLIMIT_NOFILE, &more) != 0) {
+            files.rlim_cur = files.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &files);
+        }
+        if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < need)
+            fprintf(stderr, "cchc-bench: %d clients need %lu descriptors, the limit is %lu\n", cfg.clients,
+                    (unsigned long)need, (unsigned long)files.rlim_cur);
     }
     char dir[] = "/tmp/cchc-bench-XXXXXX";
     if (!mkdtemp(dir))
@@ -586,7 +856,10 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     snprintf(a3, sizeof(a3), "--data_dir=%s/intake", dir);
     pid_t pid = fork();
     if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
+        //  intake's log, for its ack_timing line at the end
+        char log[PATH_MAX];
+        snprintf(log, sizeof(log), "%s/intake.log", dir);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, STDERR_FILENO);
         execl(intake_bin, intake_bin, a1, a2, a3, "--clock=manual", "--log_format=json", (char *)NULL);
         _exit(127);
@@ -626,22 +899,70 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     pthread_t catch_up_thread;
     if (cfg.backlog > 0)
         pthread_create(&catch_up_thread, NULL, catch_up_main, &catch_up_job);
-    int nthreads = cfg.clients < MAX_THREADS ? cfg.clients : MAX_THREADS;
-    worker_t workers[MAX_THREADS];
-    pthread_t threads[MAX_THREADS];
-    int64_t start = now_ns();
+    int nthreads = cfg.clients < cfg.threads ? cfg.clients : cfg.threads;
+    //  One process may hold too few descriptors for every producer (two
+    //  each): the workers are then spread over child processes, worker t in
+    //  process t % nprocs, and report through shared memory.
+    int nprocs = 1;
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        while (nprocs < nthreads && (rlim_t)(cfg.clients / nprocs) * 2 + 1024 > lim.rlim_cur)
+            nprocs++;
+    shared_t *sh = shared_alloc(sizeof(*sh));
+    worker_t *workers = sh->workers;
+    pthread_barrierattr_t battr;
+    pthread_barrierattr_init(&battr);
+    pthread_barrierattr_setpshared(&battr, PTHREAD_PROCESS_SHARED);
+    pthread_barrier_init(&sh->barrier, &battr, (unsigned)nthreads + 1);
+    pthread_barrier_init(&sh->done, &battr, (unsigned)nprocs);
+    pthread_barrierattr_destroy(&battr);
+    int64_t connect_start = now_ns();
     int first = 0;
     long assigned = 0;
     for (int t = 0; t < nthreads; t++) {
         int count = cfg.clients / nthreads + (t < cfg.clients % nthreads);
         long quota = t == nthreads - 1 ? cfg.updates - assigned : cfg.updates / cfg.clients * count;
-        workers[t] =
-            (worker_t){.cfg = &cfg, .first = first, .count = count, .quota = quota, .start_ns = start};
-        workers[t].latencies = calloc((size_t)quota + 1, sizeof(int64_t));
+        workers[t] = (worker_t){.cfg = &cfg,
+                                .first = first,
+                                .count = count,
+                                .quota = quota,
+                                .start = &sh->start,
+                                .barrier = &sh->barrier};
+        workers[t].latencies = shared_alloc(((size_t)quota + 1) * sizeof(int64_t));
+        if (getenv("CCHC_BENCH_TRACE"))
+            workers[t].sent = shared_alloc(((size_t)quota + 1) * sizeof(int64_t));
         first += count;
         assigned += quota;
-        pthread_create(&threads[t], NULL, worker_main, &workers[t]);
     }
+    pid_t procs[MAX_THREADS] = {0};
+    for (int p = 1; p < nprocs; p++) {
+        procs[p] = fork();
+        if (procs[p] == 0) {
+            //  a child: its own ZeroMQ context (the parent's does not survive fork)
+            cfg.zctx = zmq_ctx_new();
+            zmq_ctx_set(cfg.zctx, ZMQ_MAX_SOCKETS, cfg.clients + 64);
+            run_workers(workers, nthreads, nprocs, p);
+            pthread_barrier_wait(&sh->done); //  finished: the parent reads our CPU time
+            pthread_barrier_wait(&sh->done); //  then lets us go
+            zmq_ctx_term(cfg.zctx);
+            _exit(0);
+        }
+    }
+    pthread_t threads[MAX_THREADS];
+    for (int t = 0; t < nthreads; t += nprocs)
+        pthread_create(&threads[t], NULL, worker_main, &workers[t]);
+    pthread_barrier_wait(&sh->barrier); //  every producer made its first round trip
+    double connect_s = (now_ns() - connect_start) / 1e9;
+    double rss_connected = rss_mb(pid, "VmRSS:");
+    double cpu0_bench = cpu_seconds(getpid()), cpu0_intake = cpu_seconds(pid);
+    for (int p = 1; p < nprocs; p++)
+        cpu0_bench += cpu_seconds(procs[p]);
+    sched_t sched0_intake, sched0_bench, sched1_intake, sched1_bench;
+    sched_read(pid, &sched0_intake);
+    sched_read(getpid(), &sched0_bench);
+    sh->start = now_ns();
+    int64_t start = sh->start;
+    pthread_barrier_wait(&sh->barrier); //  go
     double peak_rss = 0;
     //  with consumers: sample their lag (events behind intake's head) while
     //  the load runs
@@ -663,9 +984,23 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             max_lag = lag;
         usleep(200 * 1000);
     }
-    for (int t = 0; t < nthreads; t++)
+    for (int t = 0; t < nthreads; t += nprocs)
         pthread_join(threads[t], NULL);
+    pthread_barrier_wait(&sh->done); //  the children's workers finished too
     double elapsed = (now_ns() - start) / 1e9;
+    double cpu_bench = cpu_seconds(getpid()) - cpu0_bench, cpu_intake = cpu_seconds(pid) - cpu0_intake;
+    for (int p = 1; p < nprocs; p++)
+        cpu_bench += cpu_seconds(procs[p]);
+    sched_read(pid, &sched1_intake);
+    sched_read(getpid(), &sched1_bench);
+    double workers_wait = 0;
+    for (int t = 0; t < nthreads; t++)
+        workers_wait += workers[t].cpu_wait_s;
+    pthread_barrier_wait(&sh->done);
+    for (int p = 1; p < nprocs; p++)
+        waitpid(procs[p], NULL, 0);
+    pthread_barrier_destroy(&sh->barrier);
+    pthread_barrier_destroy(&sh->done);
     if (cfg.backlog > 0)
         pthread_join(catch_up_thread, NULL);
     double catch_up = 0;
@@ -688,12 +1023,21 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         total += workers[t].acked;
         busy += workers[t].busy;
     }
+    const char *trace_path = getenv("CCHC_BENCH_TRACE");
+    FILE *trace = trace_path ? fopen(trace_path, "w") : NULL;
+    for (int t = 0; t < nthreads && trace; t++)
+        for (long i = 0; i < workers[t].acked; i++)
+            fprintf(trace, "%d %.3f %.3f\n", t, workers[t].sent[i] / 1e6, workers[t].latencies[i] / 1e6);
+    if (trace)
+        fclose(trace);
     int64_t *all = calloc((size_t)total + 1, sizeof(int64_t));
     long k = 0;
     for (int t = 0; t < nthreads; t++) {
         memcpy(all + k, workers[t].latencies, (size_t)workers[t].acked * sizeof(int64_t));
         k += workers[t].acked;
-        free(workers[t].latencies);
+        shared_free(workers[t].latencies, ((size_t)workers[t].quota + 1) * sizeof(int64_t));
+        if (workers[t].sent)
+            shared_free(workers[t].sent, ((size_t)workers[t].quota + 1) * sizeof(int64_t));
     }
     qsort(all, (size_t)total, sizeof(int64_t), cmp_i64);
     double p50 = all[total / 2] / 1e6, p99 = all[(long)(total * 0.99)] / 1e6,
@@ -702,6 +1046,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     uint64_t jobs = st1.committed_jobs - st0.committed_jobs;
     double mean_batch = commits ? (double)jobs / (double)commits : 0;
     free(all);
+    shared_free(sh, sizeof(*sh));
     cchc_client_destroy(&scoring);
     cchc_client_destroy(&notify);
     pid_t children[3] = {notify_pid, scoring_pid, pid};
@@ -711,6 +1056,15 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
             waitpid(children[i], NULL, 0);
         }
     zmq_ctx_term(cfg.zctx);
+    //  intake's own account of where submissions spent their time
+    char log[PATH_MAX], line[4096], timing[4096] = "";
+    snprintf(log, sizeof(log), "%s/intake.log", dir);
+    FILE *lf = fopen(log, "r");
+    while (lf && fgets(line, sizeof(line), lf))
+        if (strstr(line, "\"ack_timing\""))
+            snprintf(timing, sizeof(timing), "%s", line);
+    if (lf)
+        fclose(lf);
     char cmd[64];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (getenv("CCHC_BENCH_KEEP"))
@@ -725,6 +1079,28 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     printf("ack latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms; %llu commits, %.1f submissions per commit; "
            "%ld busy; intake peak RSS %.1f MB\n",
            p50, p99, p999, (unsigned long long)commits, mean_batch, busy, peak_rss);
+    printf("connect: %d clients made their first round trip in %.2f s (intake RSS then %.1f MB); CPU during "
+           "the load: intake %.2f s, cchc-bench %.2f s (%.0f%% and %.0f%% of one core)\n",
+           cfg.clients, connect_s, rss_connected, cpu_intake, cpu_bench, 100 * cpu_intake / elapsed,
+           100 * cpu_bench / elapsed);
+    sched_print("intake's", &sched0_intake, &sched1_intake);
+    sched_print(nprocs > 1 ? "cchc-bench's (first process)" : "cchc-bench's", &sched0_bench, &sched1_bench);
+    printf("cchc-bench's %d workers runnable but waiting for a CPU: %.3f s in all\n", nthreads, workers_wait);
+    if (*timing) {
+        printf("intake's own timing, ms, set-up included:");
+        static const char *const keys[] = {"received_to_ack",      "received_to_writer", "writer_queued",
+                                           "writer_group",         "commit_to_loop",     "wal_checkpoint",
+                                           "wal_checkpoint_inline"};
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            char key[64];
+            snprintf(key, sizeof(key), "\"%s\":\"", keys[i]);
+            const char *v = strstr(timing, key);
+            if (v)
+                printf("%s %s %.*s", i ? ";" : "", keys[i], (int)strcspn(v + strlen(key), "\""),
+                       v + strlen(key));
+        }
+        printf("\n");
+    }
     if (cfg.backlog > 0)
         printf("catch-up: fetched %llu events from seq 1 in %.2f s (%.0f events/s) while the load ran%s\n",
                (unsigned long long)catch_up_job.events, catch_up_job.seconds,

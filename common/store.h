@@ -5,7 +5,10 @@
     PRAGMA user_version, one transaction per migration step.
 
     Writes never run on the event-loop thread. A cchc_writer owns one write
-    connection on a dedicated thread. Jobs submitted from the loop thread are
+    connection on a dedicated thread, and a second connection on a thread of
+    its own that checkpoints the WAL beside the commits (so the copy to the
+    database file and its fsyncs are not on the ack path; see wal_hook in
+    store.c). Jobs submitted from the loop thread are
     run in order; all jobs waiting when the writer wakes up run inside ONE
     transaction (group commit): BEGIN IMMEDIATE, each job's work, COMMIT. Each
     job's done callback runs on the loop thread only after COMMIT returned,
@@ -63,7 +66,7 @@ typedef int(cchc_write_fn)(sqlite3 *db, void *arg);
 typedef void(cchc_write_done_fn)(int status, void *arg);
 
 //  Start a writer on a new thread that owns db (opened by cchc_store_open;
-//  the writer closes it when destroyed). Completions are delivered on loop.
+//  the writer closes it when destroyed) and installs its WAL hook on db. Completions are delivered on loop.
 //  Returns NULL on failure.
 cchc_writer_t *cchc_writer_new(uv_loop_t *loop, sqlite3 *db);
 
@@ -82,5 +85,45 @@ void cchc_writer_close(cchc_writer_t *self, void (*on_closed)(void *arg), void *
 
 //  Statistics: groups committed and jobs in them (for mean batch size).
 void cchc_writer_stats(const cchc_writer_t *self, uint64_t *groups, uint64_t *jobs);
+
+// ---------------------------------------------------------------------------
+//  Timing: where a job's time goes (diagnostics, logged at stop)
+
+//  A histogram of durations in 25 µs buckets up to ~205 ms, plus the count
+//  and the maximum: cheap enough to record every job. Plain data, no
+//  allocation; each histogram is written by one thread at a time.
+#define CCHC_LATHIST_BUCKETS 8192
+#define CCHC_LATHIST_STEP_NS 25000
+
+typedef struct {
+    uint32_t bucket[CCHC_LATHIST_BUCKETS]; //  the last bucket holds everything longer
+    uint64_t count;
+    int64_t max_ns;
+} cchc_lathist_t;
+
+void cchc_lathist_add(cchc_lathist_t *h, int64_t ns);
+
+//  The q-quantile (0..1) in ms, to the bucket's upper edge; 0 when empty.
+double cchc_lathist_ms(const cchc_lathist_t *h, double q);
+
+//  Format "p50=.. p99=.. p999=.. max=.. n=.." (ms) into buf.
+void cchc_lathist_format(const cchc_lathist_t *h, char *buf, size_t size);
+
+//  CLOCK_MONOTONIC in ns.
+int64_t cchc_monotonic_ns(void);
+
+//  Per-job times in the writer: queued (submit -> its group begins), group
+//  (BEGIN -> COMMIT returned; the fsync is in here), wake (COMMIT returned
+//  -> the done callback runs on the loop thread). checkpoint: each WAL
+//  checkpoint run by the writer's checkpointer thread beside the commits;
+//  checkpoint_inline: each one run inside a COMMIT (on the ack path).
+typedef struct {
+    cchc_lathist_t queued, group, wake, checkpoint, checkpoint_inline;
+} cchc_writer_timing_t;
+
+#define CCHC_WAL_CHECKPOINT_PAGES 1000
+
+//  Copy the writer's timing so far (loop thread).
+void cchc_writer_timing(const cchc_writer_t *self, cchc_writer_timing_t *out);
 
 #endif

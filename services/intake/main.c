@@ -94,6 +94,9 @@ typedef struct {
     cchc_logserve_t *log_server; //  answers Fetch; owns the read connection after start-up
     int64_t snapshot_events;     //  accepted events between snapshots (0: none)
     uint64_t since_snapshot;     //  accepted events since the last snapshot was taken
+    int64_t request_ns;          //  when the request being handled was received (monotonic)
+    cchc_lathist_t ack_time;     //  per submission: received -> Ack sent
+    cchc_lathist_t check_time;   //  per submission: received -> handed to the writer
 } intake_t;
 
 //  A snapshot of the model on its way through the writer: the records that
@@ -133,6 +136,7 @@ typedef struct {
     uint64_t producer_seq;
     uint8_t *ack; //  packed Ack (no request id, no head) to store with the producer
     size_t ack_len;
+    int64_t received_ns; //  when its request was received (0: internal)
 } submission_t;
 
 // ---------------------------------------------------------------------------
@@ -182,6 +186,7 @@ static submission_t *submission_new(intake_t *self, const zmq_msg_t *identity, u
         memcpy(sub->identity, zmq_msg_data((zmq_msg_t *)identity), sub->identity_len);
     }
     sub->request_id = request_id;
+    sub->received_ns = identity ? self->request_ns : 0;
     sub->nevents = n;
     sub->seqs = calloc(n ? n : 1, sizeof(uint64_t));
     sub->errors = calloc(n ? n : 1, sizeof(Cchc__Error *));
@@ -296,6 +301,8 @@ static void submission_ack(submission_t *sub)
     zmq_msg_t body;
     if (sub->identity_len && cchc_encode(&env, &body) == 0)
         cchc_reply_bytes(&self->router, sub->identity, sub->identity_len, &body);
+    if (sub->received_ns)
+        cchc_lathist_add(&self->ack_time, cchc_monotonic_ns() - sub->received_ns);
 }
 
 static void submission_committed(int status, void *arg)
@@ -404,6 +411,8 @@ static void submission_dispatch(intake_t *self, submission_t *sub)
     }
     size_t accepted = sub->nrows;
     self->pending_events += sub->nrows;
+    if (sub->received_ns)
+        cchc_lathist_add(&self->check_time, cchc_monotonic_ns() - sub->received_ns);
     if (cchc_writer_submit(self->writer, submission_write, submission_committed, sub) != 0) {
         cchc_log(CCHC_ERROR, "writer_refused", "events=%zu", sub->nrows);
         fflush(stderr);
@@ -726,6 +735,7 @@ static void on_request(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, voi
         cchc_log(CCHC_WARN, "request_frames", "frames=%d", nframes);
         return;
     }
+    self->request_ns = cchc_monotonic_ns();
     zmq_msg_t *identity = &frames[0];
     cchc_decoded_t *dec = NULL;
     uint64_t request_id = 0;
@@ -832,10 +842,33 @@ static void on_writer_closed(void *arg)
              (unsigned long long)self->committed_seq);
 }
 
+//  Where submissions spent their time (ms), for cchc-bench and operators.
+static void timing_log(intake_t *self)
+{
+    cchc_writer_timing_t *t = malloc(sizeof(*t));
+    if (!t)
+        return;
+    cchc_writer_timing(self->writer, t);
+    char ack[160], check[160], queued[160], group[160], wake[160], checkpoint[160], inline_ckpt[160];
+    cchc_lathist_format(&self->ack_time, ack, sizeof(ack));
+    cchc_lathist_format(&self->check_time, check, sizeof(check));
+    cchc_lathist_format(&t->queued, queued, sizeof(queued));
+    cchc_lathist_format(&t->group, group, sizeof(group));
+    cchc_lathist_format(&t->wake, wake, sizeof(wake));
+    cchc_lathist_format(&t->checkpoint, checkpoint, sizeof(checkpoint));
+    cchc_lathist_format(&t->checkpoint_inline, inline_ckpt, sizeof(inline_ckpt));
+    cchc_log(CCHC_INFO, "ack_timing",
+             "received_to_ack=%s received_to_writer=%s writer_queued=%s writer_group=%s commit_to_loop=%s "
+             "wal_checkpoint=%s wal_checkpoint_inline=%s",
+             ack, check, queued, group, wake, checkpoint, inline_ckpt);
+    free(t);
+}
+
 static void on_stop(cchc_service_t *service, void *arg)
 {
     (void)service;
     intake_t *self = arg;
+    timing_log(self);
     cchc_log(CCHC_INFO, "stopping", "pending=%zu", cchc_writer_pending(self->writer));
     cchc_zwatch_stop(&self->router); //  stop accepting
     cchc_logserve_close(&self->log_server);
