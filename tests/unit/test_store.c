@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -346,6 +347,75 @@ static void test_writer_close_drains_queue(void **state)
     assert_int_equal(ignored, 0);
 }
 
+//  Checkpoints run beside the commits: 800 commits of 64 KiB each (about
+//  13,000 WAL pages written) leave a WAL file that stays bounded, and the
+//  checkpointer thread (not the COMMIT) did checkpoints.
+typedef struct {
+    cchc_writer_t *writer;
+    int left, failed, closed;
+    int64_t max_wal;
+    cchc_writer_timing_t timing;
+} ckpt_fixture_t;
+
+static int big_write(sqlite3 *db, void *arg)
+{
+    (void)arg;
+    return cchc_store_exec(db, "CREATE TABLE IF NOT EXISTS big (b BLOB);"
+                               " INSERT INTO big (b) VALUES (randomblob(65536));");
+}
+
+static void ckpt_closed(void *arg)
+{
+    ((ckpt_fixture_t *)arg)->closed++;
+}
+
+static void big_done(int status, void *arg)
+{
+    ckpt_fixture_t *f = arg;
+    f->failed += status != 0;
+    char wal[128];
+    snprintf(wal, sizeof(wal), "%s-wal", g_path);
+    struct stat st;
+    if (stat(wal, &st) == 0 && st.st_size > f->max_wal)
+        f->max_wal = st.st_size;
+    if (--f->left > 0) {
+        assert_int_equal(cchc_writer_submit(f->writer, big_write, big_done, f), 0);
+        return;
+    }
+    cchc_writer_timing(f->writer, &f->timing);
+    cchc_writer_close(f->writer, ckpt_closed, f);
+}
+
+static void test_writer_checkpoints_beside_commits(void **state)
+{
+    (void)state;
+    static ckpt_fixture_t f; //  static: the timing histograms are large
+    memset(&f, 0, sizeof(f));
+    f.left = 800;
+    char err[256];
+    sqlite3 *db = cchc_store_open(g_path, migrations, 1, err, sizeof(err));
+    assert_non_null(db);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    f.writer = cchc_writer_new(&loop, db);
+    assert_non_null(f.writer);
+    assert_int_equal(cchc_writer_submit(f.writer, big_write, big_done, &f), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(f.closed, 1);
+    assert_int_equal(f.failed, 0);
+    assert_int_equal(scalar_on(g_path, "SELECT count(*) FROM big"), 800);
+    //  Bounded: at most a few checkpoint intervals of 4 KiB pages (with
+    //  their 24-byte frame headers), far below the ~53 MB written.
+    int64_t bound = (int64_t)CCHC_WAL_CHECKPOINT_PAGES * 5 * (4096 + 24);
+    print_message("max WAL %lld bytes (bound %lld); %llu checkpoints beside, %llu inline\n",
+                  (long long)f.max_wal, (long long)bound, (unsigned long long)f.timing.checkpoint.count,
+                  (unsigned long long)f.timing.checkpoint_inline.count);
+    assert_true(f.max_wal > 0);
+    assert_true(f.max_wal <= bound);
+    assert_true(f.timing.checkpoint.count > 0);
+}
+
 static void test_mkdirs(void **state)
 {
     (void)state;
@@ -366,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_failure_rolls_back_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_groups_queued_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_close_drains_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_checkpoints_beside_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mkdirs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
