@@ -1547,6 +1547,23 @@ static void test_property(void **state)
     uint8_t *fresh = rankings_packed(&r, &fresh_len);
     assert_int_equal(fresh_len, live_len);
     assert_memory_equal(fresh, live, live_len);
+    free(fresh);
+
+    //  The crash run: again from zero, killed with kill -9 while it
+    //  replays, restarted from what it committed.
+    if (nkills > 0) {
+        assert_int_equal(cluster_stop(&c, SVC_SCORING), 0);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/scoring'", c.dir);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(cluster_start(&c, SVC_SCORING, NULL), 0);
+        harness_sleep_ms(20 + rnd((int)(t_replay / 2 + 1)));
+        kill_scoring(&r);
+        assert_int_equal(cluster_start(&c, SVC_SCORING, NULL), 0);
+        compare_with_oracle(&r, "replayed from zero, killed while replaying");
+    }
+    fresh = rankings_packed(&r, &fresh_len);
+    assert_int_equal(fresh_len, live_len);
+    assert_memory_equal(fresh, live, live_len);
 
     size_t tasks = 0, kinds[EV_KINDS] = {0};
     for (int wi = 0; wi < r.gen.nwards; wi++)
