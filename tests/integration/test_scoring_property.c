@@ -3,26 +3,35 @@
     score, on thousands of random events (issue 4, labels replay and crash).
 
     A seeded generator (seed printed; CCHC_PROP_SEED reproduces a run,
-    CCHC_PROP_EVENTS sets how many events, CCHC_PROP_KILLS how many kill -9)
-    plays a year of several wards through intake: units, officials, areas
-    (one of weight 0, and areas a unit has no task in: not applicable),
-    tasks due all over 2026, progress, submissions, verifications that pass
-    and fail, rework, deadline changes (before and after the due date, with
-    and without an objective reason), pauses, resumes, cancellations,
-    bonuses, penalties, appraisals, clock jumps small and large (some exactly
-    onto a due date's end), and invalid events that intake must reject.
-    Every event's fate is predicted; intake's Ack must agree.
+    CCHC_PROP_EVENTS sets how many accepted events, default 10,000,
+    CCHC_PROP_KILLS how many kill -9, default 4; ctest runs 0 and 5) plays a
+    year of four wards through intake: units (some registered mid-year),
+    officials, areas (one of weight 0, and areas a unit has no task in: not
+    applicable), tasks due all over 2026, progress, submissions,
+    verifications that pass and fail, rework, deadline changes (before and
+    after the due date, with and without an objective reason or approver),
+    pauses, resumes, cancellations, bonuses, penalties, appraisals, clock
+    jumps small and large (some exactly onto a due date's end, and past the
+    end of the plan year), and invalid events intake must reject. Every
+    event's fate is predicted; intake's Ack must agree. One ward is quiet
+    (few tasks, appraisals from three figures) so that ties on score and
+    on-time rate are decided by the later keys of the ranking.
 
     The ORACLE below is written from docs/SCORING.md and the domain brief,
     independently of common/model.c and services/scoring/rules.c (neither is
     called; dates are computed here too): it keeps the list of events intake
     accepted and, at each checkpoint, folds the whole list from scratch and
-    evaluates every unit the plain way. At each checkpoint the live ranking
-    of every ward (ZeroMQ RankingQuery, the public API) must equal the
-    oracle's, every field of every entry. In the second half of the stream
-    scoring is killed with kill -9 at random moments and restarted; at the
-    end it must still equal the oracle, and a fresh scoring replaying
-    intake's whole log from zero must equal both, byte for byte.
+    evaluates every unit the plain way. At each checkpoint (every 250
+    events, on due-date boundaries now and then, on the last day of the plan
+    year and at its end) the ranking of every ward (RankingQuery over
+    ZeroMQ, the public API) must equal the oracle's, every field of every
+    entry, and so must every unit's explanation (ExplainQuery): each task's
+    a, b, c, delays, status, maximum and earned points, each area's %.
+    With kills, scoring is killed with kill -9 at random moments of the
+    second half of the stream (while behind intake) and restarted, and once
+    more while it replays from zero. At the end a fresh scoring replaying
+    intake's whole log from zero must equal the oracle and the live
+    rankings, byte for byte.
 
     Arguments: INTAKE SCORING NOTIFY CLI DATA_DIR (notify is not started).
     Ownership: every generated event lives in one array freed at the end;
@@ -214,7 +223,7 @@ typedef struct {
     int32_t late_dates[MAX_LATE]; //  dates replaced after they had passed
     int nlate;
     int deadline_changes;
-    bool paused, cancelled;
+    bool paused, cancelled, excused;
 } o_task_t;
 
 typedef struct {
@@ -362,8 +371,10 @@ static void oracle_apply(o_state_t *s, const gev_t *e)
     case EV_DEADLINE:
         t->deadline_changes++;
         if (e->log_time < date_end(t->due)) {
-            if (e->flag)
+            if (e->flag) {
                 t->due = e->n1; //  approved before the date for an objective reason: excused
+                t->excused = true;
+            }
             //  without an objective reason the date lateness is judged by stays
         } else {
             t->late_dates[t->nlate++] = t->due; //  the date was missed
@@ -418,6 +429,50 @@ static int task_delays(const o_task_t *t, int64_t now)
     return delays;
 }
 
+//  One task's figures at log time now (ppm).
+typedef struct {
+    bool done, evaluated, unmet;
+    int delays;
+    int64_t a, b, c, s, weight;
+} o_fig_t;
+
+static o_fig_t task_fig(const o_task_t *t, int64_t now)
+{
+    o_fig_t f;
+    memset(&f, 0, sizeof(f));
+    f.done = t->phase == PH_DONE;
+    bool due = now >= date_end(t->due);
+    bool counts = !t->cancelled && !t->paused; //  paused and cancelled tasks do not count
+    //  chưa đạt yêu cầu: overdue and unfinished, or failed and not redone
+    f.unmet = counts && !f.done && (due || t->phase == PH_REWORK);
+    f.evaluated = counts && (due || f.done); //  came due, or done early
+    f.delays = task_delays(t, now);
+    int64_t outputs = t->outputs_done < t->outputs_required ? t->outputs_done : t->outputs_required;
+    f.a = outputs * 1000000 / t->outputs_required;
+    f.b = f.done ? 1000000 - 250000LL * t->failed : 0;
+    f.c = f.done ? 1000000 - 250000LL * f.delays : 0;
+    if (f.b < 0)
+        f.b = 0;
+    if (f.c < 0)
+        f.c = 0;
+    f.s = (f.a + f.b + f.c) / 3;
+    f.weight = t->points_milli > 0 ? t->points_milli : t->factor_milli;
+    return f;
+}
+
+//  The official classification (Văn phòng Chính phủ usage), or why the task
+//  is out of the evaluation.
+static const char *status_vi(const o_task_t *t, const o_fig_t *f, int64_t now)
+{
+    if (t->cancelled)
+        return "Hủy";
+    if (f->done)
+        return f->delays == 0 ? "Đã hoàn thành đúng hạn" : "Đã hoàn thành quá hạn";
+    if (t->paused)
+        return "Tạm dừng";
+    return now >= date_end(t->due) ? "Chưa hoàn thành quá hạn" : "Chưa hoàn thành trong hạn";
+}
+
 static int tier_of(int32_t score)
 {
     return score >= 9000   ? CCHC__TIER__TIER_EXCELLENT
@@ -436,35 +491,21 @@ static void oracle_unit(const o_ward_t *w, int ui, int64_t now, o_entry_t *x)
         const o_task_t *t = &w->tasks[i];
         if (t->unit != ui)
             continue;
-        bool done = t->phase == PH_DONE;
-        bool due = now >= date_end(t->due);
-        bool counts = !t->cancelled && !t->paused;
-        //  chưa đạt yêu cầu: overdue and unfinished, or failed and not redone
-        if (counts && !done && (due || t->phase == PH_REWORK))
+        o_fig_t f = task_fig(t, now);
+        if (f.unmet)
             x->unmet++;
-        if (!counts || !(due || done))
+        if (!f.evaluated)
             continue;
         x->evaluated++;
-        int delays = task_delays(t, now);
-        int64_t outputs = t->outputs_done < t->outputs_required ? t->outputs_done : t->outputs_required;
-        int64_t a = outputs * 1000000 / t->outputs_required;
-        int64_t b = done ? 1000000 - 250000LL * t->failed : 0;
-        int64_t c = done ? 1000000 - 250000LL * delays : 0;
-        if (b < 0)
-            b = 0;
-        if (c < 0)
-            c = 0;
-        int64_t s = (a + b + c) / 3;
-        int64_t weight = t->points_milli > 0 ? t->points_milli : t->factor_milli;
-        area_w[t->area] += weight;
-        area_ws[t->area] += weight * s;
-        if (done && delays == 0)
+        area_w[t->area] += f.weight;
+        area_ws[t->area] += f.weight * f.s;
+        if (f.done && f.delays == 0)
             x->on_time++;
-        else if (done)
+        else if (f.done)
             x->late++;
         else
             x->overdue++;
-        if (done)
+        if (f.done)
             x->done++;
     }
     int64_t wsum = 0, weighted = 0;
@@ -1303,7 +1344,97 @@ static void dump_unit(run_t *r, const o_ward_t *w, const char *unit)
 
 static uint64_t seed;
 
-//  Every ward's ranking from scoring equals the oracle's, field by field.
+#define SAME_X(field, a, b)                                                                                  \
+    do {                                                                                                     \
+        if ((int64_t)(a) != (int64_t)(b)) {                                                                  \
+            fprintf(stderr,                                                                                  \
+                    "MISMATCH %s explanation of %s/%s, %s: %s service %" PRId64 " oracle %" PRId64           \
+                    " (seed %" PRIu64 ")\n",                                                                 \
+                    what, w->code, w->units[ui].code, item, field, (int64_t)(a), (int64_t)(b), seed);        \
+            dump_unit(r, w, w->units[ui].code);                                                              \
+            fail_msg("%s: explanation differs from the oracle", what);                                       \
+        }                                                                                                    \
+    } while (0)
+
+//  The unit's explanation (ExplainQuery): every task's figures and every
+//  area's, as docs/SCORING.md computes them.
+static void compare_explain(run_t *r, const o_ward_t *w, int ui, const char *what)
+{
+    Cchc__ExplainQuery q = CCHC__EXPLAIN_QUERY__INIT;
+    q.ward = (char *)w->code;
+    q.unit = (char *)w->units[ui].code;
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_EXPLAIN_QUERY;
+    env.explain_query = &q;
+    cchc_decoded_t *ex = NULL;
+    assert_int_equal(cluster_call(r->c, SVC_SCORING, &env, &ex), 0);
+    assert_int_equal(cchc_decoded_env(ex)->body_case, CCHC__ENVELOPE__BODY_EXPLANATION);
+    const Cchc__Explanation *x = cchc_decoded_env(ex)->explanation;
+    int64_t now = r->clock;
+    int64_t area_w[MAX_AREAS] = {0}, area_ws[MAX_AREAS] = {0};
+    for (int i = 0; i < w->ntasks; i++)
+        if (w->tasks[i].unit == ui) {
+            o_fig_t f = task_fig(&w->tasks[i], now);
+            if (f.evaluated) {
+                area_w[w->tasks[i].area] += f.weight;
+                area_ws[w->tasks[i].area] += f.weight * f.s;
+            }
+        }
+    const char *item = "areas";
+    SAME_X("count", x->n_areas, w->nareas);
+    for (int a = 0; a < w->nareas; a++) {
+        const Cchc__AreaExplain *ax = x->areas[a];
+        item = w->areas[a].code;
+        assert_string_equal(ax->area, w->areas[a].code);
+        int64_t pct = area_w[a] ? area_ws[a] / area_w[a] : 0;
+        int64_t max = area_w[a] ? w->areas[a].weight * 1000LL : 0;
+        SAME_X("weight", ax->weight, w->areas[a].weight);
+        SAME_X("applicable", ax->applicable, area_w[a] > 0);
+        SAME_X("pct_ppm", ax->pct_ppm, pct);
+        SAME_X("max_milli", ax->max_milli, max);
+        SAME_X("earned_milli", ax->earned_milli, max * pct / 1000000);
+    }
+    size_t k = 0;
+    for (int i = 0; i < w->ntasks; i++) {
+        const o_task_t *t = &w->tasks[i];
+        if (t->unit != ui)
+            continue;
+        item = t->code;
+        if (k >= x->n_tasks)
+            SAME_X("task count", x->n_tasks, k + 1);
+        const Cchc__TaskExplain *tx = x->tasks[k++];
+        assert_string_equal(tx->task, t->code);
+        o_fig_t f = task_fig(t, now);
+        int64_t aw = area_w[t->area];
+        int64_t max =
+            f.evaluated && aw
+                ? (t->points_milli > 0 ? t->points_milli : w->areas[t->area].weight * 1000LL * f.weight / aw)
+                : 0;
+        SAME_X("evaluated", tx->evaluated, f.evaluated);
+        SAME_X("quantity_ppm", tx->quantity_ppm, f.a);
+        SAME_X("quality_ppm", tx->quality_ppm, f.b);
+        SAME_X("progress_ppm", tx->progress_ppm, f.c);
+        SAME_X("failed_reviews", tx->failed_reviews, t->failed);
+        SAME_X("delays", tx->delays, f.done || f.evaluated ? f.delays : 0);
+        SAME_X("due_date", tx->due_date, t->due);
+        SAME_X("done_date", tx->done_date, f.done ? date_of(t->submitted_ms) : 0);
+        SAME_X("unmet", tx->unmet, f.unmet);
+        SAME_X("excused", tx->excused, t->excused);
+        SAME_X("max_milli", tx->max_milli, max);
+        SAME_X("earned_milli", tx->earned_milli, max * f.s / 1000000);
+        if (strcmp(tx->status, status_vi(t, &f, now)) != 0) {
+            fprintf(stderr, "MISMATCH %s explanation of %s/%s, %s: status service \"%s\" oracle \"%s\"\n",
+                    what, w->code, w->units[ui].code, t->code, tx->status, status_vi(t, &f, now));
+            fail_msg("%s: task status differs from the oracle", what);
+        }
+    }
+    item = "tasks";
+    SAME_X("task count", x->n_tasks, k);
+    cchc_decoded_destroy(&ex);
+}
+
+//  Every ward's ranking from scoring equals the oracle's, field by field,
+//  and so does every unit's explanation.
 static void compare_with_oracle(run_t *r, const char *what)
 {
     wait_caught_up(r);
@@ -1349,6 +1480,8 @@ static void compare_with_oracle(run_t *r, const char *what)
             SAME("par_group", e->par_group[0], o->par[0]);
         }
         cchc_decoded_destroy(&d);
+        for (int ui = 0; ui < w->nunits; ui++)
+            compare_explain(r, w, ui, what);
     }
     state_free(&s);
     r->checkpoints++;
