@@ -1215,43 +1215,87 @@ static gev_t *gen_invalid(run_t *r, o_ward_t *w)
     return e;
 }
 
+//  What gen_one may make, and how often (per mille, before the run's
+//  profile scales each between 50 % and 150 %).
+enum {
+    G_TASK,
+    G_PROGRESS,
+    G_SUBMIT,
+    G_VERIFY,
+    G_DEADLINE,
+    G_PAUSE,
+    G_RESUME,
+    G_CANCEL,
+    G_ADJUST,
+    G_APPRAISE,
+    G_OFFICIAL,
+    G_UNIT,
+    G_INVALID,
+    G_COUNT
+};
+static const int base_weight[G_COUNT] = {90, 260, 150, 170, 110, 40, 45, 20, 35, 15, 14, 3, 57};
+static int profile[G_COUNT], profile_sum;
+
+static void profile_init(void)
+{
+    profile_sum = 0;
+    for (int k = 0; k < G_COUNT; k++)
+        profile_sum += profile[k] = base_weight[k] * (50 + rnd(101)) / 100 + 1;
+}
+
 //  One random event of a random ward (or nothing when the choice did not fit).
 static void gen_one(run_t *r)
 {
     //  P4 is a quiet ward: few tasks, appraisals from a few figures, so
     //  units tie on score and on-time rate and the later keys decide
     o_ward_t *w = &r->gen.wards[chance(10) ? 3 : rnd(3)];
-    int roll = rnd(1000);
-    if (roll < 90)
+    bool quiet = w == &r->gen.wards[3];
+    int roll = rnd(profile_sum), k = 0;
+    while (roll >= profile[k])
+        roll -= profile[k++];
+    switch (k) {
+    case G_TASK:
         gen_task(r, w);
-    else if (roll < 300)
+        break;
+    case G_PROGRESS:
         gen_progress(r, w);
-    else if (roll < 450 && (w != &r->gen.wards[3] || chance(30)))
-        gen_submit(r, w); //  P4's units submit little: many overdue tasks
-    else if (roll < 620)
+        break;
+    case G_SUBMIT:
+        if (!quiet || chance(30)) //  P4's units submit little: many overdue tasks
+            gen_submit(r, w);
+        break;
+    case G_VERIFY:
         gen_verify(r, w);
-    else if (roll < 730)
+        break;
+    case G_DEADLINE:
         gen_deadline(r, w);
-    else if (roll < 770)
+        break;
+    case G_PAUSE:
         gen_simple(r, w, EV_PAUSE, p_pausable);
-    else if (roll < 815)
+        break;
+    case G_RESUME:
         gen_simple(r, w, EV_RESUME, p_paused);
-    else if (roll < 835)
+        break;
+    case G_CANCEL:
         gen_simple(r, w, EV_CANCEL, p_cancellable);
-    else if (roll < 870)
+        break;
+    case G_ADJUST:
         gen_adjust(r, w);
-    else if (roll < 876 && w == &r->gen.wards[2])
-        gen_appraise(r, w); //  appraisals in P3 and P4 only: elsewhere the computed score decides
-    else if (roll < 900 && w == &r->gen.wards[3])
-        gen_appraise(r, w);
-    else if (roll < 890)
+        break;
+    case G_APPRAISE: //  in P3 and P4 only: elsewhere the computed score decides
+        for (int n = quiet ? 2 : w == &r->gen.wards[2] ? 1 : 0; n > 0; n--)
+            gen_appraise(r, w);
+        break;
+    case G_OFFICIAL:
         gen_official(r, w, chance(50) ? w->units[rnd(w->nunits)].code : "", CCHC__OFFICIAL_ROLE__ROLE_STAFF);
-    else if (roll < 893)
+        break;
+    case G_UNIT:
         gen_unit(r, w); //  a unit registered mid-year
-    else if (roll < 950)
+        break;
+    default:
         gen_invalid(r, w);
-    else
-        gen_progress(r, w);
+        break;
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1641,6 +1685,11 @@ static void test_property(void **state)
     size_t next_kill = 0, check_every = 250, next_check = check_every;
     int down_batches = -1; //  batches left before scoring restarts (-1: running)
 
+    profile_init();
+    printf("test_scoring_property: profile (per mille):");
+    for (int k = 0; k < G_COUNT; k++)
+        printf(" %d", profile[k] * 1000 / profile_sum);
+    printf("\n");
     int64_t t0 = harness_mono_ms();
     clock_to(&r, r.clock + 8 * HOUR_MS);
     setup_wards(&r);
