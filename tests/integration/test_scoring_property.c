@@ -278,6 +278,11 @@ static int find_area(const o_ward_t *w, const char *code)
 
 static int find_task(const o_ward_t *w, const char *code)
 {
+    //  the generator numbers a ward's tasks "<ward>-NV0001" on: try there first
+    const char *nv = strstr(code, "-NV");
+    int guess = nv ? atoi(nv + 3) - 1 : -1;
+    if (guess >= 0 && guess < w->ntasks && !strcmp(w->tasks[guess].code, code))
+        return guess;
     for (int i = 0; i < w->ntasks; i++)
         if (!strcmp(w->tasks[i].code, code))
             return i;
