@@ -14,7 +14,7 @@
     jumps small and large (some exactly onto a due date's end, and past the
     end of the plan year), and invalid events intake must reject. Every
     event's fate is predicted; intake's Ack must agree. One ward is quiet
-    (few tasks, appraisals from three figures) so that ties on score and
+    (few tasks, few submissions, appraisals of 80 or 95 points) so that ties on score and
     on-time rate are decided by the later keys of the ranking.
 
     The ORACLE below is written from docs/SCORING.md and the domain brief,
@@ -1112,7 +1112,7 @@ static gev_t *gen_appraise(run_t *r, o_ward_t *w)
 {
     gev_t *e = new_ev(r, EV_APPRAISE, w);
     snprintf(e->unit, sizeof(e->unit), "%s", w->units[rnd(w->nunits)].code);
-    static const int32_t few[] = {6000, 8000, 9500};
+    static const int32_t few[] = {8000, 8000, 9500};
     e->n1 = w == &r->gen.wards[3] ? few[rnd(3)] : 4000 + rnd(6001);
     snprintf(e->other, sizeof(e->other), "%s", random_official(w));
     fold_now(r, e);
@@ -1266,7 +1266,7 @@ static void gen_one(run_t *r)
         gen_progress(r, w);
         break;
     case G_SUBMIT:
-        if (!quiet || chance(30)) //  P4's units submit little: many overdue tasks
+        if (!quiet || chance(15)) //  P4's units submit little: many overdue tasks
             gen_submit(r, w);
         break;
     case G_VERIFY:
