@@ -1124,7 +1124,7 @@ static gev_t *gen_invalid(run_t *r, o_ward_t *w)
 {
     gev_t *e = NULL;
     int ti;
-    switch (rnd(12)) {
+    switch (rnd(16)) {
     case 0:
         e = new_ev(r, EV_PROGRESS, w);
         strcpy(e->code, "KHONG-CO");
@@ -1203,6 +1203,35 @@ static gev_t *gen_invalid(run_t *r, o_ward_t *w)
         strcpy(e->unit, "U01");
         e->n1 = 100;
         e->expect_err = CCHC__ERROR_CODE__ERR_UNKNOWN_WARD;
+        break;
+    case 11:
+        e = new_ev(r, EV_TASK, w); //  an area the ward does not have
+        snprintf(e->code, sizeof(e->code), "%s-KHONG", w->code);
+        snprintf(e->unit, sizeof(e->unit), "%s", w->units[0].code);
+        strcpy(e->area, "KHONG");
+        e->n1 = 20261231;
+        e->expect_err = CCHC__ERROR_CODE__ERR_UNKNOWN_AREA;
+        break;
+    case 12:
+        if ((ti = pick_task(w, p_workable)) < 0)
+            return NULL;
+        e = task_ev(r, w, EV_PROGRESS, ti); //  more outputs than required
+        e->n1 = 100;
+        e->has_n2 = true;
+        e->n2 = w->tasks[ti].outputs_required + 1;
+        e->expect_err = CCHC__ERROR_CODE__ERR_OUT_OF_RANGE;
+        break;
+    case 13:
+        if ((ti = pick_task(w, p_done)) < 0)
+            return NULL;
+        e = task_ev(r, w, EV_PAUSE, ti);
+        e->expect_err = CCHC__ERROR_CODE__ERR_INVALID_STATE;
+        break;
+    case 14:
+        e = new_ev(r, EV_OFFICIAL, w); //  a second chairman
+        snprintf(e->code, sizeof(e->code), "CB%03d", ++r->official_serial);
+        e->n1 = CCHC__OFFICIAL_ROLE__ROLE_CHAIRMAN;
+        e->expect_err = CCHC__ERROR_CODE__ERR_DUPLICATE;
         break;
     default:
         if ((ti = pick_task(w, p_open)) < 0)
