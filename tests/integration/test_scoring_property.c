@@ -1736,7 +1736,8 @@ static void test_property(void **state)
         submit_batch(&r, from);
 
         if (next_kill < nkills && r.nevs >= kill_at[next_kill] && down_batches < 0) {
-            kill_scoring(&r); //  mid-stream: scoring has not caught up
+            harness_sleep_ms(chance(60) ? 0 : rnd(8)); //  at a random moment of its fetch, fold, commit
+            kill_scoring(&r);
             next_kill++;
             down_batches = rnd(4);
         } else if (down_batches == 0) {
