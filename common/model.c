@@ -234,8 +234,10 @@ bool cchc_task_overdue(const cchc_task_t *task, int64_t now_ms)
 int cchc_task_delays(const cchc_task_t *task, int64_t now_ms)
 {
     const Cchc__TaskRecord *rec = task->rec;
-    int64_t at = cchc_task_done(task) ? rec->done_ms : now_ms;
-    return rec->missed_deadlines + (at >= cchc_date_end_ms(rec->due_in_force) ? 1 : 0);
+    bool done = cchc_task_done(task);
+    int64_t at = done ? rec->done_ms : now_ms;
+    return rec->missed_deadlines + (done ? 0 : rec->missed_pending) +
+           (at >= cchc_date_end_ms(rec->due_in_force) ? 1 : 0);
 }
 
 bool cchc_task_unmet(const cchc_task_t *task, int64_t now_ms)
@@ -736,6 +738,12 @@ static void apply_deadline_change(Cchc__TaskRecord *rec, const Cchc__DeadlineCha
     if (in_time && d->objective) {
         rec->due_in_force = d->new_due_date; //  excused extension
         rec->has_excused = rec->excused = true;
+    } else if (!in_time && rec->phase == CCHC__TASK_PHASE__PHASE_SUBMITTED &&
+               rec->submitted_ms < cchc_date_end_ms(rec->due_in_force)) {
+        //  submitted before the date passed: missed only if that submission fails
+        rec->missed_pending++;
+        rec->has_missed_pending = true;
+        rec->due_in_force = d->new_due_date;
     } else if (!in_time) {
         rec->missed_deadlines++; //  the missed date is a delay
         rec->has_missed_deadlines = true;
@@ -770,7 +778,10 @@ static int apply_task_event(cchc_model_t *self, cchc_task_t *task, const Cchc__E
             rec->phase = CCHC__TASK_PHASE__PHASE_REWORK;
             rec->failed_reviews++;
             rec->ack_ms = 0; //  a new failure: the acknowledgement no longer holds
+            rec->missed_deadlines += rec->missed_pending; //  those dates were missed after all
+            rec->has_missed_deadlines = rec->missed_pending > 0 || rec->has_missed_deadlines;
         }
+        rec->missed_pending = 0;
         break;
     case CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED:
         apply_deadline_change(rec, ev->deadline_changed, at);

@@ -16,6 +16,10 @@
     already overdue counts the missed date as a delay and then replaces it. One
     approved in time but without an objective reason only moves `due_target`,
     the date reminders aim at; lateness is still judged by due_in_force.
+    A date that passed while a submission made before it awaited
+    verification was not missed if that verification passes: a change
+    approved then keeps it in `missed_pending`, which a failed verification
+    turns into delays and a passed one drops.
 
     Completion. A task is done when a verification passes; it is done as of
     its submission time (the unit is not penalised for the reviewer's pace).

@@ -283,6 +283,44 @@ static void test_extensions(void **state)
     assert_int_equal(e.late, 1);
 }
 
+//  A deadline changed after the date passed while the task waited for
+//  verification of a submission made before that date (found by
+//  test_scoring_property). U1's T1: submitted 25/01, due 31/01 passed on
+//  the reviewer's desk, changed on 05/02 to 28/02, verified on 06/02: done
+//  as of 25/01, before 31/01 ended: the reviewer's pace does not make a
+//  unit late, no delay, 100.00, on time. U2's T2: the same, but the
+//  verification fails: the resubmission on 10/02 comes after 31/01, which
+//  was missed: one delay (the new date 28/02 is met) and one failed review:
+//  s = (1 000 000 + 750 000 + 750 000) / 3 = 833 333 -> 83.33, late.
+static void test_late_change_awaiting_verification(void **state)
+{
+    builder_t *b = *state;
+    OK(b_task(b, "T1", "U1", "A1", 20260131, 1, 1000, NULL));
+    OK(b_progress(b, "T1", 1, 20260125));
+    OK(b_submit(b, "T1", 20260125));
+    OK(b_deadline(b, "T1", 20260228, false, 20260205));
+    OK(b_verify(b, "T1", true, 20260206));
+    cchc_unit_eval_t e = eval_at(b, "U1", 20260320);
+    assert_int_equal(e.score_centi, 10000);
+    assert_int_equal(e.on_time, 1);
+    assert_int_equal(e.late, 0);
+    assert_int_equal(cchc_task_delays(b_task_get(b, "T1"), at9(20260320)), 0);
+
+    OK(b_task(b, "T2", "U2", "A1", 20260131, 1, 1000, NULL));
+    OK(b_progress(b, "T2", 1, 20260125));
+    OK(b_submit(b, "T2", 20260125));
+    OK(b_deadline(b, "T2", 20260228, true, 20260205));
+    assert_int_equal(cchc_task_delays(b_task_get(b, "T2"), at9(20260205)), 1); //  open: 31/01 missed so far
+    OK(b_verify(b, "T2", false, 20260206));
+    OK(b_submit(b, "T2", 20260210));
+    OK(b_verify(b, "T2", true, 20260211));
+    e = eval_at(b, "U2", 20260320);
+    assert_int_equal(e.score_centi, 8333);
+    assert_int_equal(e.on_time, 0);
+    assert_int_equal(e.late, 1);
+    assert_int_equal(cchc_task_delays(b_task_get(b, "T2"), at9(20260320)), 1);
+}
+
 //  Paused and cancelled tasks are out of the evaluation base.
 static void test_paused_cancelled(void **state)
 {
@@ -614,6 +652,7 @@ int main(void)
         T(test_appraisal_override),
         T(test_gate_unmet),
         T(test_extensions),
+        T(test_late_change_awaiting_verification),
         T(test_paused_cancelled),
         T(test_tie_breaks),
         T(test_year_end_accountability),
