@@ -111,6 +111,9 @@ echo
 echo "== Mô phỏng năm 2026 (the simulated year) =="
 "${cli[@]}" simulate "$top/data/sample" --seed "$seed"
 echo
+echo "== Xếp hạng quý IV, chốt hết ngày 31/12/2026 (the fourth quarter, frozen at its end) =="
+"${cli[@]}" ranking --quarter 4
+echo
 echo "== Cảnh báo gần nhất (latest alerts) =="
 "${cli[@]}" alerts --limit 5
 
@@ -182,6 +185,8 @@ if [ "$keep" -eq 1 ]; then
 Các dịch vụ vẫn đang chạy (services left running; data in $run):
   ${cli[*]} ranking
   ${cli[*]} explain KTHTDT
+  ${cli[*]} ranking --month 6
+  ${cli[*]} history DVSNC
   ${cli[*]} alerts --limit 20
 Hộp thư (mailbox, Maildir): $run/mailbox/new/
 Dừng (stop): scripts/demo.sh --stop
