@@ -144,27 +144,32 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
     memset(e, 0, sizeof(*e));
     const cchc_ward_t *ward = unit->ward;
     size_t nareas = ward->nareas;
-    int64_t *area_ws = calloc(nareas + 1, sizeof(int64_t));  //  sum of w over evaluated tasks
-    int64_t *area_wss = calloc(nareas + 1, sizeof(int64_t)); //  sum of w x s
+    //  Per-area sums: on the stack for a ward's usual handful of areas (an
+    //  evaluation is on the hot path of every event), on the heap beyond.
+    int64_t small_ws[16] = {0}, small_wss[16] = {0};
+    bool heap = nareas > 16;
+    int64_t *area_ws = heap ? calloc(nareas, sizeof(int64_t)) : small_ws;   //  sum of w over evaluated tasks
+    int64_t *area_wss = heap ? calloc(nareas, sizeof(int64_t)) : small_wss; //  sum of w x s
     if (!area_ws || !area_wss)
         abort();
 
     if (x) {
-        x->tasks = calloc(ward->ntasks + 1, sizeof(Cchc__TaskExplain *));
+        x->tasks = calloc(unit->ntasks + 1, sizeof(Cchc__TaskExplain *));
         x->areas = calloc(nareas + 1, sizeof(Cchc__AreaExplain *));
         if (!x->tasks || !x->areas)
             abort();
     }
     //  First pass: the task scores and the per-area sums.
-    task_score_t *scores = calloc(ward->ntasks + 1, sizeof(task_score_t));
-    if (!scores)
+    //  The unit's own tasks (unit->tasks, in ward order): an evaluation costs
+    //  the unit's tasks, not the ward's.
+    task_score_t *scores = x ? calloc(unit->ntasks + 1, sizeof(task_score_t)) : NULL;
+    if (x && !scores)
         abort();
-    for (size_t i = 0; i < ward->ntasks; i++) {
-        const cchc_task_t *t = ward->tasks[i];
-        if (t->unit != unit)
-            continue;
+    for (size_t i = 0; i < unit->ntasks; i++) {
+        const cchc_task_t *t = unit->tasks[i];
         task_score_t ts = task_score(r, t, now);
-        scores[i] = ts;
+        if (scores)
+            scores[i] = ts;
         if (cchc_task_unmet(t, now))
             e->unmet++;
         if (!ts.evaluated)
@@ -290,10 +295,8 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
     }
 
     if (x) {
-        for (size_t i = 0; i < ward->ntasks; i++) {
-            const cchc_task_t *t = ward->tasks[i];
-            if (t->unit != unit)
-                continue;
+        for (size_t i = 0; i < unit->ntasks; i++) {
+            const cchc_task_t *t = unit->tasks[i];
             const task_score_t *ts = &scores[i];
             Cchc__TaskExplain *tx = calloc(1, sizeof(*tx));
             cchc__task_explain__init(tx);
@@ -326,8 +329,10 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
         }
     }
     free(scores);
-    free(area_ws);
-    free(area_wss);
+    if (heap) {
+        free(area_ws);
+        free(area_wss);
+    }
 }
 
 void cchc_explanation_clear(Cchc__Explanation *x)
