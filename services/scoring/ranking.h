@@ -1,11 +1,14 @@
 /*  ranking.h - every ward's ranking, kept current as the log is folded.
 
-    The owner notes what each applied event touched (cchc_ranking_note) and,
-    after the batch, calls cchc_ranking_update: only the units touched are
-    re-evaluated, plus every unit of wards with tasks when the log time moved
-    (a deadline may have passed); each ward with a re-evaluated unit is
-    re-sorted, and a RankChanged is produced for every unit of it whose rank,
-    score or tier changed.
+    The owner notes what each applied event touched (cchc_ranking_note) and
+    then calls cchc_ranking_update: only the units touched are re-evaluated,
+    plus the units of tasks whose due date (or the wards whose plan year)
+    ended since the last update, found in a deadline index (a min-heap by
+    instant), never by a scan. Each ward keeps its units in an
+    order-statistic set (common/ostree.h): a re-evaluated unit is removed
+    and inserted again, O(log n), and a RankChanged is produced for every
+    unit whose rank, score or tier changed (the units between a moved
+    unit's old and new places shift by one), in unit registration order.
 
     Ownership: a ranking stores its per-ward state in ward->user (the model
     leaves that field to its consumer), so it must be destroyed while the
@@ -43,8 +46,9 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p);
 //  event (unit NULL), the whole ward; and whether the log time moved.
 void cchc_ranking_note(cchc_ranking_t *self, const cchc_touch_t *touch);
 
-//  Re-evaluate what was noted since the last update at the model's log time,
-//  re-rank the wards concerned and forget the notes. If changes is not NULL,
+//  Re-evaluate what was noted since the last update, and the units of the
+//  deadlines reached, at the model's log time, move them in their wards'
+//  orders and forget the notes. If changes is not NULL,
 //  append one RankChanged (seq = seq) per unit of those wards whose rank,
 //  score or tier changed; a unit first ranked has old_rank 0, old score 0,
 //  old tier TIER_UNRATED.
