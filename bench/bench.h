@@ -7,4 +7,8 @@
 //  the service binaries of the same build). Returns the exit code.
 int bench_ingest(int argc, char **argv, const char *bin_dir);
 
+//  `cchc-bench scoring ...`: the cost of an event in scoring, a replay, and a
+//  restart of the cchc-scoring of the same build. Returns the exit code.
+int bench_scoring(int argc, char **argv, const char *bin_dir);
+
 #endif

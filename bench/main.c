@@ -15,7 +15,11 @@ int main(int argc, char **argv)
     const char *dir = n > 0 ? dirname(exe) : ".";
     if (argc >= 2 && !strcmp(argv[1], "ingest"))
         return bench_ingest(argc - 2, argv + 2, dir);
-    fprintf(stderr, "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R]\n"
-                    "(scoring and notify benchmarks come with their issues)\n");
+    if (argc >= 2 && !strcmp(argv[1], "scoring"))
+        return bench_scoring(argc - 2, argv + 2, dir);
+    fprintf(stderr,
+            "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R]\n"
+            "       cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] [--events N]\n"
+            "(the notify benchmark comes with its issue)\n");
     return 2;
 }

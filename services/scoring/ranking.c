@@ -59,6 +59,16 @@ struct ward_rank {
     bool queued;            //  listed in owner->pending
     int64_t *task_deadline; //  by task index: the instant indexed for it
     size_t ntask_slots;
+    //  The evaluation in parts (rules.h): by unit index the sums of its
+    //  tasks' parts, by task index the part in those sums; tasks whose part
+    //  must be computed again at the next update.
+    cchc_unit_sums_t *sums; //  by unit index
+    bool *sums_valid;       //  by unit index: sums hold every task's part
+    cchc_task_part_t *parts;
+    bool *part_in;    //  by task index: parts[i] is in its unit's sums
+    bool *task_dirty; //  by task index: listed in dirty_list
+    uint32_t *dirty_list;
+    size_t ndirty;
     int64_t year_end; //  instant indexed for the plan year's end (0: none)
     //  Scratch of an update, by unit index: the evaluation before it.
     int32_t *old_score;
@@ -153,6 +163,14 @@ static void unit_touch(ward_rank_t *wr, uint32_t index)
     wr->touched_list[wr->ntouched++] = index;
 }
 
+static void task_mark(ward_rank_t *wr, uint32_t index)
+{
+    if (wr->task_dirty[index])
+        return;
+    wr->task_dirty[index] = true;
+    wr->dirty_list[wr->ndirty++] = index;
+}
+
 //  The ward's state, created on first use, with a slot for every unit the
 //  ward has now (new slots: never ranked, touched) and every task.
 static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
@@ -183,7 +201,11 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
         wr->touched_list = xrealloc(wr->touched_list, n * sizeof(*wr->touched_list));
         wr->old_score = xrealloc(wr->old_score, n * sizeof(*wr->old_score));
         wr->old_tier = xrealloc(wr->old_tier, n * sizeof(*wr->old_tier));
+        wr->sums = xrealloc(wr->sums, n * sizeof(*wr->sums));
+        wr->sums_valid = xrealloc(wr->sums_valid, n * sizeof(*wr->sums_valid));
         for (size_t i = wr->nslots; i < n; i++) {
+            memset(&wr->sums[i], 0, sizeof(wr->sums[i]));
+            wr->sums_valid[i] = false;
             memset(&wr->evals[i], 0, sizeof(wr->evals[i]));
             wr->evals[i].tier = CCHC__TIER__TIER_UNRATED;
             wr->ranks[i] = 0;
@@ -199,8 +221,14 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
         while (n < ward->ntasks)
             n *= 2;
         wr->task_deadline = xrealloc(wr->task_deadline, n * sizeof(*wr->task_deadline));
-        for (size_t i = wr->ntask_slots; i < n; i++)
+        wr->parts = xrealloc(wr->parts, n * sizeof(*wr->parts));
+        wr->part_in = xrealloc(wr->part_in, n * sizeof(*wr->part_in));
+        wr->task_dirty = xrealloc(wr->task_dirty, n * sizeof(*wr->task_dirty));
+        wr->dirty_list = xrealloc(wr->dirty_list, n * sizeof(*wr->dirty_list));
+        for (size_t i = wr->ntask_slots; i < n; i++) {
             wr->task_deadline[i] = NO_DEADLINE;
+            wr->part_in[i] = wr->task_dirty[i] = false;
+        }
         wr->ntask_slots = n;
     }
     return wr;
@@ -273,6 +301,7 @@ static void deadlines_crossed(cchc_ranking_t *self, int64_t now)
         if (cchc_task_done(task) || rec->cancelled || rec->paused)
             continue;
         ward_state(self, wr->ward);
+        task_mark(wr, (uint32_t)d.task);
         unit_touch(wr, (uint32_t)task->unit->index);
         ward_queue(self, wr);
     }
@@ -305,6 +334,21 @@ static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, cons
     changes->items[changes->count++] = c;
 }
 
+//  The sums of unit i from the parts of all its tasks at now.
+static void unit_rebuild(cchc_ranking_t *self, ward_rank_t *wr, uint32_t i, int64_t now)
+{
+    const cchc_unit_t *unit = wr->ward->units[i];
+    cchc_unit_sums_t *sums = &wr->sums[i];
+    cchc_unit_sums_reset(sums, wr->ward->nareas);
+    for (size_t k = 0; k < unit->ntasks; k++) {
+        const cchc_task_t *task = unit->tasks[k];
+        cchc_task_part(&self->rules, task, now, &wr->parts[task->index]);
+        cchc_unit_sums_add(sums, &wr->parts[task->index], 1);
+        wr->part_in[task->index] = true;
+    }
+    wr->sums_valid[i] = true;
+}
+
 static int cmp_changed(const void *a, const void *b)
 {
     uint32_t x = ((const struct changed *)a)->unit, y = ((const struct changed *)b)->unit;
@@ -319,11 +363,28 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
 {
     cchc_ward_t *ward = wr->ward;
     ward_state(self, ward); //  slots for units registered since the last note
+    bool rebuild_all = wr->all_touched;
     if (wr->all_touched) {
         for (size_t i = 0; i < ward->nunits; i++)
             unit_touch(wr, (uint32_t)i);
         wr->all_touched = false;
     }
+    //  The parts of the tasks touched, swapped in their units' sums.
+    for (size_t k = 0; k < wr->ndirty; k++) {
+        uint32_t t = wr->dirty_list[k];
+        wr->task_dirty[t] = false;
+        const cchc_task_t *task = ward->tasks[t];
+        uint32_t u = (uint32_t)task->unit->index;
+        unit_touch(wr, u);
+        if (rebuild_all || !wr->sums_valid[u] || wr->sums[u].nareas != ward->nareas)
+            continue; //  rebuilt below from every task
+        if (wr->part_in[t])
+            cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], -1);
+        cchc_task_part(&self->rules, task, now, &wr->parts[t]);
+        cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], 1);
+        wr->part_in[t] = true;
+    }
+    wr->ndirty = 0;
     if (wr->ntouched == 0)
         return;
     size_t before = cchc_ostree_size(wr->order);
@@ -343,7 +404,9 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
             cchc_ostree_remove(wr->order, i);
         wr->old_score[i] = wr->evals[i].score_centi;
         wr->old_tier[i] = wr->evals[i].tier;
-        cchc_unit_evaluate(&self->rules, ward->units[i], now, &wr->evals[i], NULL);
+        if (rebuild_all || !wr->sums_valid[i] || wr->sums[i].nareas != ward->nareas)
+            unit_rebuild(self, wr, i, now);
+        cchc_unit_finish(&self->rules, ward->units[i], &wr->sums[i], now, &wr->evals[i], NULL);
     }
     for (size_t k = 0; k < wr->ntouched; k++)
         cchc_ostree_insert(wr->order, wr->touched_list[k]);
@@ -415,6 +478,14 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p)
         free(wr->old_score);
         free(wr->old_tier);
         free(wr->task_deadline);
+        for (size_t u = 0; u < wr->nslots; u++)
+            cchc_unit_sums_free(&wr->sums[u]);
+        free(wr->sums);
+        free(wr->sums_valid);
+        free(wr->parts);
+        free(wr->part_in);
+        free(wr->task_dirty);
+        free(wr->dirty_list);
         free(wr);
     }
     free(self->states);
@@ -432,8 +503,10 @@ void cchc_ranking_note(cchc_ranking_t *self, const cchc_touch_t *touch)
     if (!touch->ward)
         return;
     ward_rank_t *wr = ward_state(self, touch->ward);
-    if (touch->task)
+    if (touch->task) {
         index_task(self, wr, touch->task); //  its due date in force may have changed
+        task_mark(wr, (uint32_t)touch->task->index);
+    }
     if (touch->unit) {
         unit_touch(wr, (uint32_t)touch->unit->index);
     } else {

@@ -1,0 +1,590 @@
+/*  scoring.c - `cchc-bench scoring`: what an event costs scoring, how fast
+    it folds a whole log, and how fast it is ready after a restart.
+
+    In process (no ZeroMQ, no SQLite): U units in wards of P units (3 areas
+    each), T tasks per unit with due dates spread over 2026, then a stream
+    of N updates on random tasks (progress, submission, verification passed
+    or failed; a bonus on a unit whose task is done) at a log time moving
+    21.6 s per event (6 hours per 1,000 events: the stream crosses months of
+    due dates), with a ClockAdvanced every 1,000 events as intake's tick.
+    Every event goes the way cchc-scoring folds it: unpacked from its stored
+    bytes, folded into the model (cchc_model_apply), noted in the ranking and
+    the ranking updated, collecting the RankChanged list (cleared every
+    1,000 events, a batch).
+      - ns_per_event, events_per_s: fold + note + update (incremental
+        re-evaluation and re-rank, changes) per update of the stream, without
+        the unpack; the clock events of the stream are included.
+      - replay_events_per_s: the whole log (registrations, assignments, the
+        stream) from an empty model, unpack included: a replay from zero in
+        process (SQLite reads and ZeroMQ fetches excluded).
+    Then the model is written as cchc-scoring stores it (scoring.db:
+    model_record with last_seq, one output-log record per unit holding its
+    current state) and a real cchc-scoring is started on it:
+      - restart_s: from the fork to its first answer to a RankingQuery with
+        the full ranking and the expected last_seq (load + rank_all).
+      - rss_mb: the restarted cchc-scoring's resident memory once ready.
+    Prints the figures and, as its last line, one JSON object.
+*/
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "client.h"
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+#include "model.h"
+#include "outlog.h"
+#include "ranking.h"
+#include "rules.h"
+#include "store.h"
+
+#define CHUNK         10000 //  events packed, then unpacked and folded, at a time
+#define BATCH         1000  //  events per batch (changes cleared, a clock tick)
+#define AREAS         3
+#define STEP_MS       21600LL //  log time per event of the stream
+#define MAX_EVENT_LEN 512
+
+typedef struct {
+    long units, tasks_per_unit, units_per_ward, events;
+    bool restart;
+    const char *scoring_bin;
+} params_t;
+
+//  The log, generated chunk by chunk: packed events with their seq and time.
+typedef struct {
+    params_t p;
+    long wards;
+    uint64_t seq;
+    int64_t now;
+    uint8_t *phase; //  per task: 0 new, 1 in progress, 2 submitted, 3 done, 4 rework
+    unsigned rng;
+    //  a chunk of packed events
+    uint8_t *buf;
+    size_t *offs, *lens;
+    size_t count, used;
+} gen_t;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static double rss_of(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    double mb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, field, strlen(field)))
+            mb = atof(line + strlen(field)) / 1024.0;
+    if (f)
+        fclose(f);
+    return mb;
+}
+
+//  A free loopback port in 20000-32767 (below the range of outgoing
+//  connections), checked by binding it.
+static int free_port(void)
+{
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ 0x5c0e;
+    for (int tries = 0; tries < 200; tries++) {
+        int port = 20000 + (int)(rand_r(&seed) % 12768);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int ok = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return port;
+    }
+    return -1;
+}
+
+// ---------------------------------------------------------------------------
+//  The log
+
+static void gen_push(gen_t *g, Cchc__Event *ev, const char *ward, const char *actor)
+{
+    ev->ward = (char *)ward;
+    ev->actor = (char *)actor;
+    ev->has_seq = ev->has_log_time_ms = true;
+    ev->seq = ++g->seq;
+    ev->log_time_ms = g->now;
+    size_t len = cchc__event__get_packed_size(ev);
+    if (len > MAX_EVENT_LEN)
+        abort();
+    g->offs[g->count] = g->used;
+    g->lens[g->count] = cchc__event__pack(ev, g->buf + g->used);
+    g->used += len;
+    g->count++;
+}
+
+static void ward_code(char *buf, size_t size, long w)
+{
+    snprintf(buf, size, "P%05ld", w);
+}
+
+static void unit_code(char *buf, size_t size, long u)
+{
+    snprintf(buf, size, "U%03ld", u);
+}
+
+static void task_code(char *buf, size_t size, long u, long t)
+{
+    snprintf(buf, size, "T%03ld-%03ld", u, t);
+}
+
+//  The setup of ward w: registration, areas, units and their tasks.
+static void gen_ward(gen_t *g, long w)
+{
+    char ward[32], code[48], unit[24], area[8];
+    ward_code(ward, sizeof(ward), w);
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    Cchc__WardRegistered wr = CCHC__WARD_REGISTERED__INIT;
+    wr.name = "Phường Thử Nghiệm";
+    wr.has_year = true;
+    wr.year = 2026;
+    ev.payload_case = CCHC__EVENT__PAYLOAD_WARD_REGISTERED;
+    ev.ward_registered = &wr;
+    gen_push(g, &ev, ward, "ward");
+    static const int weights[AREAS] = {30, 30, 40};
+    static const char *names[AREAS] = {"Cải cách thể chế", "Cải cách thủ tục hành chính", "Chuyển đổi số"};
+    for (int a = 0; a < AREAS; a++) {
+        Cchc__AreaDefined ad = CCHC__AREA_DEFINED__INIT;
+        snprintf(area, sizeof(area), "A%d", a + 1);
+        ad.code = area;
+        ad.name = (char *)names[a];
+        ad.has_weight = true;
+        ad.weight = weights[a];
+        ev = (Cchc__Event)CCHC__EVENT__INIT;
+        ev.payload_case = CCHC__EVENT__PAYLOAD_AREA_DEFINED;
+        ev.area_defined = &ad;
+        gen_push(g, &ev, ward, "ward");
+    }
+    long first = w * g->p.units_per_ward, n = g->p.units_per_ward;
+    if (first + n > g->p.units)
+        n = g->p.units - first;
+    for (long u = 0; u < n; u++) {
+        Cchc__UnitRegistered ur = CCHC__UNIT_REGISTERED__INIT;
+        unit_code(unit, sizeof(unit), u);
+        ur.code = unit;
+        ur.name = "Phòng Văn hóa - Xã hội";
+        ur.head = "H";
+        ev = (Cchc__Event)CCHC__EVENT__INIT;
+        ev.payload_case = CCHC__EVENT__PAYLOAD_UNIT_REGISTERED;
+        ev.unit_registered = &ur;
+        gen_push(g, &ev, ward, "ward");
+    }
+    for (long u = 0; u < n; u++) {
+        unit_code(unit, sizeof(unit), u);
+        for (long t = 0; t < g->p.tasks_per_unit; t++) {
+            Cchc__TaskAssigned ta = CCHC__TASK_ASSIGNED__INIT;
+            task_code(code, sizeof(code), u, t);
+            snprintf(area, sizeof(area), "A%ld", t % AREAS + 1);
+            ta.code = code;
+            ta.unit = unit;
+            ta.area = area;
+            ta.title = "Rà soát, đơn giản hóa thủ tục hành chính";
+            ta.has_due_date = ta.has_outputs_required = ta.has_factor_milli = true;
+            //  Spread over 15/01 .. 25/12, shifted per unit.
+            ta.due_date = cchc_date_add(20260115, (int32_t)((t * 344 / g->p.tasks_per_unit + u * 7) % 344));
+            ta.outputs_required = 1;
+            ta.factor_milli = 1000;
+            ev = (Cchc__Event)CCHC__EVENT__INIT;
+            ev.payload_case = CCHC__EVENT__PAYLOAD_TASK_ASSIGNED;
+            ev.task_assigned = &ta;
+            gen_push(g, &ev, ward, "ward");
+        }
+    }
+}
+
+//  One update of the stream on a random task: the next step of its workflow.
+static void gen_update(gen_t *g, long i)
+{
+    g->now += STEP_MS;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    if (i % BATCH == BATCH - 1) { //  intake's tick
+        Cchc__ClockAdvanced c = CCHC__CLOCK_ADVANCED__INIT;
+        ev.payload_case = CCHC__EVENT__PAYLOAD_CLOCK;
+        ev.clock = &c;
+        gen_push(g, &ev, "", "intake");
+        return;
+    }
+    long gu = (long)(rand_r(&g->rng) % (unsigned)g->p.units);
+    long t = (long)(rand_r(&g->rng) % (unsigned)g->p.tasks_per_unit);
+    long w = gu / g->p.units_per_ward, u = gu % g->p.units_per_ward;
+    char ward[32], unit[24], task[48];
+    ward_code(ward, sizeof(ward), w);
+    unit_code(unit, sizeof(unit), u);
+    task_code(task, sizeof(task), u, t);
+    uint8_t *ph = &g->phase[gu * g->p.tasks_per_unit + t];
+    Cchc__ProgressReported pr = CCHC__PROGRESS_REPORTED__INIT;
+    Cchc__SubmittedForVerification sv = CCHC__SUBMITTED_FOR_VERIFICATION__INIT;
+    Cchc__Verified vf = CCHC__VERIFIED__INIT;
+    Cchc__Adjustment ad = CCHC__ADJUSTMENT__INIT;
+    switch (*ph) {
+    case 0:
+        pr.task = task;
+        pr.has_percent = pr.has_outputs_done = true;
+        pr.percent = 60;
+        pr.outputs_done = 1;
+        ev.payload_case = CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED;
+        ev.progress_reported = &pr;
+        *ph = 1;
+        gen_push(g, &ev, ward, unit);
+        return;
+    case 1:
+    case 4:
+        sv.task = task;
+        ev.payload_case = CCHC__EVENT__PAYLOAD_SUBMITTED;
+        ev.submitted = &sv;
+        *ph = 2;
+        gen_push(g, &ev, ward, unit);
+        return;
+    case 2:
+        vf.task = task;
+        vf.has_passed = true;
+        vf.passed = rand_r(&g->rng) % 5 != 0;
+        ev.payload_case = CCHC__EVENT__PAYLOAD_VERIFIED;
+        ev.verified = &vf;
+        *ph = vf.passed ? 3 : 4;
+        gen_push(g, &ev, ward, "ward");
+        return;
+    default:
+        ad.unit = unit;
+        ad.has_bonus_centi = true;
+        ad.bonus_centi = 10;
+        ad.reason = "Sáng kiến cải cách hành chính";
+        ev.payload_case = CCHC__EVENT__PAYLOAD_ADJUSTMENT;
+        ev.adjustment = &ad;
+        gen_push(g, &ev, ward, "ward");
+        return;
+    }
+}
+
+// ---------------------------------------------------------------------------
+//  Folding
+
+typedef struct {
+    cchc_model_t *model;
+    cchc_ranking_t *ranking;
+    cchc_rank_changes_t changes;
+    Cchc__Event **events; //  a chunk, unpacked
+    int64_t unpack_ns, fold_ns;
+    long folded, ignored, changes_total;
+} fold_t;
+
+//  Unpack and fold the chunk in g, timing the two apart.
+static void fold_chunk(fold_t *f, gen_t *g)
+{
+    int64_t t0 = now_ns();
+    for (size_t i = 0; i < g->count; i++) {
+        f->events[i] = cchc__event__unpack(NULL, g->lens[i], g->buf + g->offs[i]);
+        if (!f->events[i])
+            abort();
+    }
+    int64_t t1 = now_ns();
+    for (size_t i = 0; i < g->count; i++) {
+        cchc_touch_t touch;
+        if (cchc_model_apply(f->model, f->events[i], &touch) != 0)
+            f->ignored++;
+        cchc_ranking_note(f->ranking, &touch);
+        cchc_ranking_update(f->ranking, f->model, f->events[i]->seq, &f->changes);
+        if (f->changes.count >= BATCH) {
+            f->changes_total += (long)f->changes.count;
+            cchc_rank_changes_clear(&f->changes);
+        }
+    }
+    int64_t t2 = now_ns();
+    for (size_t i = 0; i < g->count; i++)
+        cchc__event__free_unpacked(f->events[i], NULL);
+    f->unpack_ns += t1 - t0;
+    f->fold_ns += t2 - t1;
+    f->folded += (long)g->count;
+    g->count = g->used = 0;
+}
+
+// ---------------------------------------------------------------------------
+//  Restart
+
+//  Write the model as cchc-scoring stores it, with one output record per
+//  unit (its current state). Returns 0 or -1.
+static int write_db(const char *path, fold_t *f)
+{
+    const char *migrations[8] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION};
+    for (int i = 0; i < cchc_outlog_migration_count; i++)
+        migrations[2 + i] = cchc_outlog_migrations[i];
+    char err[512];
+    sqlite3 *db = cchc_store_open(path, migrations, 2 + cchc_outlog_migration_count, err, sizeof(err));
+    if (!db) {
+        fprintf(stderr, "cchc-bench: %s\n", err);
+        return -1;
+    }
+    cchc_record_set_t set = {0};
+    cchc_model_take_dirty(f->model, &set);
+    cchc_outrows_t rows = {0};
+    uint64_t out_seq = 0;
+    for (size_t w = 0; w < cchc_model_ward_count(f->model); w++) {
+        cchc_ward_t *ward = cchc_model_ward_at(f->model, w);
+        for (size_t r = 0; r < cchc_ranking_size(f->ranking, ward); r++) {
+            const cchc_unit_t *unit = cchc_ranking_unit_at(f->ranking, ward, r);
+            uint32_t rank = 0;
+            const cchc_unit_eval_t *e = cchc_ranking_eval(f->ranking, unit, &rank);
+            Cchc__RankChanged c = CCHC__RANK_CHANGED__INIT;
+            c.ward = ward->code;
+            c.unit = unit->rec->def->code;
+            c.has_old_rank = c.has_new_rank = c.has_old_score_centi = c.has_new_score_centi = true;
+            c.has_old_tier = c.has_new_tier = c.has_seq = true;
+            c.old_tier = CCHC__TIER__TIER_UNRATED;
+            c.new_rank = rank;
+            c.new_score_centi = e->score_centi;
+            c.new_tier = e->tier;
+            c.seq = cchc_model_last_seq(f->model);
+            cchc_outrows_add(&rows, ++out_seq, &c, f->model, cchc_model_now(f->model), c.seq,
+                             CCHC__CHANGE_CAUSE__CAUSE_LOG);
+        }
+    }
+    sqlite3_stmt *stmt = NULL;
+    int rc = cchc_store_exec(db, "BEGIN IMMEDIATE") == 0 && cchc_record_set_save(&set, db) == 0 &&
+                     cchc_outlog_append(db, &stmt, &rows) == 0 && cchc_store_exec(db, "COMMIT") == 0
+                 ? 0
+                 : -1;
+    cchc_record_set_clear(&set);
+    free(set.items);
+    cchc_outrows_free(&rows);
+    cchc_store_close(&db);
+    return rc;
+}
+
+//  Start cchc-scoring on dir and time it until it answers a RankingQuery for
+//  the first ward with the whole ranking at last_seq. Returns seconds, or
+//  -1; *rss gets its resident MB once ready.
+static double time_restart(const params_t *p, const char *dir, uint64_t last_seq, double *rss, double *hwm)
+{
+    int port = free_port(), pub = free_port(), intake = free_port(), intake_pub = free_port();
+    char a1[64], a2[64], a3[64], a4[64], a5[PATH_MAX + 16], log[PATH_MAX + 16];
+    snprintf(a1, sizeof(a1), "--bind=tcp://127.0.0.1:%d", port);
+    snprintf(a2, sizeof(a2), "--pub_bind=tcp://127.0.0.1:%d", pub);
+    snprintf(a3, sizeof(a3), "--intake=tcp://127.0.0.1:%d", intake); //  nothing there: no new event
+    snprintf(a4, sizeof(a4), "--intake_pub=tcp://127.0.0.1:%d", intake_pub);
+    snprintf(a5, sizeof(a5), "--data_dir=%s", dir);
+    snprintf(log, sizeof(log), "%s/scoring.log", dir);
+    int64_t t0 = now_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, STDERR_FILENO);
+        execl(p->scoring_bin, p->scoring_bin, a1, a2, a3, a4, a5, "--log_format=json", (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0)
+        return -1;
+    void *zctx = zmq_ctx_new();
+    char endpoint[64];
+    snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", port);
+    cchc_client_t *client = cchc_client_new(zctx, endpoint);
+    double secs = -1;
+    char ward[32];
+    ward_code(ward, sizeof(ward), 0);
+    while (secs < 0 && (now_ns() - t0) < 120LL * 1000000000LL) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            fprintf(stderr, "cchc-bench: cchc-scoring exited (see %s)\n", log);
+            pid = 0;
+            break;
+        }
+        Cchc__RankingQuery q = CCHC__RANKING_QUERY__INIT;
+        q.ward = ward;
+        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+        env.body_case = CCHC__ENVELOPE__BODY_RANKING_QUERY;
+        env.ranking_query = &q;
+        cchc_decoded_t *reply = NULL;
+        if (cchc_client_request(client, &env, 50, &reply) == 0) {
+            const Cchc__Envelope *r = cchc_decoded_env(reply);
+            if (r->body_case == CCHC__ENVELOPE__BODY_RANKING &&
+                r->ranking->n_entries ==
+                    (size_t)(p->units < p->units_per_ward ? p->units : p->units_per_ward) &&
+                r->ranking->last_seq == last_seq)
+                secs = (double)(now_ns() - t0) / 1e9;
+        } else {
+            cchc_client_reconnect(client, NULL);
+        }
+        cchc_decoded_destroy(&reply);
+    }
+    cchc_client_destroy(&client);
+    zmq_ctx_term(zctx);
+    if (pid > 0) {
+        *rss = rss_of(pid, "VmRSS:");
+        *hwm = rss_of(pid, "VmHWM:");
+        kill(pid, SIGTERM);
+        int status;
+        for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+            usleep(100000);
+        if (waitpid(pid, &status, WNOHANG) == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+        }
+    }
+    return secs;
+}
+
+// ---------------------------------------------------------------------------
+
+int bench_scoring(int argc, char **argv, const char *bin_dir)
+{
+    params_t p = {
+        .units = 20000, .tasks_per_unit = 100, .units_per_ward = 10, .events = 1000000, .restart = true};
+    char scoring_bin[PATH_MAX];
+    snprintf(scoring_bin, sizeof(scoring_bin), "%s/../services/scoring/cchc-scoring", bin_dir);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--units") && v)
+            p.units = atol(argv[++i]);
+        else if (!strcmp(a, "--tasks-per-unit") && v)
+            p.tasks_per_unit = atol(argv[++i]);
+        else if (!strcmp(a, "--units-per-ward") && v)
+            p.units_per_ward = atol(argv[++i]);
+        else if (!strcmp(a, "--events") && v)
+            p.events = atol(argv[++i]);
+        else if (!strcmp(a, "--no-restart"))
+            p.restart = false;
+        else if (!strcmp(a, "--scoring-bin") && v)
+            snprintf(scoring_bin, sizeof(scoring_bin), "%s", argv[++i]);
+        else {
+            fprintf(stderr, "usage: cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] "
+                            "[--events N] [--no-restart] [--scoring-bin PATH]\n");
+            return 2;
+        }
+    }
+    if (p.units < 1 || p.tasks_per_unit < 1 || p.units_per_ward < 1 || p.units_per_ward > 999 ||
+        p.tasks_per_unit > 999 || p.events < 0) {
+        fprintf(stderr,
+                "cchc-bench: need units >= 1, 1 <= tasks-per-unit <= 999, 1 <= units-per-ward <= 999\n");
+        return 2;
+    }
+    p.scoring_bin = scoring_bin;
+    cchc_log_init("bench", CCHC_WARN, "text"); //  an ignored event is reported on stderr
+
+    gen_t g = {.p = p, .rng = 20261201};
+    g.wards = (p.units + p.units_per_ward - 1) / p.units_per_ward;
+    g.now = cchc_date_start_ms(20260102) + 9 * 3600 * 1000LL;
+    g.phase = calloc((size_t)(p.units * p.tasks_per_unit), 1);
+    g.buf = malloc((size_t)CHUNK * MAX_EVENT_LEN);
+    g.offs = malloc(CHUNK * sizeof(size_t));
+    g.lens = malloc(CHUNK * sizeof(size_t));
+    cchc_rules_t rules;
+    cchc_rules_default(&rules);
+    fold_t f = {.model = cchc_model_new(), .ranking = cchc_ranking_new(&rules)};
+    f.events = malloc(CHUNK * sizeof(*f.events));
+    if (!g.phase || !g.buf || !g.offs || !g.lens || !f.events)
+        abort();
+
+    //  The setup: wards, areas, units, tasks, assigned on 02/01.
+    for (long w = 0; w < g.wards; w++) {
+        gen_ward(&g, w);
+        if (g.count + (size_t)(p.units_per_ward * (p.tasks_per_unit + 1) + AREAS + 1) > CHUNK)
+            fold_chunk(&f, &g);
+    }
+    fold_chunk(&f, &g);
+    long setup_events = f.folded;
+    int64_t setup_ns = f.unpack_ns + f.fold_ns;
+    double setup_rss = rss_of(getpid(), "VmRSS:");
+    printf("setup: %ld wards, %ld units, %ld tasks: %ld events folded in %.2f s (%.0f events/s)\n", g.wards,
+           p.units, p.units * p.tasks_per_unit, setup_events, setup_ns / 1e9,
+           setup_events / (setup_ns / 1e9));
+
+    //  The stream of updates, from 01/02 09:00.
+    g.now = cchc_date_start_ms(20260201) + 9 * 3600 * 1000LL;
+    int64_t fold_before = f.fold_ns, unpack_before = f.unpack_ns;
+    long changes_before = f.changes_total;
+    for (long i = 0; i < p.events; i++) {
+        gen_update(&g, i);
+        if (g.count == CHUNK)
+            fold_chunk(&f, &g);
+    }
+    fold_chunk(&f, &g);
+    f.changes_total += (long)f.changes.count;
+    cchc_rank_changes_clear(&f.changes);
+    int64_t stream_fold_ns = f.fold_ns - fold_before, stream_unpack_ns = f.unpack_ns - unpack_before;
+    double ns_per_event = p.events ? (double)stream_fold_ns / (double)p.events : 0;
+    double events_per_s = stream_fold_ns ? p.events / (stream_fold_ns / 1e9) : 0;
+    double replay_per_s = f.folded / ((f.unpack_ns + f.fold_ns) / 1e9);
+    double bench_rss = rss_of(getpid(), "VmRSS:");
+    char day[16];
+    cchc_date_format(cchc_date_of_ms(cchc_model_now(f.model)), day, sizeof(day));
+    printf("stream: %ld updates to %s: %.0f ns per event (fold + re-rank), %.0f events/s; unpack %.0f ns per "
+           "event; %ld rank changes (%.2f per event)\n",
+           p.events, day, ns_per_event, events_per_s, p.events ? (double)stream_unpack_ns / p.events : 0,
+           f.changes_total - changes_before,
+           p.events ? (double)(f.changes_total - changes_before) / p.events : 0);
+    printf("replay: %ld events from an empty model in %.2f s: %.0f events/s (unpack + fold + re-rank)\n",
+           f.folded, (f.unpack_ns + f.fold_ns) / 1e9, replay_per_s);
+    printf("memory: bench %.0f MB after setup, %.0f MB after the stream (model + ranking + generator)\n",
+           setup_rss, bench_rss);
+    if (f.ignored) {
+        fprintf(stderr, "cchc-bench: %ld events were refused by the model: the generator is wrong\n",
+                f.ignored);
+        return 1;
+    }
+
+    double restart_s = -1, rss = -1, hwm = -1;
+    uint64_t last_seq = cchc_model_last_seq(f.model);
+    char dir[] = "/tmp/cchc-bench-scoring-XXXXXX";
+    int rc = 0;
+    if (p.restart) {
+        if (!mkdtemp(dir))
+            return 1;
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/scoring.db", dir);
+        int64_t t0 = now_ns();
+        rc = write_db(path, &f);
+        printf("snapshot: scoring.db written in %.2f s\n", (now_ns() - t0) / 1e9);
+    }
+    cchc_ranking_destroy(&f.ranking);
+    cchc_model_destroy(&f.model);
+    cchc_rank_changes_free(&f.changes);
+    free(f.events);
+    free(g.phase);
+    free(g.buf);
+    free(g.offs);
+    free(g.lens);
+    if (p.restart && rc == 0) {
+        restart_s = time_restart(&p, dir, last_seq, &rss, &hwm);
+        printf("restart: cchc-scoring answered the first ranking after %.2f s; RSS %.0f MB (peak %.0f MB)\n",
+               restart_s, rss, hwm);
+        if (restart_s < 0)
+            rc = 1;
+    }
+    if (p.restart) {
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            rc = 1;
+    }
+    printf(
+        "{\"bench\":\"scoring\",\"units\":%ld,\"tasks\":%ld,\"units_per_ward\":%ld,\"events\":%ld,"
+        "\"events_per_s\":%.0f,\"ns_per_event\":%.0f,\"replay_events_per_s\":%.0f,\"replay\":\"in-process\","
+        "\"restart_s\":%.2f,\"rss_mb\":%.0f,\"rss_peak_mb\":%.0f,\"bench_rss_mb\":%.0f}\n",
+        p.units, p.units * p.tasks_per_unit, p.units_per_ward, p.events, events_per_s, ns_per_event,
+        replay_per_s, restart_s, rss, hwm, bench_rss);
+    return rc;
+}
