@@ -17,9 +17,12 @@
       - replay_events_per_s: the whole log (registrations, assignments, the
         stream) from an empty model, unpack included: a replay from zero in
         process (SQLite reads and ZeroMQ fetches excluded).
-    Then the model is written as cchc-scoring stores it (scoring.db:
-    model_record with last_seq, one output-log record per unit holding its
-    current state) and a real cchc-scoring is started on it:
+    After each chunk (10,000 events) the changed model records are
+    serialised and the changes numbered as output records and, unless
+    --no-restart, written to scoring.db in one transaction, as the follower
+    does after each batch (model_record with last_seq, score_change): the
+    database of a cchc-scoring that followed this log. A real cchc-scoring
+    is then started on it:
       - restart_s: from the fork to its first answer to a RankingQuery with
         the full ranking and the expected last_seq (load + rank_all).
       - rss_mb: the restarted cchc-scoring's resident memory once ready.
@@ -81,6 +84,15 @@ static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+//  CPU time of the calling thread: the machine is shared, so the in-process
+//  figures are CPU time (what the work costs), wall time beside it.
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -290,46 +302,55 @@ typedef struct {
     cchc_rank_changes_t changes;
     Cchc__Event **events; //  a chunk, unpacked
     sqlite3 *db;          //  scoring.db being written, or NULL
+    sqlite3_stmt *append; //  its cached output-log INSERT
     cchc_record_set_t records;
-    int64_t unpack_ns, fold_ns, records_ns, store_ns;
+    cchc_outrows_t rows;
+    uint64_t out_seq;
+    int64_t unpack_ns, fold_ns, records_ns, store_ns; //  CPU time
+    int64_t fold_wall_ns;
     long folded, ignored, changes_total;
 } fold_t;
 
 //  Unpack and fold the chunk in g, timing the two apart.
 static void fold_chunk(fold_t *f, gen_t *g)
 {
-    int64_t t0 = now_ns();
+    int64_t t0 = cpu_ns();
     for (size_t i = 0; i < g->count; i++) {
         f->events[i] = cchc__event__unpack(NULL, g->lens[i], g->buf + g->offs[i]);
         if (!f->events[i])
             abort();
     }
-    int64_t t1 = now_ns();
+    int64_t t1 = cpu_ns(), w1 = now_ns();
     for (size_t i = 0; i < g->count; i++) {
         cchc_touch_t touch;
         if (cchc_model_apply(f->model, f->events[i], &touch) != 0)
             f->ignored++;
         cchc_ranking_note(f->ranking, &touch);
         cchc_ranking_update(f->ranking, f->model, f->events[i]->seq, &f->changes);
-        if (f->changes.count >= BATCH) {
-            f->changes_total += (long)f->changes.count;
-            cchc_rank_changes_clear(&f->changes);
-        }
     }
-    int64_t t2 = now_ns();
+    int64_t t2 = cpu_ns(), w2 = now_ns();
     for (size_t i = 0; i < g->count; i++)
         cchc__event__free_unpacked(f->events[i], NULL);
-    //  The changed records, serialised as the follower does after each
-    //  batch (here a chunk), and written as its transaction would.
-    int64_t t3 = now_ns();
+    //  As the follower after each batch (here a chunk): the changed model
+    //  records serialised, the changes numbered as output records, both
+    //  written in one transaction.
+    int64_t t3 = cpu_ns();
     cchc_model_take_dirty(f->model, &f->records);
-    int64_t t4 = now_ns();
-    if (f->db && (cchc_store_exec(f->db, "BEGIN IMMEDIATE") != 0 ||
-                  cchc_record_set_save(&f->records, f->db) != 0 || cchc_store_exec(f->db, "COMMIT") != 0))
+    for (size_t i = 0; i < f->changes.count; i++)
+        cchc_outrows_add(&f->rows, ++f->out_seq, f->changes.items[i], f->model, cchc_model_now(f->model),
+                         f->changes.items[i]->seq, CCHC__CHANGE_CAUSE__CAUSE_LOG);
+    f->changes_total += (long)f->changes.count;
+    cchc_rank_changes_clear(&f->changes);
+    int64_t t4 = cpu_ns();
+    if (f->db &&
+        (cchc_store_exec(f->db, "BEGIN IMMEDIATE") != 0 || cchc_record_set_save(&f->records, f->db) != 0 ||
+         cchc_outlog_append(f->db, &f->append, &f->rows) != 0 || cchc_store_exec(f->db, "COMMIT") != 0))
         abort();
     cchc_record_set_clear(&f->records);
+    cchc_outrows_clear(&f->rows);
     f->records_ns += t4 - t3;
-    f->store_ns += now_ns() - t4;
+    f->store_ns += cpu_ns() - t4;
+    f->fold_wall_ns += w2 - w1;
     f->unpack_ns += t1 - t0;
     f->fold_ns += t2 - t1;
     f->folded += (long)g->count;
@@ -338,46 +359,6 @@ static void fold_chunk(fold_t *f, gen_t *g)
 
 // ---------------------------------------------------------------------------
 //  Restart
-
-//  Complete scoring.db (the model's records are written chunk by chunk):
-//  one output record per unit, its current state. Returns 0 or -1.
-static int write_outlog(fold_t *f)
-{
-    sqlite3 *db = f->db;
-    cchc_record_set_t set = {0};
-    cchc_model_take_dirty(f->model, &set); //  the last chunk's records were written: the clock record
-    cchc_outrows_t rows = {0};
-    uint64_t out_seq = 0;
-    for (size_t w = 0; w < cchc_model_ward_count(f->model); w++) {
-        cchc_ward_t *ward = cchc_model_ward_at(f->model, w);
-        for (size_t r = 0; r < cchc_ranking_size(f->ranking, ward); r++) {
-            const cchc_unit_t *unit = cchc_ranking_unit_at(f->ranking, ward, r);
-            uint32_t rank = 0;
-            const cchc_unit_eval_t *e = cchc_ranking_eval(f->ranking, unit, &rank);
-            Cchc__RankChanged c = CCHC__RANK_CHANGED__INIT;
-            c.ward = ward->code;
-            c.unit = unit->rec->def->code;
-            c.has_old_rank = c.has_new_rank = c.has_old_score_centi = c.has_new_score_centi = true;
-            c.has_old_tier = c.has_new_tier = c.has_seq = true;
-            c.old_tier = CCHC__TIER__TIER_UNRATED;
-            c.new_rank = rank;
-            c.new_score_centi = e->score_centi;
-            c.new_tier = e->tier;
-            c.seq = cchc_model_last_seq(f->model);
-            cchc_outrows_add(&rows, ++out_seq, &c, f->model, cchc_model_now(f->model), c.seq,
-                             CCHC__CHANGE_CAUSE__CAUSE_LOG);
-        }
-    }
-    sqlite3_stmt *stmt = NULL;
-    int rc = cchc_store_exec(db, "BEGIN IMMEDIATE") == 0 && cchc_record_set_save(&set, db) == 0 &&
-                     cchc_outlog_append(db, &stmt, &rows) == 0 && cchc_store_exec(db, "COMMIT") == 0
-                 ? 0
-                 : -1;
-    cchc_record_set_clear(&set);
-    free(set.items);
-    cchc_outrows_free(&rows);
-    return rc;
-}
 
 //  Start cchc-scoring on dir and time it until it answers a RankingQuery for
 //  the first ward with the whole ranking at last_seq. Returns seconds, or
@@ -534,28 +515,36 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
 
     //  The stream of updates, from 01/02 09:00.
     g.now = cchc_date_start_ms(20260201) + 9 * 3600 * 1000LL;
-    int64_t fold_before = f.fold_ns, unpack_before = f.unpack_ns;
+    int64_t fold_before = f.fold_ns, unpack_before = f.unpack_ns, wall_before = f.fold_wall_ns;
     long changes_before = f.changes_total;
+    cchc_ranking_stats_t st0, st1;
+    cchc_ranking_stats(f.ranking, &st0);
     for (long i = 0; i < p.events; i++) {
         gen_update(&g, i);
         if (g.count == CHUNK)
             fold_chunk(&f, &g);
     }
     fold_chunk(&f, &g);
-    f.changes_total += (long)f.changes.count;
-    cchc_rank_changes_clear(&f.changes);
     int64_t stream_fold_ns = f.fold_ns - fold_before, stream_unpack_ns = f.unpack_ns - unpack_before;
     double ns_per_event = p.events ? (double)stream_fold_ns / (double)p.events : 0;
+    double wall_ns_per_event = p.events ? (double)(f.fold_wall_ns - wall_before) / (double)p.events : 0;
+    cchc_ranking_stats(f.ranking, &st1);
     double events_per_s = stream_fold_ns ? p.events / (stream_fold_ns / 1e9) : 0;
     double replay_per_s = f.folded / ((f.unpack_ns + f.fold_ns) / 1e9);
     double bench_rss = rss_of(getpid(), "VmRSS:");
     char day[16];
     cchc_date_format(cchc_date_of_ms(cchc_model_now(f.model)), day, sizeof(day));
-    printf("stream: %ld updates to %s: %.0f ns per event (fold + re-rank), %.0f events/s; unpack %.0f ns per "
-           "event; %ld rank changes (%.2f per event)\n",
-           p.events, day, ns_per_event, events_per_s, p.events ? (double)stream_unpack_ns / p.events : 0,
-           f.changes_total - changes_before,
+    printf("stream: %ld updates to %s: %.0f ns CPU per event (fold + re-rank; %.0f ns wall), %.0f events/s; "
+           "unpack %.0f ns per event; %ld rank changes (%.2f per event)\n",
+           p.events, day, ns_per_event, wall_ns_per_event, events_per_s,
+           p.events ? (double)stream_unpack_ns / p.events : 0, f.changes_total - changes_before,
            p.events ? (double)(f.changes_total - changes_before) / p.events : 0);
+    if (p.events)
+        printf("stream, per event: %.2f task parts computed, %.2f units re-evaluated, %.2f deadlines popped, "
+               "%.2f ranking positions walked\n",
+               (double)(st1.parts - st0.parts) / p.events, (double)(st1.units - st0.units) / p.events,
+               (double)(st1.deadlines - st0.deadlines) / p.events,
+               (double)(st1.walked - st0.walked) / p.events);
     printf("replay: %ld events from an empty model in %.2f s: %.0f events/s (unpack + fold + re-rank)\n",
            f.folded, (f.unpack_ns + f.fold_ns) / 1e9, replay_per_s);
     printf("memory: bench %.0f MB after setup, %.0f MB after the stream (model + ranking + generator)\n",
@@ -569,11 +558,10 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
     double restart_s = -1, rss = -1, hwm = -1;
     uint64_t last_seq = cchc_model_last_seq(f.model);
     int rc = 0;
-    printf(
-        "records: %.0f ns per event to serialise the changed records (cchc_model_take_dirty per chunk of %d)",
-        (double)f.records_ns / f.folded, CHUNK);
+    printf("records: %.0f ns per event to serialise the changed model records and number the output records "
+           "(per chunk of %d)",
+           (double)f.records_ns / f.folded, CHUNK);
     if (p.restart) {
-        rc = write_outlog(&f);
         cchc_store_close(&f.db);
         printf("; %.0f ns per event to write them (SQLite, one transaction per chunk)",
                (double)f.store_ns / f.folded);
@@ -583,6 +571,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
     cchc_model_destroy(&f.model);
     cchc_rank_changes_free(&f.changes);
     free(f.records.items);
+    cchc_outrows_free(&f.rows);
     free(f.events);
     free(g.phase);
     free(g.buf);
@@ -601,11 +590,11 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         if (system(cmd) != 0)
             rc = 1;
     }
-    printf(
-        "{\"bench\":\"scoring\",\"units\":%ld,\"tasks\":%ld,\"units_per_ward\":%ld,\"events\":%ld,"
-        "\"events_per_s\":%.0f,\"ns_per_event\":%.0f,\"replay_events_per_s\":%.0f,\"replay\":\"in-process\","
-        "\"restart_s\":%.2f,\"rss_mb\":%.0f,\"rss_peak_mb\":%.0f,\"bench_rss_mb\":%.0f}\n",
-        p.units, p.units * p.tasks_per_unit, p.units_per_ward, p.events, events_per_s, ns_per_event,
-        replay_per_s, restart_s, rss, hwm, bench_rss);
+    printf("{\"bench\":\"scoring\",\"units\":%ld,\"tasks\":%ld,\"units_per_ward\":%ld,\"events\":%ld,"
+           "\"events_per_s\":%.0f,\"ns_per_event\":%.0f,\"ns_per_event_wall\":%.0f,\"replay_events_per_s\":%."
+           "0f,\"replay\":\"in-process\","
+           "\"restart_s\":%.2f,\"rss_mb\":%.0f,\"rss_peak_mb\":%.0f,\"bench_rss_mb\":%.0f}\n",
+           p.units, p.units * p.tasks_per_unit, p.units_per_ward, p.events, events_per_s, ns_per_event,
+           wall_ns_per_event, replay_per_s, restart_s, rss, hwm, bench_rss);
     return rc;
 }

@@ -3,8 +3,9 @@
     A follower (common/follower.h) folds intake's events into the ward model
     and commits the model with last_seq. After each event its touch is noted
     in the ranking (ranking.h) and the touched units are re-evaluated at that
-    event's log time (every unit of wards with tasks when the log time moved
-    to another day: deadlines may have passed) and their wards re-ranked.
+    event's log time (with the units of the due dates the log time crossed,
+    found in the ranking's deadline index) and moved in their wards'
+    order-statistic rankings, O(log n) each.
     Per event, not per batch: a replay cuts the log into other batches and
     must derive the same changes. Each unit whose rank, score or tier changed
     becomes a record of the output log (outlog.h), numbered here and written

@@ -89,6 +89,7 @@ struct cchc_ranking {
     size_t nstates, states_cap;
     ward_rank_t **pending; //  wards with notes since the last update
     size_t npending, pending_cap;
+    cchc_ranking_stats_t stats;
     deadline_t *heap; //  the deadline index, a binary min-heap on at
     size_t nheap, heap_cap;
     struct changed {
@@ -286,6 +287,7 @@ static void deadlines_crossed(cchc_ranking_t *self, int64_t now)
 {
     while (self->nheap > 0 && self->heap[0].at <= now) {
         deadline_t d = heap_pop(self);
+        self->stats.deadlines++;
         ward_rank_t *wr = self->states[d.ward];
         if (d.task < 0) {
             if (d.at == wr->year_end) {
@@ -343,6 +345,7 @@ static void unit_rebuild(cchc_ranking_t *self, ward_rank_t *wr, uint32_t i, int6
     for (size_t k = 0; k < unit->ntasks; k++) {
         const cchc_task_t *task = unit->tasks[k];
         cchc_task_part(&self->rules, task, now, &wr->parts[task->index]);
+        self->stats.parts++;
         cchc_unit_sums_add(sums, &wr->parts[task->index], 1);
         wr->part_in[task->index] = true;
     }
@@ -381,6 +384,7 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
         if (wr->part_in[t])
             cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], -1);
         cchc_task_part(&self->rules, task, now, &wr->parts[t]);
+        self->stats.parts++;
         cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], 1);
         wr->part_in[t] = true;
     }
@@ -407,6 +411,7 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
         if (rebuild_all || !wr->sums_valid[i] || wr->sums[i].nareas != ward->nareas)
             unit_rebuild(self, wr, i, now);
         cchc_unit_finish(&self->rules, ward->units[i], &wr->sums[i], now, &wr->evals[i], NULL);
+        self->stats.units++;
     }
     for (size_t k = 0; k < wr->ntouched; k++)
         cchc_ostree_insert(wr->order, wr->touched_list[k]);
@@ -424,6 +429,7 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
         self->scratch = xrealloc(self->scratch, n * sizeof(*self->scratch));
     }
     size_t nchanged = 0;
+    self->stats.walked += hi - lo + 1;
     for (size_t pos = lo; pos <= hi; pos++) {
         uint32_t i = cchc_ostree_at(wr->order, pos);
         uint32_t rank = (uint32_t)(pos + 1);
@@ -599,6 +605,12 @@ const cchc_unit_eval_t *cchc_ranking_eval(const cchc_ranking_t *self, const cchc
     if (rank)
         *rank = wr->ranks[unit->index];
     return &wr->evals[unit->index];
+}
+
+void cchc_ranking_stats(const cchc_ranking_t *self, cchc_ranking_stats_t *stats)
+{
+    assert(self && stats);
+    *stats = self->stats;
 }
 
 void cchc_rank_changes_clear(cchc_rank_changes_t *changes)

@@ -89,6 +89,16 @@ const cchc_unit_t *cchc_ranking_unit_at(const cchc_ranking_t *self, const cchc_w
 const cchc_unit_eval_t *cchc_ranking_eval(const cchc_ranking_t *self, const cchc_unit_t *unit,
                                           uint32_t *rank);
 
+//  Work done since the ranking was created (for benchmarks).
+typedef struct {
+    uint64_t parts;     //  task parts computed
+    uint64_t units;     //  unit evaluations finished
+    uint64_t deadlines; //  deadline index entries popped
+    uint64_t walked;    //  ranking positions walked to find changes
+} cchc_ranking_stats_t;
+
+void cchc_ranking_stats(const cchc_ranking_t *self, cchc_ranking_stats_t *stats);
+
 //  Free every change and reset the list to empty (the array is kept).
 void cchc_rank_changes_clear(cchc_rank_changes_t *changes);
 
