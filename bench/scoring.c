@@ -581,6 +581,14 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         restart_s = time_restart(&p, dir, last_seq, &rss, &hwm);
         printf("restart: cchc-scoring answered the first ranking after %.2f s; RSS %.0f MB (peak %.0f MB)\n",
                restart_s, rss, hwm);
+        char log[PATH_MAX + 16], line[1024];
+        snprintf(log, sizeof(log), "%s/scoring.log", dir);
+        FILE *lf = fopen(log, "r");
+        while (lf && fgets(line, sizeof(line), lf))
+            if (strstr(line, "start_timing"))
+                printf("restart, cchc-scoring's own account: %s", line);
+        if (lf)
+            fclose(lf);
         if (restart_s < 0)
             rc = 1;
     }

@@ -589,13 +589,16 @@ static int scoring_start(scoring_t *self)
         .arg = self,
     };
     self->ranking = cchc_ranking_new(&self->rules); //  before any event can arrive
+    uint64_t t_open = uv_hrtime();
     self->follower = cchc_follower_new(self->service.loop, self->service.zctx, &opts, err, sizeof(err));
     if (!self->follower) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", err);
         return -1;
     }
     cchc_model_t *model = cchc_follower_model(self->follower);
+    uint64_t t_loaded = uv_hrtime();
     cchc_ranking_rank_all(self->ranking, model); //  the loaded model; nothing to publish
+    uint64_t t_ranked = uv_hrtime();
 
     //  The output log: its head, a read connection for fetches (the same
     //  migration steps as the follower's, already applied), and the records
@@ -634,6 +637,9 @@ static int scoring_start(scoring_t *self)
     cchc_zwatch_start(&self->router);
     if (reconcile_output_log(self) != 0)
         return -1;
+    uint64_t t_ready = uv_hrtime();
+    cchc_log(CCHC_INFO, "start_timing", "load_ms=%.0f rank_ms=%.0f output_log_ms=%.0f",
+             (t_loaded - t_open) / 1e6, (t_ranked - t_loaded) / 1e6, (t_ready - t_ranked) / 1e6);
     char status[96];
     snprintf(status, sizeof(status), "last_seq=%llu output_seq=%llu",
              (unsigned long long)cchc_model_last_seq(model), (unsigned long long)self->out_committed);
