@@ -90,6 +90,7 @@ struct cchc_ranking {
     ward_rank_t **pending; //  wards with notes since the last update
     size_t npending, pending_cap;
     cchc_ranking_stats_t stats;
+    int64_t now;      //  log time of the last update (INT64_MIN before the first)
     deadline_t *heap; //  the deadline index, a binary min-heap on at
     size_t nheap, heap_cap;
     struct changed {
@@ -242,7 +243,8 @@ static void index_task(cchc_ranking_t *self, ward_rank_t *wr, const cchc_task_t 
     if (wr->task_deadline[task->index] == at)
         return;
     wr->task_deadline[task->index] = at;
-    heap_push(self, at, wr->id, task->index);
+    if (at > self->now) //  a deadline already behind cannot be crossed again
+        heap_push(self, at, wr->id, task->index);
 }
 
 //  Index the end of the ward's plan year, if it has one not indexed yet.
@@ -254,7 +256,8 @@ static void index_year(cchc_ranking_t *self, ward_rank_t *wr)
     if (!year || wr->year_end == at)
         return;
     wr->year_end = at;
-    heap_push(self, at, wr->id, -1);
+    if (at > self->now)
+        heap_push(self, at, wr->id, -1);
 }
 
 static void ward_queue(cchc_ranking_t *self, ward_rank_t *wr)
@@ -464,6 +467,7 @@ cchc_ranking_t *cchc_ranking_new(const cchc_rules_t *rules)
     cchc_ranking_t *self = xrealloc(NULL, sizeof(*self));
     memset(self, 0, sizeof(*self));
     self->rules = *rules;
+    self->now = INT64_MIN;
     return self;
 }
 
@@ -528,6 +532,7 @@ void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq
     assert(self && model);
     int64_t now = cchc_model_now(model);
     deadlines_crossed(self, now);
+    self->now = now;
     for (size_t i = 0; i < self->npending; i++) {
         ward_rerank(self, self->pending[i], now, seq, changes);
         self->pending[i]->queued = false;
@@ -566,6 +571,10 @@ const cchc_rules_t *cchc_ranking_rules(const cchc_ranking_t *self)
 void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model)
 {
     assert(self && model);
+    //  Every task is evaluated at the model's log time below: only the
+    //  deadlines after it need an index entry.
+    if (cchc_model_now(model) > self->now)
+        self->now = cchc_model_now(model);
     for (size_t i = 0; i < cchc_model_ward_count(model); i++)
         ward_touch_all(self, ward_state(self, cchc_model_ward_at(model, i)));
     cchc_ranking_update(self, model, cchc_model_last_seq(model), NULL);

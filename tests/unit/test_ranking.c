@@ -341,7 +341,7 @@ typedef struct {
     op_kind_t kind;
     int64_t when;
     int32_t day, due;
-    char unit[16], task[16], area[8];
+    char unit[16], task[16], area[16];
     int a, b, c; //  op-specific numbers
 } op_t;
 
@@ -464,7 +464,7 @@ static void test_incremental_equals_scratch(void **state)
     for (int w = 0; w < 2; w++) {
         use_ward(f, w);
         for (int i = 1; i <= (w == 0 ? 3 : 2); i++) {
-            char area[8];
+            char area[16];
             snprintf(area, sizeof(area), "A%d", i);
             int weight = w == 0 ? 20 + 10 * i : 50;
             BOTH(area_def(&f->a, area, weight, wk.time), area_def(&f->b, area, weight, wk.time));
