@@ -62,7 +62,7 @@
 
 typedef struct {
     long units, tasks_per_unit, units_per_ward, events;
-    bool restart;
+    bool restart, keep;
     const char *scoring_bin;
 } params_t;
 
@@ -452,11 +452,13 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
             p.events = atol(argv[++i]);
         else if (!strcmp(a, "--no-restart"))
             p.restart = false;
+        else if (!strcmp(a, "--keep"))
+            p.keep = true;
         else if (!strcmp(a, "--scoring-bin") && v)
             snprintf(scoring_bin, sizeof(scoring_bin), "%s", argv[++i]);
         else {
             fprintf(stderr, "usage: cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] "
-                            "[--events N] [--no-restart] [--scoring-bin PATH]\n");
+                            "[--events N] [--no-restart] [--keep] [--scoring-bin PATH]\n");
             return 2;
         }
     }
@@ -592,7 +594,9 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         if (restart_s < 0)
             rc = 1;
     }
-    if (p.restart) {
+    if (p.restart && p.keep) {
+        printf("kept: %s (scoring.db, scoring.log)\n", dir);
+    } else if (p.restart) {
         char cmd[PATH_MAX + 16];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)
