@@ -469,6 +469,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         return 2;
     }
     p.scoring_bin = scoring_bin;
+    setvbuf(stdout, NULL, _IOLBF, 0); //  progress as it comes, also into a file
     cchc_log_init("bench", CCHC_WARN, "text"); //  an ignored event is reported on stderr
 
     gen_t g = {.p = p, .rng = 20261201};
