@@ -20,8 +20,9 @@
         evaluation base, counts a delay and becomes overdue and unmet, unless
         it is done (judged at completion), paused or cancelled;
       - the end of the ward's plan year (31/12): head accountability.
-    So the ranking keeps a deadline index: a min-heap of (instant, ward,
-    task) with each task's end of due date in force (re-indexed whenever an
+    So the ranking keeps a deadline index (one bucket per instant, the
+    buckets in a min-heap) of (instant, ward, task) with each task's end of
+    due date in force (re-indexed whenever an
     event touches the task) and each ward's end of plan year. An update pops
     the entries whose instant has been reached and touches the unit of each
     task still open (or every unit of the ward for a year end): a clock move
@@ -75,13 +76,30 @@ struct ward_rank {
     Cchc__Tier *old_tier;
 };
 
-//  A deadline index entry: at `at`, task `task` of state `ward` (or, for
-//  task -1, the ward's plan year) may change its unit's evaluation.
+//  The deadline index. Every instant indexed is a local midnight (the end
+//  of a date), so entries are grouped in one bucket per instant: a bucket
+//  lists (state, task) pairs (task -1: the ward's plan year), a hash map
+//  finds the bucket of an instant, and a min-heap orders the buckets. A
+//  clock move pops the buckets reached and walks their lists in order,
+//  instead of sifting a heap of millions of entries for each.
+typedef struct {
+    uint32_t ward; //  state id
+    int32_t task;  //  task index, or -1 for the plan year
+} due_t;
+
 typedef struct {
     int64_t at;
-    uint32_t ward;
-    int32_t task;
-} deadline_t;
+    due_t *items;
+    size_t count, cap;
+    uint32_t next_free; //  free list of recycled buckets
+} bucket_t;
+
+typedef struct {
+    int64_t at;
+    uint32_t bucket;
+} bucket_ref_t;
+
+#define NO_BUCKET UINT32_MAX
 
 struct cchc_ranking {
     cchc_rules_t rules;   //  copy given at creation
@@ -90,9 +108,14 @@ struct cchc_ranking {
     ward_rank_t **pending; //  wards with notes since the last update
     size_t npending, pending_cap;
     cchc_ranking_stats_t stats;
-    int64_t now;      //  log time of the last update (INT64_MIN before the first)
-    deadline_t *heap; //  the deadline index, a binary min-heap on at
+    int64_t now;       //  log time of the last update (INT64_MIN before the first)
+    bucket_t *buckets; //  the deadline index: buckets by id
+    size_t nbuckets, buckets_cap;
+    uint32_t free_bucket; //  first recycled bucket, or NO_BUCKET
+    bucket_ref_t *heap;   //  live buckets, a binary min-heap on at
     size_t nheap, heap_cap;
+    bucket_ref_t *map; //  instant -> bucket, open addressing (bucket NO_BUCKET: empty)
+    size_t map_cap, map_count;
     struct changed {
         uint32_t unit, rank; //  unit index, new rank
     } * scratch;             //  an update's changed units
@@ -110,26 +133,25 @@ static void *xrealloc(void *p, size_t size)
 // ---------------------------------------------------------------------------
 //  The deadline index
 
-static void heap_push(cchc_ranking_t *self, int64_t at, uint32_t ward, int32_t task)
+static void heap_push(cchc_ranking_t *self, bucket_ref_t ref)
 {
     if (self->nheap == self->heap_cap) {
         self->heap_cap = self->heap_cap ? self->heap_cap * 2 : 64;
         self->heap = xrealloc(self->heap, self->heap_cap * sizeof(*self->heap));
     }
     size_t i = self->nheap++;
-    deadline_t d = {at, ward, task};
-    while (i > 0 && self->heap[(i - 1) / 2].at > at) {
+    while (i > 0 && self->heap[(i - 1) / 2].at > ref.at) {
         self->heap[i] = self->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    self->heap[i] = d;
+    self->heap[i] = ref;
 }
 
-static deadline_t heap_pop(cchc_ranking_t *self)
+static bucket_ref_t heap_pop(cchc_ranking_t *self)
 {
     assert(self->nheap > 0);
-    deadline_t top = self->heap[0];
-    deadline_t last = self->heap[--self->nheap];
+    bucket_ref_t top = self->heap[0];
+    bucket_ref_t last = self->heap[--self->nheap];
     size_t i = 0, n = self->nheap;
     for (;;) {
         size_t c = 2 * i + 1;
@@ -145,6 +167,86 @@ static deadline_t heap_pop(cchc_ranking_t *self)
     if (n > 0)
         self->heap[i] = last;
     return top;
+}
+
+static size_t map_home(const cchc_ranking_t *self, int64_t at)
+{
+    uint64_t h = (uint64_t)at * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 32) & (self->map_cap - 1);
+}
+
+//  The slot of at in the map: where it is, or the empty slot ending its probe.
+static size_t map_find(const cchc_ranking_t *self, int64_t at)
+{
+    size_t i = map_home(self, at);
+    while (self->map[i].bucket != NO_BUCKET && self->map[i].at != at)
+        i = (i + 1) & (self->map_cap - 1);
+    return i;
+}
+
+static void map_grow(cchc_ranking_t *self)
+{
+    bucket_ref_t *old = self->map;
+    size_t old_cap = self->map_cap;
+    self->map_cap = old_cap ? old_cap * 2 : 64;
+    self->map = xrealloc(NULL, self->map_cap * sizeof(*self->map));
+    for (size_t i = 0; i < self->map_cap; i++)
+        self->map[i].bucket = NO_BUCKET;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].bucket != NO_BUCKET)
+            self->map[map_find(self, old[i].at)] = old[i];
+    free(old);
+}
+
+//  Remove at from the map (backward-shift deletion: no tombstones).
+static void map_remove(cchc_ranking_t *self, int64_t at)
+{
+    size_t mask = self->map_cap - 1, i = map_find(self, at);
+    assert(self->map[i].bucket != NO_BUCKET);
+    self->map[i].bucket = NO_BUCKET;
+    self->map_count--;
+    for (size_t j = (i + 1) & mask; self->map[j].bucket != NO_BUCKET; j = (j + 1) & mask) {
+        size_t home = map_home(self, self->map[j].at);
+        //  Move j back to the hole at i if its home is not within (i, j].
+        if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+            self->map[i] = self->map[j];
+            self->map[j].bucket = NO_BUCKET;
+            i = j;
+        }
+    }
+}
+
+//  Index (ward, task) at instant at.
+static void deadline_push(cchc_ranking_t *self, int64_t at, uint32_t ward, int32_t task)
+{
+    if ((self->map_count + 1) * 10 > self->map_cap * 7)
+        map_grow(self);
+    size_t slot = map_find(self, at);
+    uint32_t b = self->map[slot].bucket;
+    if (b == NO_BUCKET) {
+        if (self->free_bucket != NO_BUCKET) {
+            b = self->free_bucket;
+            self->free_bucket = self->buckets[b].next_free;
+        } else {
+            if (self->nbuckets == self->buckets_cap) {
+                self->buckets_cap = self->buckets_cap ? self->buckets_cap * 2 : 64;
+                self->buckets = xrealloc(self->buckets, self->buckets_cap * sizeof(*self->buckets));
+            }
+            b = (uint32_t)self->nbuckets++;
+            memset(&self->buckets[b], 0, sizeof(self->buckets[b]));
+        }
+        self->buckets[b].at = at;
+        self->buckets[b].count = 0;
+        self->map[slot] = (bucket_ref_t){at, b};
+        self->map_count++;
+        heap_push(self, (bucket_ref_t){at, b});
+    }
+    bucket_t *bk = &self->buckets[b];
+    if (bk->count == bk->cap) {
+        bk->cap = bk->cap ? bk->cap * 2 : 16;
+        bk->items = xrealloc(bk->items, bk->cap * sizeof(*bk->items));
+    }
+    bk->items[bk->count++] = (due_t){ward, task};
 }
 
 // ---------------------------------------------------------------------------
@@ -244,7 +346,7 @@ static void index_task(cchc_ranking_t *self, ward_rank_t *wr, const cchc_task_t 
         return;
     wr->task_deadline[task->index] = at;
     if (at > self->now) //  a deadline already behind cannot be crossed again
-        heap_push(self, at, wr->id, task->index);
+        deadline_push(self, at, wr->id, task->index);
 }
 
 //  Index the end of the ward's plan year, if it has one not indexed yet.
@@ -257,7 +359,7 @@ static void index_year(cchc_ranking_t *self, ward_rank_t *wr)
         return;
     wr->year_end = at;
     if (at > self->now)
-        heap_push(self, at, wr->id, -1);
+        deadline_push(self, at, wr->id, -1);
 }
 
 static void ward_queue(cchc_ranking_t *self, ward_rank_t *wr)
@@ -289,26 +391,34 @@ static void ward_touch_all(cchc_ranking_t *self, ward_rank_t *wr)
 static void deadlines_crossed(cchc_ranking_t *self, int64_t now)
 {
     while (self->nheap > 0 && self->heap[0].at <= now) {
-        deadline_t d = heap_pop(self);
-        self->stats.deadlines++;
-        ward_rank_t *wr = self->states[d.ward];
-        if (d.task < 0) {
-            if (d.at == wr->year_end) {
-                wr->all_touched = true;
-                ward_queue(self, wr);
+        bucket_ref_t ref = heap_pop(self);
+        map_remove(self, ref.at);
+        for (size_t k = 0; k < self->buckets[ref.bucket].count; k++) {
+            due_t d = self->buckets[ref.bucket].items[k];
+            self->stats.deadlines++;
+            ward_rank_t *wr = self->states[d.ward];
+            if (d.task < 0) {
+                if (ref.at == wr->year_end) {
+                    wr->all_touched = true;
+                    ward_queue(self, wr);
+                }
+                continue;
             }
-            continue;
+            const cchc_task_t *task = wr->ward->tasks[d.task];
+            if (wr->task_deadline[d.task] != ref.at) //  the due date changed since: stale
+                continue;
+            const Cchc__TaskRecord *rec = task->rec;
+            if (cchc_task_done(task) || rec->cancelled || rec->paused)
+                continue;
+            ward_state(self, wr->ward);
+            task_mark(wr, (uint32_t)d.task);
+            unit_touch(wr, (uint32_t)task->unit->index);
+            ward_queue(self, wr);
         }
-        const cchc_task_t *task = wr->ward->tasks[d.task];
-        if (wr->task_deadline[d.task] != d.at) //  the due date changed since: stale
-            continue;
-        const Cchc__TaskRecord *rec = task->rec;
-        if (cchc_task_done(task) || rec->cancelled || rec->paused)
-            continue;
-        ward_state(self, wr->ward);
-        task_mark(wr, (uint32_t)d.task);
-        unit_touch(wr, (uint32_t)task->unit->index);
-        ward_queue(self, wr);
+        bucket_t *bk = &self->buckets[ref.bucket]; //  recycled, its list kept
+        bk->count = 0;
+        bk->next_free = self->free_bucket;
+        self->free_bucket = ref.bucket;
     }
 }
 
@@ -468,6 +578,7 @@ cchc_ranking_t *cchc_ranking_new(const cchc_rules_t *rules)
     memset(self, 0, sizeof(*self));
     self->rules = *rules;
     self->now = INT64_MIN;
+    self->free_bucket = NO_BUCKET;
     return self;
 }
 
@@ -499,6 +610,10 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p)
         free(wr);
     }
     free(self->states);
+    for (size_t b = 0; b < self->nbuckets; b++)
+        free(self->buckets[b].items);
+    free(self->buckets);
+    free(self->map);
     free(self->heap);
     free(self->scratch);
     free(self->pending);
