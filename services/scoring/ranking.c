@@ -6,14 +6,19 @@
     "touched" flag. Units are only ever appended to a ward (registration
     order, never removed).
 
-    An update re-evaluates only the touched units: each is removed from the
-    set (removal makes no comparison, so the old evaluation may already be
-    gone), re-evaluated and inserted again, O(log n) each. The units whose
-    rank can have changed lie between the lowest and highest old or new
-    position of a touched unit: outside that range the positions hold only
-    untouched units, in the same relative order as before (when a unit was
-    added the range runs to the end). Only that range is walked to report
-    changes, in unit index order as the full re-sort reported them.
+    An evaluation is kept in parts (rules.h): by task, the part it
+    contributes; by unit, the sums of its tasks' parts. An event on a task
+    marks it: the update swaps its old part for the new one in its unit's
+    sums. A touched unit is then finished from its sums (O(areas), not
+    O(tasks)), removed from the set (removal makes no comparison, so the
+    old evaluation may already be gone) and inserted again, O(log n). A
+    ward-level event or a change of rules rebuilds the ward's sums.
+
+    The units whose rank can have changed lie between the lowest and highest
+    old or new position of a touched unit: outside that range the positions
+    hold only untouched units, in the same relative order as before (when a
+    unit was added the range runs to the end). Only that range is walked to
+    report changes, in unit index order as a full re-sort reported them.
 
     Time. The rules read the log time (cchc_unit_evaluate) only through
       - a task's due date in force: at its end the task enters the
@@ -22,12 +27,15 @@
       - the end of the ward's plan year (31/12): head accountability.
     So the ranking keeps a deadline index (one bucket per instant, the
     buckets in a min-heap) of (instant, ward, task) with each task's end of
-    due date in force (re-indexed whenever an
-    event touches the task) and each ward's end of plan year. An update pops
-    the entries whose instant has been reached and touches the unit of each
-    task still open (or every unit of the ward for a year end): a clock move
-    costs the deadlines it crossed, never a scan. An entry whose task's date
-    changed since it was pushed is stale and dropped when popped.
+    due date in force still ahead (re-indexed whenever an event touches the
+    task) and each ward's end of plan year. An update pops the buckets
+    whose instant has been reached and marks each task still open (or
+    every unit of the ward, for a year end): a clock move costs the
+    deadlines it crossed, never a scan. An entry whose task's date changed
+    since it was pushed is stale and dropped when popped.
+
+    Ownership: per-ward state in ward->user (see ranking.h); everything else
+    belongs to the ranking and is freed by cchc_ranking_destroy.
 */
 #include "ranking.h"
 
