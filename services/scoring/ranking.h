@@ -3,8 +3,8 @@
     The owner notes what each applied event touched (cchc_ranking_note) and
     then calls cchc_ranking_update: only the units touched are re-evaluated,
     plus the units of tasks whose due date (or the wards whose plan year)
-    ended since the last update, found in a deadline index (a min-heap by
-    instant), never by a scan. Each ward keeps its units in an
+    ended since the last update, found in a deadline index (one bucket per
+    instant, the buckets in a min-heap), never by a scan. Each ward keeps its units in an
     order-statistic set (common/ostree.h): a re-evaluated unit is removed
     and inserted again, O(log n), and a RankChanged is produced for every
     unit whose rank, score or tier changed (the units between a moved
