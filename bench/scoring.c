@@ -62,7 +62,9 @@
 
 typedef struct {
     long units, tasks_per_unit, units_per_ward, events;
-    bool restart, keep;
+    bool restart, keep, e2e;
+    double rate;      //  e2e: submissions/s offered
+    long e2e_updates; //  e2e: submissions
     const char *scoring_bin;
 } params_t;
 
@@ -436,11 +438,304 @@ static double time_restart(const params_t *p, const char *dir, uint64_t last_seq
 }
 
 // ---------------------------------------------------------------------------
+//  End to end: a submission's ack to the published rank change
+
+static pid_t spawn(const char *bin, char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, STDERR_FILENO);
+        execv(bin, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop(pid_t pid)
+{
+    int status;
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        usleep(100000);
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define E2E_UNITS 10
+
+//  The ward E2E (one area, 10 units, a due-today task each so that the
+//  units are rated) through intake; then one appraisal per submission at
+//  rate/s, each changing its unit's score: the time from the Ack to the
+//  RankChanged carrying that seq on scoring's PUB. Prints the figures.
+static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50, double *p99)
+{
+    char dir[] = "/tmp/cchc-bench-e2e-XXXXXX";
+    if (!mkdtemp(dir))
+        return -1;
+    int ip = free_port(), ipub = free_port(), sp = free_port(), spub = free_port();
+    char intake_bin[PATH_MAX + 64], scoring_bin[PATH_MAX + 64], a[10][PATH_MAX + 32], log[PATH_MAX + 32];
+    snprintf(intake_bin, sizeof(intake_bin), "%s/../services/intake/cchc-intake", bin_dir);
+    snprintf(scoring_bin, sizeof(scoring_bin), "%s/../services/scoring/cchc-scoring", bin_dir);
+    snprintf(a[0], sizeof(a[0]), "--bind=tcp://127.0.0.1:%d", ip);
+    snprintf(a[1], sizeof(a[1]), "--pub_bind=tcp://127.0.0.1:%d", ipub);
+    snprintf(a[2], sizeof(a[2]), "--data_dir=%s/intake", dir);
+    char *iargv[] = {intake_bin, a[0], a[1], a[2], "--clock=manual", "--log_format=json", NULL};
+    snprintf(log, sizeof(log), "%s/intake.log", dir);
+    pid_t intake = spawn(intake_bin, iargv, log);
+    snprintf(a[3], sizeof(a[3]), "--bind=tcp://127.0.0.1:%d", sp);
+    snprintf(a[4], sizeof(a[4]), "--pub_bind=tcp://127.0.0.1:%d", spub);
+    snprintf(a[5], sizeof(a[5]), "--intake=tcp://127.0.0.1:%d", ip);
+    snprintf(a[6], sizeof(a[6]), "--intake_pub=tcp://127.0.0.1:%d", ipub);
+    snprintf(a[7], sizeof(a[7]), "--data_dir=%s/scoring", dir);
+    char *sargv[] = {scoring_bin, a[3], a[4], a[5], a[6], a[7], "--log_format=json", NULL};
+    snprintf(log, sizeof(log), "%s/scoring.log", dir);
+    pid_t scoring = spawn(scoring_bin, sargv, log);
+
+    void *zctx = zmq_ctx_new();
+    char ep[64];
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", ip);
+    int rc = -1;
+    int64_t *ack_at = NULL, *change_at = NULL, *lat = NULL;
+    uint64_t first_seq = 0;
+    //  The ward, its area, units and a task due on the manual clock's day.
+    {
+        cchc_client_t *client = cchc_client_new(zctx, ep);
+        enum { N = 2 + 2 * E2E_UNITS };
+        Cchc__Event evs[N], *ptrs[N];
+        Cchc__WardRegistered wr = CCHC__WARD_REGISTERED__INIT;
+        Cchc__AreaDefined ad = CCHC__AREA_DEFINED__INIT;
+        Cchc__UnitRegistered ur[E2E_UNITS];
+        Cchc__TaskAssigned ta[E2E_UNITS];
+        char codes[E2E_UNITS][16], tcodes[E2E_UNITS][16];
+        wr.name = "Phường đo độ trễ";
+        wr.has_year = true;
+        wr.year = 2026;
+        ad.code = "A1";
+        ad.name = "Cải cách thủ tục hành chính";
+        ad.has_weight = true;
+        ad.weight = 100;
+        for (int i = 0; i < N; i++) {
+            cchc__event__init(&evs[i]);
+            evs[i].ward = "E2E";
+            evs[i].actor = "ward";
+            ptrs[i] = &evs[i];
+        }
+        evs[0].payload_case = CCHC__EVENT__PAYLOAD_WARD_REGISTERED;
+        evs[0].ward_registered = &wr;
+        evs[1].payload_case = CCHC__EVENT__PAYLOAD_AREA_DEFINED;
+        evs[1].area_defined = &ad;
+        for (int u = 0; u < E2E_UNITS; u++) {
+            snprintf(codes[u], sizeof(codes[u]), "U%02d", u);
+            snprintf(tcodes[u], sizeof(tcodes[u]), "T%02d", u);
+            cchc__unit_registered__init(&ur[u]);
+            ur[u].code = ur[u].name = codes[u];
+            evs[2 + u].payload_case = CCHC__EVENT__PAYLOAD_UNIT_REGISTERED;
+            evs[2 + u].unit_registered = &ur[u];
+            cchc__task_assigned__init(&ta[u]);
+            ta[u].code = tcodes[u];
+            ta[u].unit = codes[u];
+            ta[u].area = "A1";
+            ta[u].title = "Nhiệm vụ đo độ trễ";
+            ta[u].has_due_date = true;
+            ta[u].due_date = 20261231;
+            evs[2 + E2E_UNITS + u].payload_case = CCHC__EVENT__PAYLOAD_TASK_ASSIGNED;
+            evs[2 + E2E_UNITS + u].task_assigned = &ta[u];
+        }
+        Cchc__Submit sub = CCHC__SUBMIT__INIT;
+        sub.n_events = N;
+        sub.events = ptrs;
+        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+        env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+        env.submit = &sub;
+        cchc_decoded_t *reply = NULL;
+        int ok = cchc_client_call(client, &env, 10000, false, &reply) == 0 &&
+                 cchc_decoded_env(reply)->body_case == CCHC__ENVELOPE__BODY_ACK &&
+                 cchc_decoded_env(reply)->ack->n_errors == 0;
+        if (ok)
+            first_seq = cchc_decoded_env(reply)->ack->seqs[N - 1] + 1;
+        cchc_decoded_destroy(&reply);
+        cchc_client_destroy(&client);
+        if (!ok) {
+            fprintf(stderr, "cchc-bench: e2e setup refused (see %s)\n", dir);
+            goto out;
+        }
+    }
+    //  Subscribe, and wait until scoring ranks the ward (a subscriber that
+    //  joined late misses nothing of the load).
+    void *sub = zmq_socket(zctx, ZMQ_SUB);
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", spub);
+    zmq_connect(sub, ep);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "rank.E2E", 8);
+    {
+        char sep[64];
+        snprintf(sep, sizeof(sep), "tcp://127.0.0.1:%d", sp);
+        cchc_client_t *client = cchc_client_new(zctx, sep);
+        bool ready = false;
+        for (int i = 0; i < 200 && !ready; i++) {
+            Cchc__RankingQuery q = CCHC__RANKING_QUERY__INIT;
+            q.ward = "E2E";
+            Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+            env.body_case = CCHC__ENVELOPE__BODY_RANKING_QUERY;
+            env.ranking_query = &q;
+            cchc_decoded_t *reply = NULL;
+            if (cchc_client_request(client, &env, 100, &reply) == 0 &&
+                cchc_decoded_env(reply)->body_case == CCHC__ENVELOPE__BODY_RANKING &&
+                cchc_decoded_env(reply)->ranking->n_entries == E2E_UNITS)
+                ready = true;
+            else
+                usleep(50000);
+            cchc_decoded_destroy(&reply);
+        }
+        cchc_client_destroy(&client);
+        if (!ready) {
+            fprintf(stderr, "cchc-bench: scoring did not rank the ward (see %s)\n", dir);
+            zmq_close(sub);
+            goto out;
+        }
+    }
+    usleep(200000); //  the subscription reaches scoring's PUB
+    void *dealer = zmq_socket(zctx, ZMQ_DEALER);
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", ip);
+    zmq_connect(dealer, ep);
+    ack_at = calloc((size_t)updates, sizeof(int64_t));
+    change_at = calloc((size_t)updates, sizeof(int64_t));
+    lat = calloc((size_t)updates, sizeof(int64_t));
+    int64_t t0 = now_ns(), period = (int64_t)(1e9 / rate);
+    long sent = 0, acked = 0, seen = 0;
+    int32_t last_score[E2E_UNITS] = {0};
+    while ((sent < updates || acked < updates || seen < updates) &&
+           now_ns() - t0 < (int64_t)(updates / rate * 1e9) + 5000000000LL) {
+        int64_t now = now_ns();
+        while (sent < updates && now >= t0 + sent * period) {
+            int u = (int)(sent % E2E_UNITS);
+            Cchc__AppraisalRecorded ap = CCHC__APPRAISAL_RECORDED__INIT;
+            char code[16];
+            snprintf(code, sizeof(code), "U%02d", u);
+            ap.unit = code;
+            ap.has_score_centi = true;
+            ap.score_centi = (int32_t)((sent * 7919 + 1) % 10001);
+            if (ap.score_centi == last_score[u])
+                ap.score_centi = (ap.score_centi + 1) % 10001;
+            last_score[u] = ap.score_centi;
+            Cchc__Event ev = CCHC__EVENT__INIT, *evp = &ev;
+            ev.ward = "E2E";
+            ev.actor = "ward";
+            ev.payload_case = CCHC__EVENT__PAYLOAD_APPRAISAL;
+            ev.appraisal = &ap;
+            Cchc__Submit s = CCHC__SUBMIT__INIT;
+            s.n_events = 1;
+            s.events = &evp;
+            Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+            env.has_request_id = true;
+            env.request_id = (uint64_t)sent + 1;
+            env.body_case = CCHC__ENVELOPE__BODY_SUBMIT;
+            env.submit = &s;
+            zmq_msg_t msg;
+            if (cchc_encode(&env, &msg) != 0 || zmq_msg_send(&msg, dealer, 0) < 0)
+                goto out_socks;
+            sent++;
+        }
+        zmq_pollitem_t items[2] = {{dealer, 0, ZMQ_POLLIN, 0}, {sub, 0, ZMQ_POLLIN, 0}};
+        int64_t next = sent < updates ? t0 + sent * period : now + 10000000;
+        long wait_ms = (long)((next - now_ns()) / 1000000);
+        zmq_poll(items, 2, wait_ms < 0 ? 0 : wait_ms);
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        while (zmq_msg_recv(&msg, dealer, ZMQ_DONTWAIT) >= 0) {
+            int64_t at = now_ns();
+            cchc_decoded_t *d = NULL;
+            uint64_t rid;
+            cchc_err_t err;
+            if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &d, &rid, &err) == 0 &&
+                cchc_decoded_env(d)->body_case == CCHC__ENVELOPE__BODY_ACK &&
+                cchc_decoded_env(d)->ack->n_seqs == 1) {
+                uint64_t seq = cchc_decoded_env(d)->ack->seqs[0];
+                if (seq >= first_seq && seq < first_seq + (uint64_t)updates && !ack_at[seq - first_seq]) {
+                    ack_at[seq - first_seq] = at;
+                    acked++;
+                }
+            }
+            cchc_decoded_destroy(&d);
+        }
+        while (zmq_msg_recv(&msg, sub, ZMQ_DONTWAIT) >= 0) { //  topic, then the envelope
+            int64_t at = now_ns();
+            if (!zmq_msg_more(&msg))
+                continue;
+            if (zmq_msg_recv(&msg, sub, 0) < 0)
+                break;
+            cchc_decoded_t *d = NULL;
+            uint64_t rid;
+            cchc_err_t err;
+            if (cchc_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), 1 << 20, &d, &rid, &err) == 0 &&
+                cchc_decoded_env(d)->body_case == CCHC__ENVELOPE__BODY_RANK_CHANGED) {
+                uint64_t seq = cchc_decoded_env(d)->rank_changed->seq;
+                if (seq >= first_seq && seq < first_seq + (uint64_t)updates && !change_at[seq - first_seq]) {
+                    change_at[seq - first_seq] = at;
+                    seen++;
+                }
+            }
+            cchc_decoded_destroy(&d);
+        }
+        zmq_msg_close(&msg);
+    }
+    long n = 0, early = 0;
+    for (long i = 0; i < updates; i++)
+        if (ack_at[i] && change_at[i]) {
+            lat[n++] = change_at[i] - ack_at[i];
+            early += change_at[i] < ack_at[i];
+        }
+    qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
+    *p50 = n ? lat[n / 2] / 1e6 : -1;
+    *p99 = n ? lat[(size_t)((double)n * 0.99)] / 1e6 : -1;
+    printf(
+        "e2e: %ld appraisals offered at %.0f/s, %ld acked, %ld rank changes seen on PUB; from the ack to the "
+        "RankChanged: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%ld changes arrived before their ack)\n",
+        updates, rate, acked, seen, *p50, *p99, n ? lat[n - 1] / 1e6 : -1, early);
+    rc = acked == updates && seen == updates ? 0 : -1;
+out_socks:
+    zmq_close(dealer);
+    zmq_close(sub);
+out:
+    stop(scoring);
+    stop(intake);
+    zmq_ctx_term(zctx);
+    free(ack_at);
+    free(change_at);
+    free(lat);
+    if (rc == 0) {
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            rc = -1;
+    } else {
+        fprintf(stderr, "cchc-bench: e2e logs kept in %s\n", dir);
+    }
+    return rc;
+}
+
+// ---------------------------------------------------------------------------
 
 int bench_scoring(int argc, char **argv, const char *bin_dir)
 {
-    params_t p = {
-        .units = 20000, .tasks_per_unit = 100, .units_per_ward = 10, .events = 1000000, .restart = true};
+    params_t p = {.units = 20000,
+                  .tasks_per_unit = 100,
+                  .units_per_ward = 10,
+                  .events = 1000000,
+                  .restart = true,
+                  .e2e = true,
+                  .rate = 5000,
+                  .e2e_updates = 20000};
     char scoring_bin[PATH_MAX];
     snprintf(scoring_bin, sizeof(scoring_bin), "%s/../services/scoring/cchc-scoring", bin_dir);
     for (int i = 0; i < argc; i++) {
@@ -457,11 +752,18 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
             p.restart = false;
         else if (!strcmp(a, "--keep"))
             p.keep = true;
+        else if (!strcmp(a, "--no-e2e"))
+            p.e2e = false;
+        else if (!strcmp(a, "--rate") && v)
+            p.rate = atof(argv[++i]);
+        else if (!strcmp(a, "--e2e-updates") && v)
+            p.e2e_updates = atol(argv[++i]);
         else if (!strcmp(a, "--scoring-bin") && v)
             snprintf(scoring_bin, sizeof(scoring_bin), "%s", argv[++i]);
         else {
             fprintf(stderr, "usage: cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] "
-                            "[--events N] [--no-restart] [--keep] [--scoring-bin PATH]\n");
+                            "[--events N] [--no-restart] [--keep] [--scoring-bin PATH] [--no-e2e] [--rate R] "
+                            "[--e2e-updates N]\n");
             return 2;
         }
     }
@@ -617,12 +919,18 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         if (system(cmd) != 0)
             rc = 1;
     }
-    printf("{\"bench\":\"scoring\",\"units\":%ld,\"tasks\":%ld,\"units_per_ward\":%ld,\"events\":%ld,"
-           "\"events_per_s\":%.0f,\"ns_per_event\":%.0f,\"ns_per_event_wall\":%.0f,\"rank_ns_per_event\":%."
-           "0f,\"replay_events_per_s\":%."
-           "0f,\"replay\":\"in-process\","
-           "\"restart_s\":%.2f,\"rss_mb\":%.0f,\"rss_peak_mb\":%.0f,\"bench_rss_mb\":%.0f}\n",
-           p.units, p.units * p.tasks_per_unit, p.units_per_ward, p.events, events_per_s, ns_per_event,
-           wall_ns_per_event, rank_ns_per_event, replay_per_s, restart_s, rss, hwm, bench_rss);
+    double e2e_p50 = -1, e2e_p99 = -1;
+    if (p.e2e && p.rate > 0 && p.e2e_updates > 0 &&
+        bench_e2e(bin_dir, p.rate, p.e2e_updates, &e2e_p50, &e2e_p99) != 0)
+        rc = 1;
+    printf(
+        "{\"bench\":\"scoring\",\"units\":%ld,\"tasks\":%ld,\"units_per_ward\":%ld,\"events\":%ld,"
+        "\"events_per_s\":%.0f,\"ns_per_event\":%.0f,\"ns_per_event_wall\":%.0f,\"rank_ns_per_event\":%.0f,"
+        "\"replay_events_per_s\":%.0f,\"replay\":\"in-process\",\"restart_s\":%.2f,\"rss_mb\":%.0f,"
+        "\"rss_peak_mb\":%.0f,\"bench_rss_mb\":%.0f,\"e2e_rate\":%.0f,\"e2e_p50_ms\":%.2f,\"e2e_p99_ms\":%."
+        "2f}\n",
+        p.units, p.units * p.tasks_per_unit, p.units_per_ward, p.events, events_per_s, ns_per_event,
+        wall_ns_per_event, rank_ns_per_event, replay_per_s, restart_s, rss, hwm, bench_rss,
+        p.e2e ? p.rate : 0, e2e_p50, e2e_p99);
     return rc;
 }
