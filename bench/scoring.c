@@ -26,6 +26,11 @@
       - restart_s: from the fork to its first answer to a RankingQuery with
         the full ranking and the expected last_seq (load + rank_all).
       - rss_mb: the restarted cchc-scoring's resident memory once ready.
+    End to end (unless --no-e2e): a fresh cchc-intake (manual clock) and
+    cchc-scoring following it, a ward of 10 units; one appraisal per
+    submission, paced at --rate (5,000/s) for --e2e-updates (20,000), each
+    changing its unit's score; the time from each submission's Ack to the
+    RankChanged carrying its seq on scoring's PUB (p50, p99).
     Prints the figures and, as its last line, one JSON object.
 */
 #include <fcntl.h>
