@@ -521,10 +521,7 @@ static int reconcile_output_log(scoring_t *self)
             last_state_t old = st ? *st : (last_state_t){0, 0, CCHC__TIER__TIER_UNRATED};
             if (old.score == ev->score_centi && old.rank == rank && old.tier == (int)ev->tier)
                 continue;
-            Cchc__RankChanged *c = malloc(sizeof(*c));
-            if (!c)
-                abort();
-            cchc__rank_changed__init(c);
+            Cchc__RankChanged *c = cchc_rank_changes_add(&job->changes);
             c->ward = ward->code; //  borrowed from the model, like the ranking's changes
             c->unit = unit->rec->def->code;
             c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
@@ -536,14 +533,6 @@ static int reconcile_output_log(scoring_t *self)
             c->old_tier = (Cchc__Tier)old.tier;
             c->new_tier = ev->tier;
             c->seq = cchc_model_last_seq(model);
-            if (job->changes.count == job->changes.cap) {
-                job->changes.cap = job->changes.cap ? job->changes.cap * 2 : 16;
-                job->changes.items =
-                    realloc(job->changes.items, job->changes.cap * sizeof(*job->changes.items));
-                if (!job->changes.items)
-                    abort();
-            }
-            job->changes.items[job->changes.count++] = c;
         }
     }
     size_t cursor = 0;

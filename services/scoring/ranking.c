@@ -437,8 +437,7 @@ static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, cons
                        uint32_t old_rank, int32_t old_score, Cchc__Tier old_tier, uint64_t seq)
 {
     const cchc_unit_eval_t *now = &wr->evals[unit->index];
-    Cchc__RankChanged *c = xrealloc(NULL, sizeof(*c));
-    cchc__rank_changed__init(c);
+    Cchc__RankChanged *c = cchc_rank_changes_add(changes);
     c->ward = wr->ward->code; //  borrowed from the model
     c->unit = unit->rec->def->code;
     c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
@@ -450,11 +449,6 @@ static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, cons
     c->old_tier = old_tier;
     c->new_tier = now->tier;
     c->seq = seq;
-    if (changes->count == changes->cap) {
-        changes->cap = changes->cap ? changes->cap * 2 : 16;
-        changes->items = xrealloc(changes->items, changes->cap * sizeof(*changes->items));
-    }
-    changes->items[changes->count++] = c;
 }
 
 //  The sums of unit i from the parts of all its tasks at now.
@@ -745,19 +739,38 @@ void cchc_ranking_stats(const cchc_ranking_t *self, cchc_ranking_stats_t *stats)
     *stats = self->stats;
 }
 
+Cchc__RankChanged *cchc_rank_changes_add(cchc_rank_changes_t *changes)
+{
+    assert(changes);
+    size_t block = changes->used / CCHC_RANK_CHANGES_BLOCK;
+    if (block == changes->nblocks) {
+        changes->blocks = xrealloc(changes->blocks, (changes->nblocks + 1) * sizeof(*changes->blocks));
+        changes->blocks[changes->nblocks++] =
+            xrealloc(NULL, CCHC_RANK_CHANGES_BLOCK * sizeof(Cchc__RankChanged));
+    }
+    Cchc__RankChanged *c = &changes->blocks[block][changes->used++ % CCHC_RANK_CHANGES_BLOCK];
+    cchc__rank_changed__init(c);
+    if (changes->count == changes->cap) {
+        changes->cap = changes->cap ? changes->cap * 2 : 16;
+        changes->items = xrealloc(changes->items, changes->cap * sizeof(*changes->items));
+    }
+    changes->items[changes->count++] = c;
+    return c;
+}
+
 void cchc_rank_changes_clear(cchc_rank_changes_t *changes)
 {
     assert(changes);
-    for (size_t i = 0; i < changes->count; i++)
-        free(changes->items[i]);
     changes->count = 0;
+    changes->used = 0;
 }
 
 void cchc_rank_changes_free(cchc_rank_changes_t *changes)
 {
     assert(changes);
-    cchc_rank_changes_clear(changes);
+    for (size_t i = 0; i < changes->nblocks; i++)
+        free(changes->blocks[i]);
+    free(changes->blocks);
     free(changes->items);
-    changes->items = NULL;
-    changes->cap = 0;
+    memset(changes, 0, sizeof(*changes));
 }

@@ -27,12 +27,22 @@
 
 typedef struct cchc_ranking cchc_ranking_t;
 
-//  Changes produced by an update. Each item is owned by the list; its ward
-//  and unit strings are borrowed from the model (valid while it lives).
+//  Changes produced by an update. Each item is owned by the list (it lives
+//  in the list's blocks, reused after a clear: no allocation per change);
+//  its ward and unit strings are borrowed from the model (valid while it
+//  lives). A zeroed list is empty.
 typedef struct {
     Cchc__RankChanged **items;
     size_t count, cap;
+    Cchc__RankChanged **blocks; //  storage, CCHC_RANK_CHANGES_BLOCK records each
+    size_t nblocks, used;       //  blocks allocated; records handed out
 } cchc_rank_changes_t;
+
+#define CCHC_RANK_CHANGES_BLOCK 256
+
+//  Append a new record (initialised, empty) to the list and return it;
+//  valid until the list is cleared or freed. Aborts on out-of-memory.
+Cchc__RankChanged *cchc_rank_changes_add(cchc_rank_changes_t *changes);
 
 //  Create a ranking that evaluates with a copy of rules. Caller owns it and
 //  destroys it with cchc_ranking_destroy. Aborts on out-of-memory.
@@ -99,10 +109,10 @@ typedef struct {
 
 void cchc_ranking_stats(const cchc_ranking_t *self, cchc_ranking_stats_t *stats);
 
-//  Free every change and reset the list to empty (the array is kept).
+//  Forget every change and reset the list to empty (the storage is kept).
 void cchc_rank_changes_clear(cchc_rank_changes_t *changes);
 
-//  Free every change and the list's array; the list is left empty, reusable.
+//  Free every change and the list's storage; the list is left empty, reusable.
 void cchc_rank_changes_free(cchc_rank_changes_t *changes);
 
 #endif
