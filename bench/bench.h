@@ -11,4 +11,8 @@ int bench_ingest(int argc, char **argv, const char *bin_dir);
 //  process. Returns the exit code.
 int bench_notify(int argc, char **argv);
 
+//  `cchc-bench scoring ...`: the cost of an event in scoring, a replay, and a
+//  restart of the cchc-scoring of the same build. Returns the exit code.
+int bench_scoring(int argc, char **argv, const char *bin_dir);
+
 #endif

@@ -17,7 +17,11 @@ int main(int argc, char **argv)
         return bench_ingest(argc - 2, argv + 2, dir);
     if (argc >= 2 && !strcmp(argv[1], "notify"))
         return bench_notify(argc - 2, argv + 2);
-    fprintf(stderr, "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R]\n"
-                    "       cchc-bench notify [--tasks N] [--tasks-per-ward K]\n");
+    if (argc >= 2 && !strcmp(argv[1], "scoring"))
+        return bench_scoring(argc - 2, argv + 2, dir);
+    fprintf(stderr,
+            "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R]\n"
+            "       cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] [--events N]\n"
+            "       cchc-bench notify [--tasks N] [--tasks-per-ward K]\n");
     return 2;
 }

@@ -117,6 +117,7 @@ static void ward_destroy(cchc_ward_t *ward)
     }
     for (size_t i = 0; i < ward->nunits; i++) {
         protobuf_c_message_free_unpacked(&ward->units[i]->rec->base, NULL);
+        free(ward->units[i]->tasks);
         free(ward->units[i]);
     }
     for (size_t i = 0; i < ward->nareas; i++) {
@@ -382,6 +383,7 @@ static cchc_task_t *task_add(cchc_ward_t *ward, Cchc__TaskRecord *rec)
     t->index = (int)ward->ntasks;
     cchc_strmap_put(ward->tasks_by_code, rec->def->code, t);
     push_ptr((void ***)&ward->tasks, &ward->ntasks, &ward->tasks_cap, t);
+    push_ptr((void ***)&unit->tasks, &unit->ntasks, &unit->tasks_cap, t);
     return t;
 }
 

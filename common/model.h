@@ -60,20 +60,24 @@ typedef struct {
     int index;              //  position in ward->areas
 } cchc_area_t;
 
+typedef struct cchc_task cchc_task_t;
+
 typedef struct {
     cchc_ward_t *ward;
     Cchc__UnitRecord *rec; //  owned: rec->def is the registration
     int index;             //  position in ward->units
+    cchc_task_t **tasks;   //  the tasks it leads, in ward order (borrowed from ward->tasks)
+    size_t ntasks, tasks_cap;
 } cchc_unit_t;
 
-typedef struct {
+struct cchc_task {
     cchc_ward_t *ward;
     cchc_unit_t *unit; //  lead unit
     cchc_area_t *area;
     Cchc__TaskRecord *rec; //  owned: rec->def is the assignment
     int index;             //  position in ward->tasks
     void *user;            //  free for the consumer (scoring, notify)
-} cchc_task_t;
+};
 
 struct cchc_ward {
     char *code;

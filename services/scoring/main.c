@@ -3,8 +3,9 @@
     A follower (common/follower.h) folds intake's events into the ward model
     and commits the model with last_seq. After each event its touch is noted
     in the ranking (ranking.h) and the touched units are re-evaluated at that
-    event's log time (every unit of wards with tasks when the log time moved
-    to another day: deadlines may have passed) and their wards re-ranked.
+    event's log time (with the units of the due dates the log time crossed,
+    found in the ranking's deadline index) and moved in their wards'
+    order-statistic rankings, O(log n) each.
     Per event, not per batch: a replay cuts the log into other batches and
     must derive the same changes. Each unit whose rank, score or tier changed
     becomes a record of the output log (outlog.h), numbered here and written
@@ -775,10 +776,7 @@ static int reconcile_output_log(scoring_t *self)
             last_state_t old = st ? *st : (last_state_t){0, 0, CCHC__TIER__TIER_UNRATED};
             if (old.score == ev->score_centi && old.rank == rank && old.tier == (int)ev->tier)
                 continue;
-            Cchc__RankChanged *c = malloc(sizeof(*c));
-            if (!c)
-                abort();
-            cchc__rank_changed__init(c);
+            Cchc__RankChanged *c = cchc_rank_changes_add(&job->changes);
             c->ward = ward->code; //  borrowed from the model, like the ranking's changes
             c->unit = unit->rec->def->code;
             c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
@@ -790,14 +788,6 @@ static int reconcile_output_log(scoring_t *self)
             c->old_tier = (Cchc__Tier)old.tier;
             c->new_tier = ev->tier;
             c->seq = cchc_model_last_seq(model);
-            if (job->changes.count == job->changes.cap) {
-                job->changes.cap = job->changes.cap ? job->changes.cap * 2 : 16;
-                job->changes.items =
-                    realloc(job->changes.items, job->changes.cap * sizeof(*job->changes.items));
-                if (!job->changes.items)
-                    abort();
-            }
-            job->changes.items[job->changes.count++] = c;
         }
     }
     size_t cursor = 0;
@@ -844,13 +834,16 @@ static int scoring_start(scoring_t *self)
         .arg = self,
     };
     self->ranking = cchc_ranking_new(&self->rules); //  before any event can arrive
+    uint64_t t_open = uv_hrtime();
     self->follower = cchc_follower_new(self->service.loop, self->service.zctx, &opts, err, sizeof(err));
     if (!self->follower) {
         cchc_log(CCHC_ERROR, "start_failed", "error=%s", err);
         return -1;
     }
     cchc_model_t *model = cchc_follower_model(self->follower);
+    uint64_t t_loaded = uv_hrtime();
     cchc_ranking_rank_all(self->ranking, model); //  the loaded model; nothing to publish
+    uint64_t t_ranked = uv_hrtime();
 
     //  The output log: its head, a read connection for fetches (the same
     //  migration steps as the follower's, already applied), and the records
@@ -889,6 +882,9 @@ static int scoring_start(scoring_t *self)
     cchc_zwatch_start(&self->router);
     if (reconcile_output_log(self) != 0)
         return -1;
+    uint64_t t_ready = uv_hrtime();
+    cchc_log(CCHC_INFO, "start_timing", "load_ms=%.0f rank_ms=%.0f output_log_ms=%.0f",
+             (t_loaded - t_open) / 1e6, (t_ranked - t_loaded) / 1e6, (t_ready - t_ranked) / 1e6);
     char status[96];
     snprintf(status, sizeof(status), "last_seq=%llu output_seq=%llu",
              (unsigned long long)cchc_model_last_seq(model), (unsigned long long)self->out_committed);

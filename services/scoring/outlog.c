@@ -2,6 +2,7 @@
 #include "outlog.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "envelope.pb-c.h"
 #include "log.h"
 #include "logserve.h"
+#include "strmap.h"
 
 const char *const cchc_outlog_migrations[] = {
     //  Step 1 of scoring's own: the output log.
@@ -23,8 +25,16 @@ const char *const cchc_outlog_migrations[] = {
     "CREATE INDEX score_change_unit ON score_change (ward, unit, log_time_ms, seq);"
     "CREATE TABLE period_ranking (ward TEXT NOT NULL, kind INTEGER NOT NULL, code INTEGER NOT NULL,"
     " blob BLOB NOT NULL, PRIMARY KEY (ward, kind, code)) WITHOUT ROWID;",
+    //  Step 3: each unit's last record, kept with the log (a start reads
+    //  20,000 rows here instead of grouping the whole log by unit).
+    "CREATE TABLE unit_state (ward TEXT NOT NULL, unit TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " score_centi INTEGER NOT NULL, rank INTEGER NOT NULL, tier INTEGER NOT NULL,"
+    " PRIMARY KEY (ward, unit)) WITHOUT ROWID;"
+    "INSERT INTO unit_state (ward, unit, seq, score_centi, rank, tier)"
+    " SELECT ward, unit, max(seq), new_score_centi, new_rank, new_tier FROM score_change GROUP BY ward, "
+    "unit;",
 };
-const int cchc_outlog_migration_count = 2;
+const int cchc_outlog_migration_count = 3;
 
 static char *xstrdup(const char *s)
 {
@@ -111,6 +121,45 @@ void cchc_outrows_free(cchc_outrows_t *rows)
 // ---------------------------------------------------------------------------
 //  Storage
 
+//  Each unit's last row of rows into unit_state (once per unit: the rows
+//  are walked from the last, skipping units already written).
+static int unit_state_save(sqlite3 *db, const cchc_outrows_t *rows)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO unit_state (ward, unit, seq, score_centi, rank, tier)"
+                           " VALUES (?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        cchc_log(CCHC_ERROR, "outlog_unit_state", "error=%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    cchc_strmap_t *seen = cchc_strmap_new();
+    int rc = 0;
+    for (size_t i = rows->count; i-- > 0 && rc == 0;) {
+        const cchc_outrow_t *r = &rows->items[i];
+        char key[512];
+        snprintf(key, sizeof(key), "%s\x1f%s", r->ward, r->unit);
+        if (cchc_strmap_get(seen, key))
+            continue;
+        cchc_strmap_put(seen, key, (void *)r);
+        sqlite3_bind_text(st, 1, r->ward, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->unit, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)r->seq);
+        sqlite3_bind_int(st, 4, r->new_score);
+        sqlite3_bind_int64(st, 5, r->new_rank);
+        sqlite3_bind_int(st, 6, r->new_tier);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            cchc_log(CCHC_ERROR, "outlog_unit_state", "seq=%llu error=%s", (unsigned long long)r->seq,
+                     sqlite3_errmsg(db));
+            rc = -1;
+        }
+        sqlite3_reset(st);
+    }
+    cchc_strmap_destroy(&seen);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int cchc_outlog_append(sqlite3 *db, sqlite3_stmt **stmt, const cchc_outrows_t *rows)
 {
     assert(db && stmt && rows);
@@ -151,6 +200,8 @@ int cchc_outlog_append(sqlite3 *db, sqlite3_stmt **stmt, const cchc_outrows_t *r
         sqlite3_reset(st);
     }
     sqlite3_clear_bindings(st);
+    if (rc == 0)
+        rc = unit_state_save(db, rows);
     return rc;
 }
 
@@ -169,12 +220,10 @@ int cchc_outlog_head(sqlite3 *db, uint64_t *seq)
 
 int cchc_outlog_last_states(sqlite3 *db, cchc_outlog_state_fn *fn, void *arg)
 {
-    //  SQLite returns the other columns of the row holding max(seq).
+    //  unit_state holds each unit's last record (written with the records).
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT ward, unit, new_score_centi, new_rank, new_tier, max(seq)"
-                           " FROM score_change GROUP BY ward, unit",
-                           -1, &stmt, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT ward, unit, score_centi, rank, tier FROM unit_state", -1, &stmt,
+                           NULL) != SQLITE_OK) {
         cchc_log(CCHC_ERROR, "outlog_states", "error=%s", sqlite3_errmsg(db));
         return -1;
     }

@@ -12,6 +12,10 @@
     Table score_change: seq is the INTEGER PRIMARY KEY (appends go to the end
     of the B-tree, a fetch is a range scan); the fields are columns for
     operators' SQL, and blob is the packed record served as is.
+
+    Table unit_state (migration step 3): each unit's last record (score,
+    rank, tier), written by the same append, so a start compares the
+    ranking with 20,000 rows instead of grouping the whole log by unit.
 */
 #ifndef CCHC_SCORING_OUTLOG_H
 #define CCHC_SCORING_OUTLOG_H
@@ -70,7 +74,7 @@ int cchc_outlog_append(sqlite3 *db, sqlite3_stmt **stmt, const cchc_outrows_t *r
 //  Highest committed seq (0 for an empty log).
 int cchc_outlog_head(sqlite3 *db, uint64_t *seq);
 
-//  The last committed record of every unit, in no particular order: fn is
+//  The last committed record of every unit (unit_state), in no particular order: fn is
 //  called with its ward, unit, new score, new rank and new tier. Returns 0
 //  or -1.
 typedef void(cchc_outlog_state_fn)(const char *ward, const char *unit, int32_t score, uint32_t rank, int tier,

@@ -1,23 +1,41 @@
-/*  ranking.c - per-ward rankings, re-evaluated incrementally.
+/*  ranking.c - per-ward rankings, maintained incrementally.
 
-    Each ward ranked has a ward_rank_t in ward->user: its units in rank order
-    and, by unit index, their evaluation, rank and a "touched" flag. Units
-    are only ever appended to a ward (registration order, never removed), so
-    the units ranked are exactly indices 0 .. nranked-1.
+    Each ward ranked has a ward_rank_t in ward->user: an order-statistic set
+    of its unit indices (common/ostree.h) ordered by cchc_eval_compare, and,
+    by unit index, the unit's evaluation, its last published rank and a
+    "touched" flag. Units are only ever appended to a ward (registration
+    order, never removed).
 
-    An update re-evaluates the touched units, then re-sorts the ward by
-    insertion sort starting from the previous order: a ward has 5-15 units
-    and a batch moves few of them, so this is close to linear. A province of
-    20,000 units in one ranking needs an order-statistic tree instead; it
-    comes with the scoring issue, behind the same interface.
+    An evaluation is kept in parts (rules.h): by task, the part it
+    contributes; by unit, the sums of its tasks' parts. An event on a task
+    marks it: the update swaps its old part for the new one in its unit's
+    sums. A touched unit is then finished from its sums (O(areas), not
+    O(tasks)), removed from the set (removal makes no comparison, so the
+    old evaluation may already be gone) and inserted again, O(log n). A
+    ward-level event or a change of rules rebuilds the ward's sums.
 
-    Time: the rules depend on the log time only through deadlines crossed
-    (due dates in force, the end of the plan year: all at local midnight),
-    so a clock move into another local day marks every unit of every ward
-    that has tasks; a move within the day marks nothing. (Scoring updates
-    after every event, and every event moves the log time.) A deadline index would mark only
-    the wards with a deadline between the previous and the new log time;
-    wards_crossed() is the one place to swap it in.
+    The units whose rank can have changed lie between the lowest and highest
+    old or new position of a touched unit: outside that range the positions
+    hold only untouched units, in the same relative order as before (when a
+    unit was added the range runs to the end). Only that range is walked to
+    report changes, in unit index order as a full re-sort reported them.
+
+    Time. The rules read the log time (cchc_unit_evaluate) only through
+      - a task's due date in force: at its end the task enters the
+        evaluation base, counts a delay and becomes overdue and unmet, unless
+        it is done (judged at completion), paused or cancelled;
+      - the end of the ward's plan year (31/12): head accountability.
+    So the ranking keeps a deadline index (one bucket per instant, the
+    buckets in a min-heap) of (instant, ward, task) with each task's end of
+    due date in force still ahead (re-indexed whenever an event touches the
+    task) and each ward's end of plan year. An update pops the buckets
+    whose instant has been reached and marks each task still open (or
+    every unit of the ward, for a year end): a clock move costs the
+    deadlines it crossed, never a scan. An entry whose task's date changed
+    since it was pushed is stale and dropped when popped.
+
+    Ownership: per-ward state in ward->user (see ranking.h); everything else
+    belongs to the ranking and is freed by cchc_ranking_destroy.
 */
 #include "ranking.h"
 
@@ -27,31 +45,89 @@
 #include <string.h>
 
 #include "clock.h"
+#include "ostree.h"
 #include "rules_file.h"
 
 typedef struct ward_rank ward_rank_t;
 
+#define NO_DEADLINE INT64_MIN //  a task not indexed yet
+
 struct ward_rank {
     cchc_ranking_t *owner;   //  the ranking this state belongs to
     cchc_ward_t *ward;       //  the ward ranked (borrowed from the model)
-    size_t nslots;           //  units known by index (allocated arrays' length)
-    size_t nranked;          //  units in order (indices 0 .. nranked-1)
-    cchc_unit_t **order;     //  rank order, nranked entries
+    uint32_t id;             //  position in owner->states
+    size_t nslots;           //  allocated length of the arrays by unit index
+    size_t nknown;           //  units seen (0 .. nknown-1 ranked or touched)
+    cchc_ostree_t *order;    //  unit indices in rank order
     cchc_unit_eval_t *evals; //  by unit index
-    uint32_t *ranks;         //  by unit index; 0 = not ranked yet
-    bool *touched;           //  by unit index: re-evaluate at the next update
-    bool all_touched;        //  re-evaluate every unit at the next update
-    bool queued;             //  listed in owner->pending
-    ward_rank_t *next;       //  every state of the owner, for destroy
+    uint32_t *ranks;         //  by unit index: last rank reported; 0 = not ranked yet
+    bool *touched;           //  by unit index: listed in touched_list
+    uint32_t *touched_list;  //  units to re-evaluate at the next update
+    size_t ntouched;
+    bool all_touched;       //  re-evaluate every unit at the next update
+    bool queued;            //  listed in owner->pending
+    int64_t *task_deadline; //  by task index: the instant indexed for it
+    size_t ntask_slots;
+    //  The evaluation in parts (rules.h): by unit index the sums of its
+    //  tasks' parts, by task index the part in those sums; tasks whose part
+    //  must be computed again at the next update.
+    cchc_unit_sums_t *sums; //  by unit index
+    bool *sums_valid;       //  by unit index: sums hold every task's part
+    cchc_task_part_t *parts;
+    bool *part_in;    //  by task index: parts[i] is in its unit's sums
+    bool *task_dirty; //  by task index: listed in dirty_list
+    uint32_t *dirty_list;
+    size_t ndirty;
+    int64_t year_end; //  instant indexed for the plan year's end (0: none)
+    //  Scratch of an update, by unit index: the evaluation before it.
+    int32_t *old_score;
+    Cchc__Tier *old_tier;
 };
 
+//  The deadline index. Every instant indexed is a local midnight (the end
+//  of a date), so entries are grouped in one bucket per instant: a bucket
+//  lists (state, task) pairs (task -1: the ward's plan year), a hash map
+//  finds the bucket of an instant, and a min-heap orders the buckets. A
+//  clock move pops the buckets reached and walks their lists in order,
+//  instead of sifting a heap of millions of entries for each.
+typedef struct {
+    uint32_t ward; //  state id
+    int32_t task;  //  task index, or -1 for the plan year
+} due_t;
+
+typedef struct {
+    int64_t at;
+    due_t *items;
+    size_t count, cap;
+    uint32_t next_free; //  free list of recycled buckets
+} bucket_t;
+
+typedef struct {
+    int64_t at;
+    uint32_t bucket;
+} bucket_ref_t;
+
+#define NO_BUCKET UINT32_MAX
+
 struct cchc_ranking {
-    cchc_rules_t rules;    //  copy given at creation
-    ward_rank_t *states;   //  every ward state created (list)
+    cchc_rules_t rules;   //  copy given at creation
+    ward_rank_t **states; //  every ward state created, by id
+    size_t nstates, states_cap;
     ward_rank_t **pending; //  wards with notes since the last update
     size_t npending, pending_cap;
-    bool clock_moved;       //  the log time moved since the last update
-    int32_t evaluated_date; //  local date of the last update's log time (0: none yet)
+    cchc_ranking_stats_t stats;
+    int64_t now;       //  log time of the last update (INT64_MIN before the first)
+    bucket_t *buckets; //  the deadline index: buckets by id
+    size_t nbuckets, buckets_cap;
+    uint32_t free_bucket; //  first recycled bucket, or NO_BUCKET
+    bucket_ref_t *heap;   //  live buckets, a binary min-heap on at
+    size_t nheap, heap_cap;
+    bucket_ref_t *map; //  instant -> bucket, open addressing (bucket NO_BUCKET: empty)
+    size_t map_cap, map_count;
+    struct changed {
+        uint32_t unit, rank; //  unit index, new rank
+    } * scratch;             //  an update's changed units
+    size_t scratch_cap;
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -63,10 +139,152 @@ static void *xrealloc(void *p, size_t size)
 }
 
 // ---------------------------------------------------------------------------
+//  The deadline index
+
+static void heap_push(cchc_ranking_t *self, bucket_ref_t ref)
+{
+    if (self->nheap == self->heap_cap) {
+        self->heap_cap = self->heap_cap ? self->heap_cap * 2 : 64;
+        self->heap = xrealloc(self->heap, self->heap_cap * sizeof(*self->heap));
+    }
+    size_t i = self->nheap++;
+    while (i > 0 && self->heap[(i - 1) / 2].at > ref.at) {
+        self->heap[i] = self->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    self->heap[i] = ref;
+}
+
+static bucket_ref_t heap_pop(cchc_ranking_t *self)
+{
+    assert(self->nheap > 0);
+    bucket_ref_t top = self->heap[0];
+    bucket_ref_t last = self->heap[--self->nheap];
+    size_t i = 0, n = self->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && self->heap[c + 1].at < self->heap[c].at)
+            c++;
+        if (self->heap[c].at >= last.at)
+            break;
+        self->heap[i] = self->heap[c];
+        i = c;
+    }
+    if (n > 0)
+        self->heap[i] = last;
+    return top;
+}
+
+static size_t map_home(const cchc_ranking_t *self, int64_t at)
+{
+    uint64_t h = (uint64_t)at * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 32) & (self->map_cap - 1);
+}
+
+//  The slot of at in the map: where it is, or the empty slot ending its probe.
+static size_t map_find(const cchc_ranking_t *self, int64_t at)
+{
+    size_t i = map_home(self, at);
+    while (self->map[i].bucket != NO_BUCKET && self->map[i].at != at)
+        i = (i + 1) & (self->map_cap - 1);
+    return i;
+}
+
+static void map_grow(cchc_ranking_t *self)
+{
+    bucket_ref_t *old = self->map;
+    size_t old_cap = self->map_cap;
+    self->map_cap = old_cap ? old_cap * 2 : 64;
+    self->map = xrealloc(NULL, self->map_cap * sizeof(*self->map));
+    for (size_t i = 0; i < self->map_cap; i++)
+        self->map[i].bucket = NO_BUCKET;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].bucket != NO_BUCKET)
+            self->map[map_find(self, old[i].at)] = old[i];
+    free(old);
+}
+
+//  Remove at from the map (backward-shift deletion: no tombstones).
+static void map_remove(cchc_ranking_t *self, int64_t at)
+{
+    size_t mask = self->map_cap - 1, i = map_find(self, at);
+    assert(self->map[i].bucket != NO_BUCKET);
+    self->map[i].bucket = NO_BUCKET;
+    self->map_count--;
+    for (size_t j = (i + 1) & mask; self->map[j].bucket != NO_BUCKET; j = (j + 1) & mask) {
+        size_t home = map_home(self, self->map[j].at);
+        //  Move j back to the hole at i if its home is not within (i, j].
+        if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+            self->map[i] = self->map[j];
+            self->map[j].bucket = NO_BUCKET;
+            i = j;
+        }
+    }
+}
+
+//  Index (ward, task) at instant at.
+static void deadline_push(cchc_ranking_t *self, int64_t at, uint32_t ward, int32_t task)
+{
+    if ((self->map_count + 1) * 10 > self->map_cap * 7)
+        map_grow(self);
+    size_t slot = map_find(self, at);
+    uint32_t b = self->map[slot].bucket;
+    if (b == NO_BUCKET) {
+        if (self->free_bucket != NO_BUCKET) {
+            b = self->free_bucket;
+            self->free_bucket = self->buckets[b].next_free;
+        } else {
+            if (self->nbuckets == self->buckets_cap) {
+                self->buckets_cap = self->buckets_cap ? self->buckets_cap * 2 : 64;
+                self->buckets = xrealloc(self->buckets, self->buckets_cap * sizeof(*self->buckets));
+            }
+            b = (uint32_t)self->nbuckets++;
+            memset(&self->buckets[b], 0, sizeof(self->buckets[b]));
+        }
+        self->buckets[b].at = at;
+        self->buckets[b].count = 0;
+        self->map[slot] = (bucket_ref_t){at, b};
+        self->map_count++;
+        heap_push(self, (bucket_ref_t){at, b});
+    }
+    bucket_t *bk = &self->buckets[b];
+    if (bk->count == bk->cap) {
+        bk->cap = bk->cap ? bk->cap * 2 : 16;
+        bk->items = xrealloc(bk->items, bk->cap * sizeof(*bk->items));
+    }
+    bk->items[bk->count++] = (due_t){ward, task};
+}
+
+// ---------------------------------------------------------------------------
 //  Ward states
 
+static int unit_compare(void *ctx, uint32_t a, uint32_t b)
+{
+    const ward_rank_t *wr = ctx;
+    return cchc_eval_compare(&wr->evals[a], wr->ward->units[a]->rec->def->code, &wr->evals[b],
+                             wr->ward->units[b]->rec->def->code);
+}
+
+static void unit_touch(ward_rank_t *wr, uint32_t index)
+{
+    if (wr->touched[index])
+        return;
+    wr->touched[index] = true;
+    wr->touched_list[wr->ntouched++] = index;
+}
+
+static void task_mark(ward_rank_t *wr, uint32_t index)
+{
+    if (wr->task_dirty[index])
+        return;
+    wr->task_dirty[index] = true;
+    wr->dirty_list[wr->ndirty++] = index;
+}
+
 //  The ward's state, created on first use, with a slot for every unit the
-//  ward has now (new slots: never ranked, touched).
+//  ward has now (new slots: never ranked, touched) and every task.
 static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
 {
     ward_rank_t *wr = ward->user;
@@ -75,26 +293,81 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
         memset(wr, 0, sizeof(*wr));
         wr->owner = self;
         wr->ward = ward;
-        wr->next = self->states;
-        self->states = wr;
+        wr->order = cchc_ostree_new(unit_compare, wr);
+        if (self->nstates == self->states_cap) {
+            self->states_cap = self->states_cap ? self->states_cap * 2 : 16;
+            self->states = xrealloc(self->states, self->states_cap * sizeof(*self->states));
+        }
+        wr->id = (uint32_t)self->nstates;
+        self->states[self->nstates++] = wr;
         ward->user = wr;
     }
     assert(wr->owner == self); //  one ranking per model
     if (wr->nslots < ward->nunits) {
-        size_t n = ward->nunits;
-        wr->order = xrealloc(wr->order, n * sizeof(*wr->order));
+        size_t n = wr->nslots ? wr->nslots : 8;
+        while (n < ward->nunits)
+            n *= 2;
         wr->evals = xrealloc(wr->evals, n * sizeof(*wr->evals));
         wr->ranks = xrealloc(wr->ranks, n * sizeof(*wr->ranks));
         wr->touched = xrealloc(wr->touched, n * sizeof(*wr->touched));
+        wr->touched_list = xrealloc(wr->touched_list, n * sizeof(*wr->touched_list));
+        wr->old_score = xrealloc(wr->old_score, n * sizeof(*wr->old_score));
+        wr->old_tier = xrealloc(wr->old_tier, n * sizeof(*wr->old_tier));
+        wr->sums = xrealloc(wr->sums, n * sizeof(*wr->sums));
+        wr->sums_valid = xrealloc(wr->sums_valid, n * sizeof(*wr->sums_valid));
         for (size_t i = wr->nslots; i < n; i++) {
+            memset(&wr->sums[i], 0, sizeof(wr->sums[i]));
+            wr->sums_valid[i] = false;
             memset(&wr->evals[i], 0, sizeof(wr->evals[i]));
             wr->evals[i].tier = CCHC__TIER__TIER_UNRATED;
             wr->ranks[i] = 0;
-            wr->touched[i] = true;
+            wr->touched[i] = false;
         }
         wr->nslots = n;
     }
+    for (size_t i = wr->nknown; i < ward->nunits; i++) //  registered since the last call
+        unit_touch(wr, (uint32_t)i);
+    wr->nknown = ward->nunits;
+    if (wr->ntask_slots < ward->ntasks) {
+        size_t n = wr->ntask_slots ? wr->ntask_slots : 16;
+        while (n < ward->ntasks)
+            n *= 2;
+        wr->task_deadline = xrealloc(wr->task_deadline, n * sizeof(*wr->task_deadline));
+        wr->parts = xrealloc(wr->parts, n * sizeof(*wr->parts));
+        wr->part_in = xrealloc(wr->part_in, n * sizeof(*wr->part_in));
+        wr->task_dirty = xrealloc(wr->task_dirty, n * sizeof(*wr->task_dirty));
+        wr->dirty_list = xrealloc(wr->dirty_list, n * sizeof(*wr->dirty_list));
+        for (size_t i = wr->ntask_slots; i < n; i++) {
+            wr->task_deadline[i] = NO_DEADLINE;
+            wr->part_in[i] = wr->task_dirty[i] = false;
+        }
+        wr->ntask_slots = n;
+    }
     return wr;
+}
+
+//  Index the task's end of due date in force, if not indexed already.
+static void index_task(cchc_ranking_t *self, ward_rank_t *wr, const cchc_task_t *task)
+{
+    int64_t at = cchc_date_end_ms(task->rec->due_in_force);
+    if (wr->task_deadline[task->index] == at)
+        return;
+    wr->task_deadline[task->index] = at;
+    if (at > self->now) //  a deadline already behind cannot be crossed again
+        deadline_push(self, at, wr->id, task->index);
+}
+
+//  Index the end of the ward's plan year, if it has one not indexed yet.
+static void index_year(cchc_ranking_t *self, ward_rank_t *wr)
+{
+    const cchc_ward_t *ward = wr->ward;
+    int32_t year = ward->def && ward->def->year ? ward->def->year : 0;
+    int64_t at = year ? cchc_date_end_ms(year * 10000 + 1231) : 0;
+    if (!year || wr->year_end == at)
+        return;
+    wr->year_end = at;
+    if (at > self->now)
+        deadline_push(self, at, wr->id, -1);
 }
 
 static void ward_queue(cchc_ranking_t *self, ward_rank_t *wr)
@@ -109,17 +382,51 @@ static void ward_queue(cchc_ranking_t *self, ward_rank_t *wr)
     wr->queued = true;
 }
 
-//  Queue, with every unit touched, the wards whose evaluation may differ
-//  now that the log time moved: every ward with tasks (see the file comment).
-static void wards_crossed(cchc_ranking_t *self, cchc_model_t *model)
+//  Touch every unit and index every task and the year of the ward.
+static void ward_touch_all(cchc_ranking_t *self, ward_rank_t *wr)
 {
-    for (size_t i = 0; i < cchc_model_ward_count(model); i++) {
-        cchc_ward_t *ward = cchc_model_ward_at(model, i);
-        if (ward->ntasks == 0)
-            continue;
-        ward_rank_t *wr = ward_state(self, ward);
-        wr->all_touched = true;
-        ward_queue(self, wr);
+    wr->all_touched = true;
+    index_year(self, wr);
+    for (size_t t = 0; t < wr->ward->ntasks; t++)
+        index_task(self, wr, wr->ward->tasks[t]);
+    ward_queue(self, wr);
+}
+
+//  Pop the deadlines reached at now and touch what they concern: the unit
+//  of a task still open (a done task was judged at completion; a paused or
+//  cancelled one is out of the evaluation and never unmet), every unit of a
+//  ward whose plan year ended.
+static void deadlines_crossed(cchc_ranking_t *self, int64_t now)
+{
+    while (self->nheap > 0 && self->heap[0].at <= now) {
+        bucket_ref_t ref = heap_pop(self);
+        map_remove(self, ref.at);
+        for (size_t k = 0; k < self->buckets[ref.bucket].count; k++) {
+            due_t d = self->buckets[ref.bucket].items[k];
+            self->stats.deadlines++;
+            ward_rank_t *wr = self->states[d.ward];
+            if (d.task < 0) {
+                if (ref.at == wr->year_end) {
+                    wr->all_touched = true;
+                    ward_queue(self, wr);
+                }
+                continue;
+            }
+            const cchc_task_t *task = wr->ward->tasks[d.task];
+            if (wr->task_deadline[d.task] != ref.at) //  the due date changed since: stale
+                continue;
+            const Cchc__TaskRecord *rec = task->rec;
+            if (cchc_task_done(task) || rec->cancelled || rec->paused)
+                continue;
+            ward_state(self, wr->ward);
+            task_mark(wr, (uint32_t)d.task);
+            unit_touch(wr, (uint32_t)task->unit->index);
+            ward_queue(self, wr);
+        }
+        bucket_t *bk = &self->buckets[ref.bucket]; //  recycled, its list kept
+        bk->count = 0;
+        bk->next_free = self->free_bucket;
+        self->free_bucket = ref.bucket;
     }
 }
 
@@ -130,8 +437,7 @@ static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, cons
                        uint32_t old_rank, int32_t old_score, Cchc__Tier old_tier, uint64_t seq)
 {
     const cchc_unit_eval_t *now = &wr->evals[unit->index];
-    Cchc__RankChanged *c = xrealloc(NULL, sizeof(*c));
-    cchc__rank_changed__init(c);
+    Cchc__RankChanged *c = cchc_rank_changes_add(changes);
     c->ward = wr->ward->code; //  borrowed from the model
     c->unit = unit->rec->def->code;
     c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
@@ -143,69 +449,125 @@ static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, cons
     c->old_tier = old_tier;
     c->new_tier = now->tier;
     c->seq = seq;
-    if (changes->count == changes->cap) {
-        changes->cap = changes->cap ? changes->cap * 2 : 16;
-        changes->items = xrealloc(changes->items, changes->cap * sizeof(*changes->items));
-    }
-    changes->items[changes->count++] = c;
 }
 
-static int unit_compare(const ward_rank_t *wr, const cchc_unit_t *a, const cchc_unit_t *b)
+//  The sums of unit i from the parts of all its tasks at now.
+static void unit_rebuild(cchc_ranking_t *self, ward_rank_t *wr, uint32_t i, int64_t now)
 {
-    return cchc_eval_compare(&wr->evals[a->index], a->rec->def->code, &wr->evals[b->index],
-                             b->rec->def->code);
-}
-
-//  Insertion sort of the ward's order: stable, and linear on an order that
-//  a batch barely changed. The comparison is total (unit codes are unique
-//  within a ward), so the ranks have no ties.
-static void order_sort(ward_rank_t *wr)
-{
-    for (size_t i = 1; i < wr->nranked; i++) {
-        cchc_unit_t *u = wr->order[i];
-        size_t j = i;
-        while (j > 0 && unit_compare(wr, wr->order[j - 1], u) > 0) {
-            wr->order[j] = wr->order[j - 1];
-            j--;
-        }
-        wr->order[j] = u;
+    const cchc_unit_t *unit = wr->ward->units[i];
+    cchc_unit_sums_t *sums = &wr->sums[i];
+    cchc_unit_sums_reset(sums, wr->ward->nareas);
+    for (size_t k = 0; k < unit->ntasks; k++) {
+        const cchc_task_t *task = unit->tasks[k];
+        cchc_task_part(&self->rules, task, now, &wr->parts[task->index]);
+        self->stats.parts++;
+        cchc_unit_sums_add(sums, &wr->parts[task->index], 1);
+        wr->part_in[task->index] = true;
     }
+    wr->sums_valid[i] = true;
 }
 
-//  Re-evaluate the touched units of a ward at now, re-sort it, and record
-//  every unit whose rank, score or tier changed (changes may be NULL).
+static int cmp_changed(const void *a, const void *b)
+{
+    uint32_t x = ((const struct changed *)a)->unit, y = ((const struct changed *)b)->unit;
+    return x < y ? -1 : x > y;
+}
+
+//  Re-evaluate the touched units of a ward at now, move each in the order,
+//  and record every unit whose rank, score or tier changed (changes may be
+//  NULL), in unit index order.
 static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint64_t seq,
                         cchc_rank_changes_t *changes)
 {
     cchc_ward_t *ward = wr->ward;
     ward_state(self, ward); //  slots for units registered since the last note
-    size_t n = ward->nunits;
-    uint32_t *old_ranks = xrealloc(NULL, n * sizeof(*old_ranks));
-    int32_t *old_scores = xrealloc(NULL, n * sizeof(*old_scores));
-    Cchc__Tier *old_tiers = xrealloc(NULL, n * sizeof(*old_tiers));
-    for (size_t i = 0; i < n; i++) {
-        old_ranks[i] = wr->ranks[i];
-        old_scores[i] = wr->evals[i].score_centi;
-        old_tiers[i] = wr->evals[i].tier;
-        if (wr->all_touched || wr->touched[i])
-            cchc_unit_evaluate(&self->rules, ward->units[i], now, &wr->evals[i], NULL);
-        wr->touched[i] = false;
+    bool rebuild_all = wr->all_touched;
+    if (wr->all_touched) {
+        for (size_t i = 0; i < ward->nunits; i++)
+            unit_touch(wr, (uint32_t)i);
+        wr->all_touched = false;
     }
-    wr->all_touched = false;
-    for (size_t i = wr->nranked; i < n; i++) //  new units join at the end
-        wr->order[i] = ward->units[i];
-    wr->nranked = n;
-    order_sort(wr);
-    for (size_t r = 0; r < n; r++)
-        wr->ranks[wr->order[r]->index] = (uint32_t)(r + 1);
-    for (size_t i = 0; changes && i < n; i++) {
-        const cchc_unit_eval_t *e = &wr->evals[i];
-        if (old_ranks[i] != wr->ranks[i] || old_scores[i] != e->score_centi || old_tiers[i] != e->tier)
-            change_add(changes, wr, ward->units[i], old_ranks[i], old_scores[i], old_tiers[i], seq);
+    //  The parts of the tasks touched, swapped in their units' sums.
+    for (size_t k = 0; k < wr->ndirty; k++) {
+        uint32_t t = wr->dirty_list[k];
+        wr->task_dirty[t] = false;
+        const cchc_task_t *task = ward->tasks[t];
+        uint32_t u = (uint32_t)task->unit->index;
+        unit_touch(wr, u);
+        if (rebuild_all || !wr->sums_valid[u] || wr->sums[u].nareas != ward->nareas)
+            continue; //  rebuilt below from every task
+        if (wr->part_in[t])
+            cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], -1);
+        cchc_task_part(&self->rules, task, now, &wr->parts[t]);
+        self->stats.parts++;
+        cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], 1);
+        wr->part_in[t] = true;
     }
-    free(old_ranks);
-    free(old_scores);
-    free(old_tiers);
+    wr->ndirty = 0;
+    if (wr->ntouched == 0)
+        return;
+    size_t before = cchc_ostree_size(wr->order);
+    size_t lo = SIZE_MAX, hi = 0; //  0-based positions, inclusive
+    //  Old positions first: each removal shifts the positions after it.
+    for (size_t k = 0; k < wr->ntouched; k++) {
+        uint32_t i = wr->touched_list[k];
+        if (cchc_ostree_contains(wr->order, i)) {
+            size_t pos = cchc_ostree_position(wr->order, i);
+            lo = pos < lo ? pos : lo;
+            hi = pos > hi ? pos : hi;
+        }
+    }
+    for (size_t k = 0; k < wr->ntouched; k++) {
+        uint32_t i = wr->touched_list[k];
+        if (cchc_ostree_contains(wr->order, i))
+            cchc_ostree_remove(wr->order, i);
+        wr->old_score[i] = wr->evals[i].score_centi;
+        wr->old_tier[i] = wr->evals[i].tier;
+        if (rebuild_all || !wr->sums_valid[i] || wr->sums[i].nareas != ward->nareas)
+            unit_rebuild(self, wr, i, now);
+        cchc_unit_finish(&self->rules, ward->units[i], &wr->sums[i], now, &wr->evals[i], NULL);
+        self->stats.units++;
+    }
+    for (size_t k = 0; k < wr->ntouched; k++)
+        cchc_ostree_insert(wr->order, wr->touched_list[k]);
+    size_t n = cchc_ostree_size(wr->order);
+    for (size_t k = 0; k < wr->ntouched; k++) {
+        size_t pos = cchc_ostree_position(wr->order, wr->touched_list[k]);
+        lo = pos < lo ? pos : lo;
+        hi = pos > hi ? pos : hi;
+    }
+    if (n != before) //  a unit joined: every unit after it moved down
+        hi = n - 1;
+    //  Walk the range: new ranks, and the units whose rank, score or tier changed.
+    if (self->scratch_cap < n) {
+        self->scratch_cap = n;
+        self->scratch = xrealloc(self->scratch, n * sizeof(*self->scratch));
+    }
+    size_t nchanged = 0;
+    self->stats.walked += hi - lo + 1;
+    for (size_t pos = lo; pos <= hi; pos++) {
+        uint32_t i = cchc_ostree_at(wr->order, pos);
+        uint32_t rank = (uint32_t)(pos + 1);
+        bool changed = wr->ranks[i] != rank;
+        if (wr->touched[i])
+            changed = changed || wr->old_score[i] != wr->evals[i].score_centi ||
+                      wr->old_tier[i] != wr->evals[i].tier;
+        if (changed)
+            self->scratch[nchanged++] = (struct changed){i, rank};
+    }
+    qsort(self->scratch, nchanged, sizeof(*self->scratch), cmp_changed);
+    for (size_t k = 0; k < nchanged; k++) {
+        uint32_t i = self->scratch[k].unit;
+        uint32_t old_rank = wr->ranks[i];
+        int32_t old_score = wr->touched[i] ? wr->old_score[i] : wr->evals[i].score_centi;
+        Cchc__Tier old_tier = wr->touched[i] ? wr->old_tier[i] : wr->evals[i].tier;
+        wr->ranks[i] = self->scratch[k].rank;
+        if (changes)
+            change_add(changes, wr, ward->units[i], old_rank, old_score, old_tier, seq);
+    }
+    for (size_t k = 0; k < wr->ntouched; k++)
+        wr->touched[wr->touched_list[k]] = false;
+    wr->ntouched = 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -217,6 +579,8 @@ cchc_ranking_t *cchc_ranking_new(const cchc_rules_t *rules)
     cchc_ranking_t *self = xrealloc(NULL, sizeof(*self));
     memset(self, 0, sizeof(*self));
     self->rules = *rules;
+    self->now = INT64_MIN;
+    self->free_bucket = NO_BUCKET;
     return self;
 }
 
@@ -226,16 +590,34 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p)
     cchc_ranking_t *self = *self_p;
     if (!self)
         return;
-    while (self->states) {
-        ward_rank_t *wr = self->states;
-        self->states = wr->next;
+    for (size_t i = 0; i < self->nstates; i++) {
+        ward_rank_t *wr = self->states[i];
         wr->ward->user = NULL;
-        free(wr->order);
+        cchc_ostree_destroy(&wr->order);
         free(wr->evals);
         free(wr->ranks);
         free(wr->touched);
+        free(wr->touched_list);
+        free(wr->old_score);
+        free(wr->old_tier);
+        free(wr->task_deadline);
+        for (size_t u = 0; u < wr->nslots; u++)
+            cchc_unit_sums_free(&wr->sums[u]);
+        free(wr->sums);
+        free(wr->sums_valid);
+        free(wr->parts);
+        free(wr->part_in);
+        free(wr->task_dirty);
+        free(wr->dirty_list);
         free(wr);
     }
+    free(self->states);
+    for (size_t b = 0; b < self->nbuckets; b++)
+        free(self->buckets[b].items);
+    free(self->buckets);
+    free(self->map);
+    free(self->heap);
+    free(self->scratch);
     free(self->pending);
     free(self);
     *self_p = NULL;
@@ -244,15 +626,20 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p)
 void cchc_ranking_note(cchc_ranking_t *self, const cchc_touch_t *touch)
 {
     assert(self && touch);
-    if (touch->clock)
-        self->clock_moved = true;
+    //  A clock move needs no note: the deadline index finds what it crossed.
     if (!touch->ward)
         return;
     ward_rank_t *wr = ward_state(self, touch->ward);
-    if (touch->unit)
-        wr->touched[touch->unit->index] = true;
-    else
+    if (touch->task) {
+        index_task(self, wr, touch->task); //  its due date in force may have changed
+        task_mark(wr, (uint32_t)touch->task->index);
+    }
+    if (touch->unit) {
+        unit_touch(wr, (uint32_t)touch->unit->index);
+    } else {
         wr->all_touched = true; //  a ward-level event (area, official, the ward itself)
+        index_year(self, wr);
+    }
     ward_queue(self, wr);
 }
 
@@ -261,30 +648,21 @@ void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq
 {
     assert(self && model);
     int64_t now = cchc_model_now(model);
-    int32_t today = cchc_date_of_ms(now);
-    //  The rules read the log time only through deadlines (end of a due
-    //  date, end of the plan year), so a move within the same local day
-    //  cannot change an evaluation.
-    if (self->clock_moved && today != self->evaluated_date)
-        wards_crossed(self, model);
-    self->evaluated_date = today;
+    deadlines_crossed(self, now);
+    self->now = now;
     for (size_t i = 0; i < self->npending; i++) {
         ward_rerank(self, self->pending[i], now, seq, changes);
         self->pending[i]->queued = false;
     }
     self->npending = 0;
-    self->clock_moved = false;
 }
 
 void cchc_ranking_set_rules(cchc_ranking_t *self, cchc_model_t *model, const cchc_rules_t *rules)
 {
     assert(self && model && rules);
     self->rules = *rules;
-    for (size_t i = 0; i < cchc_model_ward_count(model); i++) {
-        ward_rank_t *wr = ward_state(self, cchc_model_ward_at(model, i));
-        wr->all_touched = true;
-        ward_queue(self, wr);
-    }
+    for (size_t i = 0; i < cchc_model_ward_count(model); i++)
+        ward_touch_all(self, ward_state(self, cchc_model_ward_at(model, i)));
 }
 
 int cchc_ranking_reload_rules(cchc_ranking_t *self, cchc_model_t *model, const char *path, uint64_t seq,
@@ -310,12 +688,12 @@ const cchc_rules_t *cchc_ranking_rules(const cchc_ranking_t *self)
 void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model)
 {
     assert(self && model);
-    for (size_t i = 0; i < cchc_model_ward_count(model); i++) {
-        ward_rank_t *wr = ward_state(self, cchc_model_ward_at(model, i));
-        wr->all_touched = true;
-        ward_queue(self, wr);
-    }
-    self->clock_moved = false; //  every ward is re-evaluated anyway
+    //  Every task is evaluated at the model's log time below: only the
+    //  deadlines after it need an index entry.
+    if (cchc_model_now(model) > self->now)
+        self->now = cchc_model_now(model);
+    for (size_t i = 0; i < cchc_model_ward_count(model); i++)
+        ward_touch_all(self, ward_state(self, cchc_model_ward_at(model, i)));
     cchc_ranking_update(self, model, cchc_model_last_seq(model), NULL);
 }
 
@@ -332,40 +710,67 @@ size_t cchc_ranking_size(const cchc_ranking_t *self, const cchc_ward_t *ward)
 {
     assert(self && ward);
     const ward_rank_t *wr = ward_state_of(self, ward);
-    return wr ? wr->nranked : 0;
+    return wr ? cchc_ostree_size(wr->order) : 0;
 }
 
 const cchc_unit_t *cchc_ranking_unit_at(const cchc_ranking_t *self, const cchc_ward_t *ward, size_t position)
 {
     assert(self && ward);
     const ward_rank_t *wr = ward_state_of(self, ward);
-    return wr && position < wr->nranked ? wr->order[position] : NULL;
+    if (!wr || position >= cchc_ostree_size(wr->order))
+        return NULL;
+    return ward->units[cchc_ostree_at(wr->order, position)];
 }
 
 const cchc_unit_eval_t *cchc_ranking_eval(const cchc_ranking_t *self, const cchc_unit_t *unit, uint32_t *rank)
 {
     assert(self && unit);
     const ward_rank_t *wr = ward_state_of(self, unit->ward);
-    if (!wr || (size_t)unit->index >= wr->nranked)
+    if (!wr || !cchc_ostree_contains(wr->order, (uint32_t)unit->index))
         return NULL;
     if (rank)
         *rank = wr->ranks[unit->index];
     return &wr->evals[unit->index];
 }
 
+void cchc_ranking_stats(const cchc_ranking_t *self, cchc_ranking_stats_t *stats)
+{
+    assert(self && stats);
+    *stats = self->stats;
+}
+
+Cchc__RankChanged *cchc_rank_changes_add(cchc_rank_changes_t *changes)
+{
+    assert(changes);
+    size_t block = changes->used / CCHC_RANK_CHANGES_BLOCK;
+    if (block == changes->nblocks) {
+        changes->blocks = xrealloc(changes->blocks, (changes->nblocks + 1) * sizeof(*changes->blocks));
+        changes->blocks[changes->nblocks++] =
+            xrealloc(NULL, CCHC_RANK_CHANGES_BLOCK * sizeof(Cchc__RankChanged));
+    }
+    Cchc__RankChanged *c = &changes->blocks[block][changes->used++ % CCHC_RANK_CHANGES_BLOCK];
+    cchc__rank_changed__init(c);
+    if (changes->count == changes->cap) {
+        changes->cap = changes->cap ? changes->cap * 2 : 16;
+        changes->items = xrealloc(changes->items, changes->cap * sizeof(*changes->items));
+    }
+    changes->items[changes->count++] = c;
+    return c;
+}
+
 void cchc_rank_changes_clear(cchc_rank_changes_t *changes)
 {
     assert(changes);
-    for (size_t i = 0; i < changes->count; i++)
-        free(changes->items[i]);
     changes->count = 0;
+    changes->used = 0;
 }
 
 void cchc_rank_changes_free(cchc_rank_changes_t *changes)
 {
     assert(changes);
-    cchc_rank_changes_clear(changes);
+    for (size_t i = 0; i < changes->nblocks; i++)
+        free(changes->blocks[i]);
+    free(changes->blocks);
     free(changes->items);
-    changes->items = NULL;
-    changes->cap = 0;
+    memset(changes, 0, sizeof(*changes));
 }

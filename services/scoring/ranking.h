@@ -1,11 +1,14 @@
 /*  ranking.h - every ward's ranking, kept current as the log is folded.
 
-    The owner notes what each applied event touched (cchc_ranking_note) and,
-    after the batch, calls cchc_ranking_update: only the units touched are
-    re-evaluated, plus every unit of wards with tasks when the log time moved
-    (a deadline may have passed); each ward with a re-evaluated unit is
-    re-sorted, and a RankChanged is produced for every unit of it whose rank,
-    score or tier changed.
+    The owner notes what each applied event touched (cchc_ranking_note) and
+    then calls cchc_ranking_update: only the units touched are re-evaluated,
+    plus the units of tasks whose due date (or the wards whose plan year)
+    ended since the last update, found in a deadline index (one bucket per
+    instant, the buckets in a min-heap), never by a scan. Each ward keeps its units in an
+    order-statistic set (common/ostree.h): a re-evaluated unit is removed
+    and inserted again, O(log n), and a RankChanged is produced for every
+    unit whose rank, score or tier changed (the units between a moved
+    unit's old and new places shift by one), in unit registration order.
 
     Ownership: a ranking stores its per-ward state in ward->user (the model
     leaves that field to its consumer), so it must be destroyed while the
@@ -24,12 +27,22 @@
 
 typedef struct cchc_ranking cchc_ranking_t;
 
-//  Changes produced by an update. Each item is owned by the list; its ward
-//  and unit strings are borrowed from the model (valid while it lives).
+//  Changes produced by an update. Each item is owned by the list (it lives
+//  in the list's blocks, reused after a clear: no allocation per change);
+//  its ward and unit strings are borrowed from the model (valid while it
+//  lives). A zeroed list is empty.
 typedef struct {
     Cchc__RankChanged **items;
     size_t count, cap;
+    Cchc__RankChanged **blocks; //  storage, CCHC_RANK_CHANGES_BLOCK records each
+    size_t nblocks, used;       //  blocks allocated; records handed out
 } cchc_rank_changes_t;
+
+#define CCHC_RANK_CHANGES_BLOCK 256
+
+//  Append a new record (initialised, empty) to the list and return it;
+//  valid until the list is cleared or freed. Aborts on out-of-memory.
+Cchc__RankChanged *cchc_rank_changes_add(cchc_rank_changes_t *changes);
 
 //  Create a ranking that evaluates with a copy of rules. Caller owns it and
 //  destroys it with cchc_ranking_destroy. Aborts on out-of-memory.
@@ -43,8 +56,9 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p);
 //  event (unit NULL), the whole ward; and whether the log time moved.
 void cchc_ranking_note(cchc_ranking_t *self, const cchc_touch_t *touch);
 
-//  Re-evaluate what was noted since the last update at the model's log time,
-//  re-rank the wards concerned and forget the notes. If changes is not NULL,
+//  Re-evaluate what was noted since the last update, and the units of the
+//  deadlines reached, at the model's log time, move them in their wards'
+//  orders and forget the notes. If changes is not NULL,
 //  append one RankChanged (seq = seq) per unit of those wards whose rank,
 //  score or tier changed; a unit first ranked has old_rank 0, old score 0,
 //  old tier TIER_UNRATED.
@@ -85,10 +99,20 @@ const cchc_unit_t *cchc_ranking_unit_at(const cchc_ranking_t *self, const cchc_w
 const cchc_unit_eval_t *cchc_ranking_eval(const cchc_ranking_t *self, const cchc_unit_t *unit,
                                           uint32_t *rank);
 
-//  Free every change and reset the list to empty (the array is kept).
+//  Work done since the ranking was created (for benchmarks).
+typedef struct {
+    uint64_t parts;     //  task parts computed
+    uint64_t units;     //  unit evaluations finished
+    uint64_t deadlines; //  deadline index entries popped
+    uint64_t walked;    //  ranking positions walked to find changes
+} cchc_ranking_stats_t;
+
+void cchc_ranking_stats(const cchc_ranking_t *self, cchc_ranking_stats_t *stats);
+
+//  Forget every change and reset the list to empty (the storage is kept).
 void cchc_rank_changes_clear(cchc_rank_changes_t *changes);
 
-//  Free every change and the list's array; the list is left empty, reusable.
+//  Free every change and the list's storage; the list is left empty, reusable.
 void cchc_rank_changes_free(cchc_rank_changes_t *changes);
 
 #endif

@@ -138,6 +138,65 @@ static void add_gate(Cchc__Explanation *x, char *sentence)
     x->gates[x->n_gates++] = sentence;
 }
 
+void cchc_task_part(const cchc_rules_t *r, const cchc_task_t *t, int64_t now, cchc_task_part_t *p)
+{
+    task_score_t ts = task_score(r, t, now);
+    memset(p, 0, sizeof(*p));
+    p->evaluated = ts.evaluated;
+    p->done = cchc_task_done(t);
+    p->late = ts.delays != 0;
+    p->unmet = cchc_task_unmet(t, now);
+    p->area = t->area->index;
+    p->s = ts.s;
+    p->weight = ts.weight;
+}
+
+void cchc_unit_sums_reset(cchc_unit_sums_t *s, size_t nareas)
+{
+    if (s->cap < nareas) {
+        s->area_w = realloc(s->area_w, nareas * sizeof(int64_t));
+        s->area_ws = realloc(s->area_ws, nareas * sizeof(int64_t));
+        if (!s->area_w || !s->area_ws)
+            abort();
+        s->cap = nareas;
+    }
+    s->nareas = nareas;
+    memset(s->area_w, 0, nareas * sizeof(int64_t));
+    memset(s->area_ws, 0, nareas * sizeof(int64_t));
+    s->evaluated = s->done = s->on_time = s->late = s->overdue = s->unmet = 0;
+}
+
+void cchc_unit_sums_free(cchc_unit_sums_t *s)
+{
+    free(s->area_w);
+    free(s->area_ws);
+    memset(s, 0, sizeof(*s));
+}
+
+void cchc_unit_sums_add(cchc_unit_sums_t *s, const cchc_task_part_t *p, int sign)
+{
+    assert(sign == 1 || sign == -1);
+    s->unmet += (uint32_t)(sign * p->unmet);
+    if (!p->evaluated)
+        return;
+    assert((size_t)p->area < s->nareas);
+    s->evaluated += (uint32_t)sign;
+    s->area_w[p->area] += sign * p->weight;
+    s->area_ws[p->area] += sign * p->weight * p->s;
+    if (p->done) {
+        s->done += (uint32_t)sign;
+        if (p->late)
+            s->late += (uint32_t)sign;
+        else
+            s->on_time += (uint32_t)sign;
+    } else {
+        s->overdue += (uint32_t)sign;
+    }
+}
+
+static void finish(const cchc_rules_t *r, const cchc_unit_t *unit, const cchc_unit_sums_t *sums, int64_t now,
+                   bool tasks_only, cchc_unit_eval_t *e, Cchc__Explanation *x);
+
 //  Is t one of the tasks evaluated for period (NULL: every task)?
 static bool in_period(const cchc_period_t *period, const cchc_task_t *t)
 {
@@ -153,46 +212,102 @@ void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t 
 void cchc_unit_evaluate_period(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t now,
                                const cchc_period_t *period, cchc_unit_eval_t *e, Cchc__Explanation *x)
 {
+    const cchc_ward_t *ward = unit->ward;
+    size_t nareas = ward->nareas;
+    //  Per-area sums: on the stack for a ward's usual handful of areas, on
+    //  the heap beyond.
+    int64_t small_w[16], small_ws[16];
+    cchc_unit_sums_t sums = {0};
+    if (nareas <= 16) {
+        sums.area_w = small_w;
+        sums.area_ws = small_ws;
+        sums.cap = 16;
+    }
+    cchc_unit_sums_reset(&sums, nareas);
+    //  The task parts, from the unit's own tasks (unit->tasks, in ward order).
+    task_score_t *scores = x ? calloc(unit->ntasks + 1, sizeof(task_score_t)) : NULL;
+    if (x && !scores)
+        abort();
+    for (size_t i = 0; i < unit->ntasks; i++) {
+        if (!in_period(period, unit->tasks[i]))
+            continue;
+        cchc_task_part_t part;
+        cchc_task_part(r, unit->tasks[i], now, &part);
+        cchc_unit_sums_add(&sums, &part, 1);
+        if (scores)
+            scores[i] = task_score(r, unit->tasks[i], now);
+    }
+    finish(r, unit, &sums, now, period != NULL, e, x);
+    if (x) {
+        x->tasks = calloc(unit->ntasks + 1, sizeof(Cchc__TaskExplain *));
+        if (!x->tasks)
+            abort();
+        for (size_t i = 0; i < unit->ntasks; i++) {
+            const cchc_task_t *t = unit->tasks[i];
+            const task_score_t *ts = &scores[i];
+            if (!in_period(period, t))
+                continue;
+            Cchc__TaskExplain *tx = calloc(1, sizeof(*tx));
+            cchc__task_explain__init(tx);
+            tx->task = xstrdup(t->rec->def->code);
+            tx->title = xstrdup(t->rec->def->title);
+            tx->area = xstrdup(t->area->def->code);
+            tx->status = xstrdup(cchc_status_label_vi(cchc_task_status(t, now)));
+            tx->has_evaluated = tx->has_max_milli = tx->has_earned_milli = true;
+            tx->has_quantity_ppm = tx->has_quality_ppm = tx->has_progress_ppm = true;
+            tx->has_failed_reviews = tx->has_delays = tx->has_due_date = tx->has_done_date = true;
+            tx->has_unmet = tx->has_excused = true;
+            tx->evaluated = ts->evaluated;
+            int64_t aw = sums.area_w[t->area->index];
+            if (ts->evaluated && aw) {
+                tx->max_milli = t->rec->def->points_milli > 0
+                                    ? t->rec->def->points_milli
+                                    : (int64_t)t->area->def->weight * 1000 * ts->weight / aw;
+                tx->earned_milli = tx->max_milli * ts->s / CCHC_PPM;
+            }
+            tx->quantity_ppm = ts->a;
+            tx->quality_ppm = ts->b;
+            tx->progress_ppm = ts->c;
+            tx->failed_reviews = t->rec->failed_reviews;
+            tx->delays = cchc_task_done(t) || ts->evaluated ? ts->delays : 0;
+            tx->due_date = t->rec->due_in_force;
+            tx->done_date = cchc_task_done(t) ? cchc_date_of_ms(t->rec->done_ms) : 0;
+            tx->unmet = cchc_task_unmet(t, now);
+            tx->excused = t->rec->excused;
+            x->tasks[x->n_tasks++] = tx;
+        }
+    }
+    free(scores);
+    if (nareas > 16)
+        cchc_unit_sums_free(&sums);
+}
+
+void cchc_unit_finish(const cchc_rules_t *r, const cchc_unit_t *unit, const cchc_unit_sums_t *sums,
+                      int64_t now, cchc_unit_eval_t *e, Cchc__Explanation *x)
+{
+    finish(r, unit, sums, now, false, e, x);
+}
+
+//  tasks_only: a period's evaluation, without bonus, penalties or appraisal
+//  (they belong to the year).
+static void finish(const cchc_rules_t *r, const cchc_unit_t *unit, const cchc_unit_sums_t *sums, int64_t now,
+                   bool tasks_only, cchc_unit_eval_t *e, Cchc__Explanation *x)
+{
     memset(e, 0, sizeof(*e));
     const cchc_ward_t *ward = unit->ward;
     size_t nareas = ward->nareas;
-    int64_t *area_ws = calloc(nareas + 1, sizeof(int64_t));  //  sum of w over evaluated tasks
-    int64_t *area_wss = calloc(nareas + 1, sizeof(int64_t)); //  sum of w x s
-    if (!area_ws || !area_wss)
-        abort();
-
+    assert(sums->nareas == nareas);
+    e->evaluated = sums->evaluated;
+    e->done = sums->done;
+    e->on_time = sums->on_time;
+    e->late = sums->late;
+    e->overdue = sums->overdue;
+    e->unmet = sums->unmet;
+    const int64_t *area_ws = sums->area_w, *area_wss = sums->area_ws;
     if (x) {
-        x->tasks = calloc(ward->ntasks + 1, sizeof(Cchc__TaskExplain *));
         x->areas = calloc(nareas + 1, sizeof(Cchc__AreaExplain *));
-        if (!x->tasks || !x->areas)
+        if (!x->areas)
             abort();
-    }
-    //  First pass: the task scores and the per-area sums.
-    task_score_t *scores = calloc(ward->ntasks + 1, sizeof(task_score_t));
-    if (!scores)
-        abort();
-    for (size_t i = 0; i < ward->ntasks; i++) {
-        const cchc_task_t *t = ward->tasks[i];
-        if (t->unit != unit || !in_period(period, t))
-            continue;
-        task_score_t ts = task_score(r, t, now);
-        scores[i] = ts;
-        if (cchc_task_unmet(t, now))
-            e->unmet++;
-        if (!ts.evaluated)
-            continue;
-        e->evaluated++;
-        area_ws[t->area->index] += ts.weight;
-        area_wss[t->area->index] += ts.weight * ts.s;
-        if (cchc_task_done(t)) {
-            e->done++;
-            if (ts.delays == 0)
-                e->on_time++;
-            else
-                e->late++;
-        } else {
-            e->overdue++;
-        }
     }
     //  Areas and the unit.
     int64_t weight_sum = 0, weighted = 0;
@@ -221,12 +336,12 @@ void cchc_unit_evaluate_period(const cchc_rules_t *r, const cchc_unit_t *unit, i
     e->rated = e->evaluated > 0;
     int64_t unit_ppm = weight_sum ? weighted / weight_sum : 0;
     //  Bonuses, penalties and the appraisal belong to the year's evaluation.
-    int32_t bonus = period ? 0 : unit->rec->bonus_centi;
+    int32_t bonus = tasks_only ? 0 : unit->rec->bonus_centi;
     e->bonus_centi = bonus < r->bonus_cap_centi ? bonus : r->bonus_cap_centi;
-    e->penalty_centi = period ? 0 : unit->rec->penalty_centi;
+    e->penalty_centi = tasks_only ? 0 : unit->rec->penalty_centi;
     int64_t computed = unit_ppm / 100 + e->bonus_centi - e->penalty_centi;
     e->computed_centi = (int32_t)(computed < 0 ? 0 : computed > 10000 ? 10000 : computed);
-    e->appraised = !period && unit->rec->appraised;
+    e->appraised = !tasks_only && unit->rec->appraised;
     e->score_centi = e->appraised ? unit->rec->appraisal_centi : e->computed_centi;
     e->on_time_ppm = e->evaluated ? (int32_t)((int64_t)e->on_time * CCHC_PPM / e->evaluated) : 0;
 
@@ -301,46 +416,6 @@ void cchc_unit_evaluate_period(const cchc_rules_t *r, const cchc_unit_t *unit, i
                      vi_sprintf("Điểm thẩm định %d,%02d thay cho điểm tự tính %d,%02d.", e->score_centi / 100,
                                 e->score_centi % 100, e->computed_centi / 100, e->computed_centi % 100));
     }
-
-    if (x) {
-        for (size_t i = 0; i < ward->ntasks; i++) {
-            const cchc_task_t *t = ward->tasks[i];
-            if (t->unit != unit || !in_period(period, t))
-                continue;
-            const task_score_t *ts = &scores[i];
-            Cchc__TaskExplain *tx = calloc(1, sizeof(*tx));
-            cchc__task_explain__init(tx);
-            tx->task = xstrdup(t->rec->def->code);
-            tx->title = xstrdup(t->rec->def->title);
-            tx->area = xstrdup(t->area->def->code);
-            tx->status = xstrdup(cchc_status_label_vi(cchc_task_status(t, now)));
-            tx->has_evaluated = tx->has_max_milli = tx->has_earned_milli = true;
-            tx->has_quantity_ppm = tx->has_quality_ppm = tx->has_progress_ppm = true;
-            tx->has_failed_reviews = tx->has_delays = tx->has_due_date = tx->has_done_date = true;
-            tx->has_unmet = tx->has_excused = true;
-            tx->evaluated = ts->evaluated;
-            int64_t aw = area_ws[t->area->index];
-            if (ts->evaluated && aw) {
-                tx->max_milli = t->rec->def->points_milli > 0
-                                    ? t->rec->def->points_milli
-                                    : (int64_t)t->area->def->weight * 1000 * ts->weight / aw;
-                tx->earned_milli = tx->max_milli * ts->s / CCHC_PPM;
-            }
-            tx->quantity_ppm = ts->a;
-            tx->quality_ppm = ts->b;
-            tx->progress_ppm = ts->c;
-            tx->failed_reviews = t->rec->failed_reviews;
-            tx->delays = cchc_task_done(t) || ts->evaluated ? ts->delays : 0;
-            tx->due_date = t->rec->due_in_force;
-            tx->done_date = cchc_task_done(t) ? cchc_date_of_ms(t->rec->done_ms) : 0;
-            tx->unmet = cchc_task_unmet(t, now);
-            tx->excused = t->rec->excused;
-            x->tasks[x->n_tasks++] = tx;
-        }
-    }
-    free(scores);
-    free(area_ws);
-    free(area_wss);
 }
 
 void cchc_explanation_clear(Cchc__Explanation *x)

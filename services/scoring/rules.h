@@ -73,6 +73,47 @@ void cchc_unit_evaluate_period(const cchc_rules_t *rules, const cchc_unit_t *uni
                                const cchc_period_t *period, cchc_unit_eval_t *eval,
                                Cchc__Explanation *explain);
 
+//  The evaluation in parts, for incremental callers (ranking.c). A unit's
+//  evaluation is cchc_unit_finish over the sums of its tasks' parts, and
+//  cchc_unit_evaluate computes it exactly that way, so a caller that keeps
+//  the sums current (subtracting a task's old part, adding its new one)
+//  gets the same evaluation bit for bit.
+
+//  What one task contributes at log time now_ms. A part changes only when
+//  an event touches the task, or when now_ms reaches the end of its due date
+//  in force while it is neither done, paused nor cancelled.
+typedef struct {
+    bool evaluated, done, late, unmet;
+    int32_t area; //  area index in the ward
+    int32_t s;    //  task score, ppm
+    int64_t weight;
+} cchc_task_part_t;
+
+void cchc_task_part(const cchc_rules_t *rules, const cchc_task_t *task, int64_t now_ms,
+                    cchc_task_part_t *part);
+
+//  The sums of a unit's task parts: counts and, by area index, sum of w and
+//  of w x s over evaluated tasks. The caller owns the arrays (a zeroed
+//  struct is empty; free with cchc_unit_sums_free).
+typedef struct {
+    uint32_t evaluated, done, on_time, late, overdue, unmet;
+    size_t nareas, cap;
+    int64_t *area_w, *area_ws;
+} cchc_unit_sums_t;
+
+//  Empty the sums for a ward of nareas areas (growing the arrays if needed).
+void cchc_unit_sums_reset(cchc_unit_sums_t *sums, size_t nareas);
+//  Add (sign 1) or subtract (sign -1) a part.
+void cchc_unit_sums_add(cchc_unit_sums_t *sums, const cchc_task_part_t *part, int sign);
+void cchc_unit_sums_free(cchc_unit_sums_t *sums);
+
+//  The unit's evaluation from the sums of its task parts (sums->nareas must
+//  be the ward's area count): areas, bonus, penalties, appraisal, tiers,
+//  gates, head accountability (the end of the plan year is read from
+//  now_ms). explain, if not NULL, gets the areas and gate sentences.
+void cchc_unit_finish(const cchc_rules_t *rules, const cchc_unit_t *unit, const cchc_unit_sums_t *sums,
+                      int64_t now_ms, cchc_unit_eval_t *eval, Cchc__Explanation *explain);
+
 //  Free what cchc_unit_evaluate put in explain (not explain itself).
 void cchc_explanation_clear(Cchc__Explanation *explain);
 

@@ -28,8 +28,11 @@ Cchc__ErrorCode builder_apply(builder_t *b, Cchc__Event *ev, int64_t when)
     ev->has_seq = ev->has_log_time_ms = true;
     ev->seq = ++b->seq;
     ev->log_time_ms = when;
-    if (cchc_model_apply(b->model, ev, NULL) != 0)
+    cchc_touch_t touch;
+    if (cchc_model_apply(b->model, ev, &touch) != 0)
         abort(); //  check passed but apply refused: a model bug
+    if (b->on_apply)
+        b->on_apply(b->arg, ev, &touch);
     return CCHC__ERROR_CODE__ERR_NONE;
 }
 

@@ -12,6 +12,9 @@ typedef struct {
     cchc_model_t *model;
     uint64_t seq;
     const char *ward;
+    //  If set, called after each event is folded, with what it touched.
+    void (*on_apply)(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch);
+    void *arg;
 } builder_t;
 
 //  09:00 local on yyyymmdd.

@@ -212,11 +212,91 @@ static void test_change_recorded_and_served(void **state)
     cchc_rank_changes_free(&changes);
 }
 
+typedef struct {
+    char unit[8];
+    int32_t score;
+    uint32_t rank;
+    int tier;
+} state_t;
+
+static void collect(const char *ward, const char *unit, int32_t score, uint32_t rank, int tier, void *arg)
+{
+    state_t *st = arg; //  [0] U1, [1] U2
+    assert_string_equal(ward, "W");
+    state_t *s = &st[strcmp(unit, "U1") == 0 ? 0 : 1];
+    assert_string_equal(s->unit, ""); //  each unit once
+    snprintf(s->unit, sizeof(s->unit), "%s", unit);
+    s->score = score;
+    s->rank = rank;
+    s->tier = tier;
+}
+
+//  Each unit's last record (unit_state, scoring's migration step 3): filled
+//  from an output log written before the step existed, then kept with each
+//  append (the last of a batch wins).
+static void test_unit_state(void **state)
+{
+    fixture_t *f = *state;
+    char path[128], err[256];
+    snprintf(path, sizeof(path), "%s/old.db", f->dir);
+    const char *migrations[5] = {CCHC_STORE_META_MIGRATION, CCHC_MODEL_MIGRATION, cchc_outlog_migrations[0],
+                                 cchc_outlog_migrations[1], cchc_outlog_migrations[2]};
+    assert_int_equal(cchc_outlog_migration_count, 3);
+    sqlite3 *db = cchc_store_open(path, migrations, 4, err, sizeof(err)); //  steps 1 and 2 only
+    assert_non_null(db);
+    assert_int_equal(cchc_store_exec(db, "INSERT INTO score_change VALUES"
+                                         " (1, 0, 'W', 'U1', 2026, 0, 5000, 0, 1, 0, 3, 1, 1, x'00'),"
+                                         " (2, 0, 'W', 'U2', 2026, 0, 4000, 0, 2, 0, 4, 2, 1, x'00'),"
+                                         " (3, 0, 'W', 'U1', 2026, 5000, 7000, 1, 1, 3, 2, 3, 1, x'00'),"
+                                         " (4, 0, 'W', 'U2', 2026, 4000, 3000, 2, 2, 4, 4, 4, 1, x'00')"),
+                     0);
+    cchc_store_close(&db);
+    db = cchc_store_open(path, migrations, 5, err, sizeof(err)); //  step 3 fills unit_state
+    assert_non_null(db);
+    state_t st[2];
+    memset(st, 0, sizeof(st));
+    assert_int_equal(cchc_outlog_last_states(db, collect, st), 0);
+    assert_string_equal(st[0].unit, "U1");
+    assert_int_equal(st[0].score, 7000);
+    assert_int_equal(st[0].rank, 1);
+    assert_int_equal(st[0].tier, 2);
+    assert_string_equal(st[1].unit, "U2");
+    assert_int_equal(st[1].score, 3000);
+    assert_int_equal(st[1].tier, 4);
+
+    //  A batch with two records of U1: the later one is U1's state.
+    cchc_outrows_t rows = {0};
+    Cchc__RankChanged c = CCHC__RANK_CHANGED__INIT;
+    c.ward = "W";
+    c.unit = "U1";
+    c.old_score_centi = 7000;
+    c.new_score_centi = 8000;
+    c.old_rank = c.new_rank = 1;
+    c.old_tier = c.new_tier = CCHC__TIER__TIER_GOOD;
+    cchc_outrows_add(&rows, 5, &c, f->b.model, 0, 5, CCHC__CHANGE_CAUSE__CAUSE_LOG);
+    c.old_score_centi = 8000;
+    c.new_score_centi = 9100;
+    c.new_tier = CCHC__TIER__TIER_EXCELLENT;
+    cchc_outrows_add(&rows, 6, &c, f->b.model, 0, 6, CCHC__CHANGE_CAUSE__CAUSE_LOG);
+    sqlite3_stmt *append = NULL;
+    assert_int_equal(cchc_store_exec(db, "BEGIN IMMEDIATE"), 0);
+    assert_int_equal(cchc_outlog_append(db, &append, &rows), 0);
+    assert_int_equal(cchc_store_exec(db, "COMMIT"), 0);
+    memset(st, 0, sizeof(st));
+    assert_int_equal(cchc_outlog_last_states(db, collect, st), 0);
+    assert_int_equal(st[0].score, 9100);
+    assert_int_equal(st[0].tier, CCHC__TIER__TIER_EXCELLENT);
+    assert_int_equal(st[1].score, 3000); //  untouched
+    cchc_outrows_free(&rows);
+    cchc_store_close(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_change_no_record),
         cmocka_unit_test(test_change_recorded_and_served),
+        cmocka_unit_test(test_unit_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
