@@ -16,7 +16,7 @@
 
     Tier and rank drops come from scoring's output log, not from a task: a
     record whose tier got worse (both rated) or whose rank fell by at least
-    rank_drop_min places is an alert to the unit's head, keyed (ward, "",
+    rank_drop_min places (the unit rated before and after) is an alert to the unit's head, keyed (ward, "",
     head, kind, record seq), so each record is alerted once. Leave and unit
     silences apply as for tasks, at the record's log time.
 */
@@ -542,7 +542,10 @@ bool cchc_alerts_change_wanted(const cchc_alert_rules_t *rules, const Cchc__Scor
 {
     assert(rules && c);
     *tier = rules->tier_drop && tier_dropped(c);
-    *rank = rules->rank_drop_min > 0 && c->old_rank > 0 && c->new_rank > c->old_rank &&
+    //  Unrated units are ordered by unit code: a place among them means
+    //  nothing (a unit registered or rated ahead of them moves them down).
+    bool rated = c->old_tier != CCHC__TIER__TIER_UNRATED && c->new_tier != CCHC__TIER__TIER_UNRATED;
+    *rank = rules->rank_drop_min > 0 && rated && c->old_rank > 0 && c->new_rank > c->old_rank &&
             c->new_rank - c->old_rank >= (uint32_t)rules->rank_drop_min;
     return *tier || *rank;
 }

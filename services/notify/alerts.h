@@ -115,8 +115,9 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
 
 //  Which drops a record of scoring's output log shows under rules: *tier
 //  when the tier got worse, both old and new rated (tốt -> hoàn thành);
-//  *rank when the unit was ranked (old_rank > 0) and fell by at least
-//  rank_drop_min places. Returns *tier || *rank.
+//  *rank when the unit was ranked (old_rank > 0), is rated before and after
+//  (unrated units are ordered by code, which means nothing) and fell by at
+//  least rank_drop_min places. Returns *tier || *rank.
 bool cchc_alerts_change_wanted(const cchc_alert_rules_t *rules, const Cchc__ScoreChange *change, bool *tier,
                                bool *rank);
 

@@ -1024,6 +1024,10 @@ static void test_drop_rules(void **state)
     assert_int_equal(decide_change(f, &c), 0);
     c = change(3, C, U, 2, 2, 20260301); //  unrated again: not a drop
     assert_int_equal(decide_change(f, &c), 0);
+    c = change(4, U, U, 1, 3, 20260301); //  unrated: a place among them by unit code means nothing
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(4, C, U, 1, 3, 20260301);
+    assert_int_equal(decide_change(f, &c), 0);
     c = change(4, G, G, 2, 2, 20260301); //  score only
     assert_int_equal(decide_change(f, &c), 0);
     c = change(5, X, N, 2, 2, 20260301); //  tier only
