@@ -75,13 +75,14 @@ int cchc_alert_rules_parse_days(cchc_alert_rules_t *rules, const char *text);
 
 //  A decided alert. The alert owns every string in it.
 typedef struct {
-    int64_t id; //  outbox row id; 0 until read back from the outbox
-    char *ward, *task, *unit;
-    char *person;      //  official code of the recipient
-    char *person_name; //  their full name
+    int64_t id;               //  outbox row id; 0 until read back from the outbox
+    char *ward, *task, *unit; //  task "" for a tier or rank drop (about the unit)
+    char *person;             //  official code of the recipient
+    char *person_name;        //  their full name
     Cchc__AlertKind kind;
-    int level;          //  reminder: days before due; overdue, resolved: 0; escalation: 1 or 2
-    int32_t due_date;   //  yyyymmdd the alert speaks of (the task's due_target)
+    int level;          //  reminder: days before due; overdue, resolved: 0; escalation: 1 or 2;
+                        //  tier or rank drop: the seq of scoring's output record
+    int32_t due_date;   //  yyyymmdd the alert speaks of (the task's due_target); 0 for a drop
     int days_overdue;   //  calendar days after due_date, 0 when not overdue
     int64_t decided_ms; //  log time of the decision
     uint64_t cause_seq; //  seq of the event at which it was decided
