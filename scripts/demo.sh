@@ -8,8 +8,8 @@
 # escalations and tier and rank drops (from scoring's output log) go out. notify mails them (e-mail channel over SMTP) to a
 # local mailbox: Debian's python3-aiosmtpd on loopback, writing a Maildir
 # under .cchc/demo/mailbox. At the end the demo shows what arrived there
-# (a count by kind; a reminder, an overdue alert and an escalation to the
-# Chairman, decoded) and stops the services and the mailbox.
+# (a count by kind; a reminder, an overdue alert, an escalation to the
+# Chairman and a tier drop, decoded) and stops the services and the mailbox.
 #
 #   scripts/demo.sh                  play the year, stop everything, exit 0
 #   scripts/demo.sh --keep-running   leave the services up for the CLI
@@ -155,12 +155,12 @@ for msg in messages:
     if kind == "2" and parts[4] == "2":
         chairman += 1
         examples.setdefault("chairman", msg)
-    elif kind in ("0", "1"):
+    elif kind in ("0", "1", "4"):
         examples.setdefault(kind, msg)
 print("%d thư đã nhận (messages received): %s" % (len(messages), "; ".join(
     "%s: %d" % (kinds.get(k, k), n) for k, n in sorted(count.items()))))
 print("trong đó báo cáo Chủ tịch UBND phường (to the Chairman): %d" % chairman)
-for key, title in (("0", "Nhắc hạn"), ("1", "Quá hạn"), ("chairman", "Báo cáo Chủ tịch")):
+for key, title in (("0", "Nhắc hạn"), ("1", "Quá hạn"), ("chairman", "Báo cáo Chủ tịch"), ("4", "Tụt xếp loại")):
     msg = examples.get(key)
     if msg is None:
         print("\n-- %s: không có thư (none) --" % title)

@@ -566,16 +566,21 @@ static void decide_drop(const decision_t *d, const Cchc__ScoreChange *c, Cchc__A
             ? " Thay đổi này do quy tắc chấm điểm của phường được điều chỉnh, không do sự kiện mới "
               "của đơn vị."
             : "";
+    //  a tier can fall with the score unchanged: a gate (docs/SCORING.md) no longer holds
+    const char *gate = c->new_score_centi >= c->old_score_centi
+                           ? " Điểm không giảm: xếp loại giảm vì đơn vị không còn đáp ứng điều kiện của mức "
+                             "xếp loại trước."
+                           : "";
     char *who = person_phrase(o, true);
     char *text;
     if (kind == CCHC__ALERT_KIND__ALERT_TIER_DROP)
         text = text_format(
             "Tụt xếp loại: %s giảm từ «%s nhiệm vụ» xuống «%s nhiệm vụ» ngày %s; điểm %s → %s, "
-            "hạng %u → %u.%s Người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND "
+            "hạng %u → %u.%s%s Người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND "
             "phường về các nhiệm vụ chưa đạt yêu cầu. Đề nghị %s rà soát các nhiệm vụ chưa đạt "
             "yêu cầu, chỉ đạo khắc phục; xem chi tiết bằng lệnh cchc --ward %s explain %s.",
             d->unit_name, cchc_tier_label_vi(c->old_tier), cchc_tier_label_vi(c->new_tier), day, old_score,
-            new_score, c->old_rank, c->new_rank, why, who, d->ward->code, d->unit->code);
+            new_score, c->old_rank, c->new_rank, gate, why, who, d->ward->code, d->unit->code);
     else
         text =
             text_format("Tụt hạng: %s giảm từ hạng %u xuống hạng %u (%u bậc) trong bảng xếp hạng cải cách "

@@ -1059,6 +1059,15 @@ static void test_drop_rules(void **state)
                "Thay đổi này do quy tắc chấm điểm của phường được điều chỉnh, không do sự kiện mới "
                "của đơn vị."));
     assert_null(strstr(find(f, TIER, 5, "H_KT")->text, "quy tắc chấm điểm"));
+    assert_null(strstr(find(f, TIER, 5, "H_KT")->text, "Điểm không giảm"));
+    //  the score did not fall: a gate no longer holds, and the message says so
+    c = change(11, X, G, 1, 1, 20260301);
+    c.new_score_centi = c.old_score_centi;
+    assert_int_equal(decide_change(f, &c), 1);
+    assert_non_null(
+        strstr(find(f, TIER, 11, "H_KT")->text,
+               "điểm 91,66 → 91,66, hạng 1 → 1. Điểm không giảm: xếp loại giảm vì đơn vị không còn "
+               "đáp ứng điều kiện của mức xếp loại trước. Người đứng đầu"));
 }
 
 //  A unit silenced through 05/03 hears of no drop then; a drop after it is
