@@ -13,6 +13,7 @@
 #include "builder.h"
 #include "clock.h"
 #include "periods.h"
+#include "ranking.h"
 
 static void test_resolve(void **state)
 {
@@ -143,6 +144,34 @@ static void test_freeze(void **state)
     builder_free(&b);
 }
 
+//  A ward with a unit but no area yet (the province view's test registers
+//  one): ranking it evaluates the unit over no areas without undefined
+//  behaviour (UBSan caught a memset of NULL here) and leaves it unrated.
+static void test_ward_without_areas(void **state)
+{
+    (void)state;
+    builder_t b;
+    builder_init(&b);
+    b_unit(&b, "VP", NULL, NULL);
+    cchc_rules_t rules;
+    cchc_rules_default(&rules);
+    cchc_ranking_t *ranking = cchc_ranking_new(&rules);
+    cchc_ranking_rank_all(ranking, b.model);
+    uint32_t rank = 0;
+    const cchc_unit_eval_t *e = cchc_ranking_eval(ranking, b_unit_get(&b, "VP"), &rank);
+    assert_non_null(e);
+    assert_int_equal(rank, 1);
+    assert_int_equal(e->tier, CCHC__TIER__TIER_UNRATED);
+    cchc_period_key_t jan;
+    cchc_period_resolve(CCHC__PERIOD_KIND__PERIOD_MONTH, 2026, 1, &jan);
+    Cchc__Ranking *r =
+        cchc_period_ranking(&rules, cchc_model_ward(b.model, "W"), &jan, at9(20260105), 0, false);
+    assert_int_equal(r->n_entries, 1);
+    cchc_period_ranking_free(r);
+    cchc_ranking_destroy(&ranking);
+    builder_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_boundaries),
         cmocka_unit_test(test_evaluate_period),
         cmocka_unit_test(test_freeze),
+        cmocka_unit_test(test_ward_without_areas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
