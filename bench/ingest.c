@@ -85,36 +85,6 @@ static double thread_cpu_wait(void)
     return delay / 1e9;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-//  A free loopback port below the kernel's range for outgoing connections
-//  (32768-60999 on Linux): a port taken from that range can be grabbed by a
-//  service's own outgoing connection before the service that should bind it
-//  starts. Chosen at random in 20000-32767 and checked by binding it.
-static int free_port(void)
-{
-    static unsigned seed;
-    if (!seed)
-        seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-    for (int tries = 0; tries < 200; tries++) {
-        int port = 20000 + (int)(rand_r(&seed) % 12768);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
-        if (fd >= 0)
-            close(fd);
-        if (ok)
-            return port;
-    }
-    return -1;
-}
-
 //  The unit and task a producer reports on.
 static void target(int producer, char *unit, size_t ulen, char *task, size_t tlen)
 {
@@ -236,7 +206,7 @@ static void drain(state_t *st, int i)
             zmq_msg_close(&msg);
             return;
         }
-        int64_t now = now_ns();
+        int64_t now = bench_now_ns();
         cchc_decoded_t *dec = NULL;
         uint64_t id = 0;
         cchc_err_t err;
@@ -344,15 +314,15 @@ static void *worker_main(void *arg)
     }
 
     //  Warm-up: one round trip per producer, then wait for the others.
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     for (int i = 0; i < n; i++) {
         send_ping(&ps[i]);
         check_later(&st, i);
     }
-    while (st.warm < n && now_ns() - t0 < 60000000000LL)
+    while (st.warm < n && bench_now_ns() - t0 < 60000000000LL)
         if (wait_and_drain(&st, ep, -1, 100) != 0)
             break;
-    w->connect_s = (now_ns() - t0) / 1e9;
+    w->connect_s = (bench_now_ns() - t0) / 1e9;
     pthread_barrier_wait(w->barrier); //  everyone connected
     pthread_barrier_wait(w->barrier); //  the main thread set the start time
     w->start_ns = *w->start;
@@ -361,7 +331,7 @@ static void *worker_main(void *arg)
     long sent = 0;
     while (w->acked < w->quota) {
         //  send everything that is due and that the windows allow, in FIFO order
-        int64_t now = now_ns(), next_due = 0;
+        int64_t now = bench_now_ns(), next_due = 0;
         while (sent < w->quota && st.ready_count > 0) {
             int64_t due = rate > 0 ? w->start_ns + (int64_t)(sent * 1e9 / rate) : now;
             if (due > now) {
@@ -437,12 +407,6 @@ static void run_workers(worker_t *workers, int nthreads, int nprocs, int proc)
         pthread_create(&threads[t], NULL, worker_main, &workers[t]);
     for (int t = proc; t < nthreads; t += nprocs)
         pthread_join(threads[t], NULL);
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 //  Register the ward, its units and tasks through one sender-less client.
@@ -546,20 +510,6 @@ static int status(void *zctx, const char *endpoint, Cchc__Status *out)
     return rc;
 }
 
-static double rss_mb(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    double mb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, field, strlen(field)))
-            mb = atof(line + strlen(field)) / 1024.0;
-    if (f)
-        fclose(f);
-    return mb;
-}
-
 //  CPU time (user + system) a process used so far, in seconds.
 static double cpu_seconds(pid_t pid)
 {
@@ -647,7 +597,7 @@ static pid_t start_consumer(const char *bin, const char *dir, const char *name, 
     snprintf(a2, sizeof(a2), "--intake=%s", intake);
     snprintf(a3, sizeof(a3), "--intake_pub=tcp://127.0.0.1:%d", intake_pub);
     snprintf(a4, sizeof(a4), "--data_dir=%s/%s", dir, name);
-    snprintf(a5, sizeof(a5), "--pub_bind=tcp://127.0.0.1:%d", free_port());
+    snprintf(a5, sizeof(a5), "--pub_bind=tcp://127.0.0.1:%d", bench_free_port());
     char log[400];
     snprintf(log, sizeof(log), "%s/%s.log", dir, name);
     pid_t pid = fork();
@@ -759,7 +709,7 @@ static void *catch_up_main(void *arg)
 {
     catch_up_t *c = arg;
     cchc_client_t *client = cchc_client_new(c->zctx, c->endpoint);
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     uint64_t from = 1;
     while (client && from <= c->until) {
         Cchc__Fetch f = CCHC__FETCH__INIT;
@@ -782,7 +732,7 @@ static void *catch_up_main(void *arg)
         c->events += b->n_events;
         cchc_decoded_destroy(&reply);
     }
-    c->seconds = (now_ns() - t0) / 1e9;
+    c->seconds = (bench_now_ns() - t0) / 1e9;
     cchc_client_destroy(&client);
     return NULL;
 }
@@ -848,7 +798,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     char dir[] = "/tmp/cchc-bench-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
-    int port = free_port(), pub = free_port();
+    int port = bench_free_port(), pub = bench_free_port();
     snprintf(cfg.endpoint, sizeof(cfg.endpoint), "tcp://127.0.0.1:%d", port);
     char a1[128], a2[128], a3[300];
     snprintf(a1, sizeof(a1), "--bind=%s", cfg.endpoint);
@@ -870,7 +820,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     cchc_client_t *scoring = NULL, *notify = NULL;
     if (cfg.with_consumers) {
         char bin[PATH_MAX + 64], ep[64];
-        int sp = free_port(), np = free_port();
+        int sp = bench_free_port(), np = bench_free_port();
         snprintf(bin, sizeof(bin), "%s/../services/scoring/cchc-scoring", bin_dir);
         scoring_pid = start_consumer(bin, dir, "scoring", sp, cfg.endpoint, pub);
         snprintf(bin, sizeof(bin), "%s/../services/notify/cchc-notify", bin_dir);
@@ -916,7 +866,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     pthread_barrier_init(&sh->barrier, &battr, (unsigned)nthreads + 1);
     pthread_barrier_init(&sh->done, &battr, (unsigned)nprocs);
     pthread_barrierattr_destroy(&battr);
-    int64_t connect_start = now_ns();
+    int64_t connect_start = bench_now_ns();
     int first = 0;
     long assigned = 0;
     for (int t = 0; t < nthreads; t++) {
@@ -952,15 +902,15 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     for (int t = 0; t < nthreads; t += nprocs)
         pthread_create(&threads[t], NULL, worker_main, &workers[t]);
     pthread_barrier_wait(&sh->barrier); //  every producer made its first round trip
-    double connect_s = (now_ns() - connect_start) / 1e9;
-    double rss_connected = rss_mb(pid, "VmRSS:");
+    double connect_s = (bench_now_ns() - connect_start) / 1e9;
+    double rss_connected = bench_status_mb(pid, "VmRSS:");
     double cpu0_bench = cpu_seconds(getpid()), cpu0_intake = cpu_seconds(pid);
     for (int p = 1; p < nprocs; p++)
         cpu0_bench += cpu_seconds(procs[p]);
     sched_t sched0_intake, sched0_bench, sched1_intake, sched1_bench;
     sched_read(pid, &sched0_intake);
     sched_read(getpid(), &sched0_bench);
-    sh->start = now_ns();
+    sh->start = bench_now_ns();
     int64_t start = sh->start;
     pthread_barrier_wait(&sh->barrier); //  go
     double peak_rss = 0;
@@ -987,7 +937,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
     for (int t = 0; t < nthreads; t += nprocs)
         pthread_join(threads[t], NULL);
     pthread_barrier_wait(&sh->done); //  the children's workers finished too
-    double elapsed = (now_ns() - start) / 1e9;
+    double elapsed = (bench_now_ns() - start) / 1e9;
     double cpu_bench = cpu_seconds(getpid()) - cpu0_bench, cpu_intake = cpu_seconds(pid) - cpu0_intake;
     for (int p = 1; p < nprocs; p++)
         cpu_bench += cpu_seconds(procs[p]);
@@ -1008,14 +958,14 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         //  how long after the last ack both consumers have applied everything
         Cchc__Status end_st = CCHC__STATUS__INIT;
         status(cfg.zctx, cfg.endpoint, &end_st);
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         while ((consumer_seq(scoring, true) < end_st.accepted ||
                 consumer_seq(notify, false) < end_st.accepted) &&
-               now_ns() - t0 < 120000000000LL)
+               bench_now_ns() - t0 < 120000000000LL)
             usleep(10 * 1000);
-        catch_up = (now_ns() - t0) / 1e9;
+        catch_up = (bench_now_ns() - t0) / 1e9;
     }
-    peak_rss = rss_mb(pid, "VmHWM:");
+    peak_rss = bench_status_mb(pid, "VmHWM:");
     status(cfg.zctx, cfg.endpoint, &st1);
 
     long total = 0, busy = 0;
@@ -1039,7 +989,7 @@ int bench_ingest(int argc, char **argv, const char *bin_dir)
         if (workers[t].sent)
             shared_free(workers[t].sent, ((size_t)workers[t].quota + 1) * sizeof(int64_t));
     }
-    qsort(all, (size_t)total, sizeof(int64_t), cmp_i64);
+    qsort(all, (size_t)total, sizeof(int64_t), bench_cmp_i64);
     double p50 = all[total / 2] / 1e6, p99 = all[(long)(total * 0.99)] / 1e6,
            p999 = all[(long)(total * 0.999)] / 1e6;
     uint64_t commits = st1.commits - st0.commits;

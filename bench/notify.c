@@ -60,19 +60,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double self_rss_mb(const char *field)
-{
-    char line[256];
-    FILE *f = fopen("/proc/self/status", "r");
-    double mb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, field, strlen(field)))
-            mb = atof(line + strlen(field)) / 1024.0;
-    if (f)
-        fclose(f);
-    return mb;
-}
-
 static int64_t at9(int32_t date)
 {
     return cchc_date_start_ms(date) + 9 * 3600 * 1000LL;
@@ -291,7 +278,7 @@ int bench_notify(int argc, char **argv)
         ward_build(&b, nwards, (size_t)first, (size_t)(tasks - first < per_ward ? tasks - first : per_ward),
                    start);
     double build_s = now_s() - t;
-    double model_rss = self_rss_mb("VmRSS:");
+    double model_rss = bench_status_mb(0, "VmRSS:");
     printf("model: %ld tasks in %zu wards folded in %.1f s, RSS %.0f MB\n", tasks, nwards, build_s,
            model_rss);
 
@@ -365,7 +352,7 @@ int bench_notify(int argc, char **argv)
         if (system(cmd) != 0)
             fprintf(stderr, "bench notify: could not remove %s\n", dir);
     }
-    double peak = self_rss_mb("VmHWM:");
+    double peak = bench_status_mb(0, "VmHWM:");
     double alerts_per_s = rc == 0 ? (double)nalerts / ((tick_ms + insert_ms) / 1000.0) : 0;
     printf("alerts: %.0f decided and stored per second; peak RSS %.0f MB\n", alerts_per_s, peak);
 

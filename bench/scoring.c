@@ -87,57 +87,6 @@ typedef struct {
     size_t count, used;
 } gen_t;
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-//  CPU time of the calling thread: the machine is shared, so the in-process
-//  figures are CPU time (what the work costs), wall time beside it.
-static int64_t cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static double rss_of(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    double mb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, field, strlen(field)))
-            mb = atof(line + strlen(field)) / 1024.0;
-    if (f)
-        fclose(f);
-    return mb;
-}
-
-//  A free loopback port in 20000-32767 (below the range of outgoing
-//  connections), checked by binding it.
-static int free_port(void)
-{
-    static unsigned seed;
-    if (!seed)
-        seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ 0x5c0e;
-    for (int tries = 0; tries < 200; tries++) {
-        int port = 20000 + (int)(rand_r(&seed) % 12768);
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
-        if (fd >= 0)
-            close(fd);
-        if (ok)
-            return port;
-    }
-    return -1;
-}
-
 // ---------------------------------------------------------------------------
 //  The log
 
@@ -322,36 +271,36 @@ typedef struct {
 //  Unpack and fold the chunk in g, timing the two apart.
 static void fold_chunk(fold_t *f, gen_t *g)
 {
-    int64_t t0 = cpu_ns();
+    int64_t t0 = bench_thread_cpu_ns();
     for (size_t i = 0; i < g->count; i++) {
         f->events[i] = cchc__event__unpack(NULL, g->lens[i], g->buf + g->offs[i]);
         if (!f->events[i])
             abort();
     }
-    int64_t t1 = cpu_ns(), w1 = now_ns();
+    int64_t t1 = bench_thread_cpu_ns(), w1 = bench_now_ns();
     for (size_t i = 0; i < g->count; i++) {
         cchc_touch_t touch;
         if (cchc_model_apply(f->model, f->events[i], &touch) != 0)
             f->ignored++;
-        int64_t r0 = cpu_ns();
+        int64_t r0 = bench_thread_cpu_ns();
         cchc_ranking_note(f->ranking, &touch);
         cchc_ranking_update(f->ranking, f->model, f->events[i]->seq, &f->changes);
-        f->rank_cpu_ns += cpu_ns() - r0;
+        f->rank_cpu_ns += bench_thread_cpu_ns() - r0;
     }
-    int64_t t2 = cpu_ns(), w2 = now_ns();
+    int64_t t2 = bench_thread_cpu_ns(), w2 = bench_now_ns();
     for (size_t i = 0; i < g->count; i++)
         cchc__event__free_unpacked(f->events[i], NULL);
     //  As the follower after each batch (here a chunk): the changed model
     //  records serialised, the changes numbered as output records, both
     //  written in one transaction.
-    int64_t t3 = cpu_ns();
+    int64_t t3 = bench_thread_cpu_ns();
     cchc_model_take_dirty(f->model, &f->records);
     for (size_t i = 0; i < f->changes.count; i++)
         cchc_outrows_add(&f->rows, ++f->out_seq, f->changes.items[i], f->model, cchc_model_now(f->model),
                          f->changes.items[i]->seq, CCHC__CHANGE_CAUSE__CAUSE_LOG);
     f->changes_total += (long)f->changes.count;
     cchc_rank_changes_clear(&f->changes);
-    int64_t t4 = cpu_ns();
+    int64_t t4 = bench_thread_cpu_ns();
     if (f->db &&
         (cchc_store_exec(f->db, "BEGIN IMMEDIATE") != 0 || cchc_record_set_save(&f->records, f->db) != 0 ||
          cchc_outlog_append(f->db, &f->append, &f->rows) != 0 || cchc_store_exec(f->db, "COMMIT") != 0))
@@ -359,7 +308,7 @@ static void fold_chunk(fold_t *f, gen_t *g)
     cchc_record_set_clear(&f->records);
     cchc_outrows_clear(&f->rows);
     f->records_ns += t4 - t3;
-    f->store_ns += cpu_ns() - t4;
+    f->store_ns += bench_thread_cpu_ns() - t4;
     f->fold_wall_ns += w2 - w1;
     f->unpack_ns += t1 - t0;
     f->fold_ns += t2 - t1;
@@ -377,7 +326,8 @@ static int stop(pid_t pid);
 
 static double time_restart(const params_t *p, const char *dir, uint64_t last_seq, double *rss, double *hwm)
 {
-    int port = free_port(), pub = free_port(), intake = free_port(), intake_pub = free_port();
+    int port = bench_free_port(), pub = bench_free_port(), intake = bench_free_port(),
+        intake_pub = bench_free_port();
     char a1[64], a2[64], a3[64], a4[64], a5[PATH_MAX + 16], log[PATH_MAX + 16];
     snprintf(a1, sizeof(a1), "--bind=tcp://127.0.0.1:%d", port);
     snprintf(a2, sizeof(a2), "--pub_bind=tcp://127.0.0.1:%d", pub);
@@ -385,7 +335,7 @@ static double time_restart(const params_t *p, const char *dir, uint64_t last_seq
     snprintf(a4, sizeof(a4), "--intake_pub=tcp://127.0.0.1:%d", intake_pub);
     snprintf(a5, sizeof(a5), "--data_dir=%s", dir);
     snprintf(log, sizeof(log), "%s/scoring.log", dir);
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     pid_t pid = fork();
     if (pid == 0) {
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -402,7 +352,7 @@ static double time_restart(const params_t *p, const char *dir, uint64_t last_seq
     double secs = -1;
     char ward[32];
     ward_code(ward, sizeof(ward), 0);
-    while (secs < 0 && (now_ns() - t0) < 120LL * 1000000000LL) {
+    while (secs < 0 && (bench_now_ns() - t0) < 120LL * 1000000000LL) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             fprintf(stderr, "cchc-bench: cchc-scoring exited (see %s)\n", log);
@@ -421,7 +371,7 @@ static double time_restart(const params_t *p, const char *dir, uint64_t last_seq
                 r->ranking->n_entries ==
                     (size_t)(p->units < p->units_per_ward ? p->units : p->units_per_ward) &&
                 r->ranking->last_seq == last_seq)
-                secs = (double)(now_ns() - t0) / 1e9;
+                secs = (double)(bench_now_ns() - t0) / 1e9;
         } else {
             cchc_client_reconnect(client, NULL);
         }
@@ -430,8 +380,8 @@ static double time_restart(const params_t *p, const char *dir, uint64_t last_seq
     cchc_client_destroy(&client);
     zmq_ctx_term(zctx);
     if (pid > 0) {
-        *rss = rss_of(pid, "VmRSS:");
-        *hwm = rss_of(pid, "VmHWM:");
+        *rss = bench_status_mb(pid, "VmRSS:");
+        *hwm = bench_status_mb(pid, "VmHWM:");
         if (stop(pid) != 0) {
             fprintf(stderr, "cchc-bench: cchc-scoring did not stop cleanly (see %s)\n", log);
             secs = -1;
@@ -474,12 +424,6 @@ static int stop(pid_t pid)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 #define E2E_UNITS 10
 
 //  The ward E2E (one area, 10 units, a due-today task each so that the
@@ -491,7 +435,7 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
     char dir[] = "/tmp/cchc-bench-e2e-XXXXXX";
     if (!mkdtemp(dir))
         return -1;
-    int ip = free_port(), ipub = free_port(), sp = free_port(), spub = free_port();
+    int ip = bench_free_port(), ipub = bench_free_port(), sp = bench_free_port(), spub = bench_free_port();
     char intake_bin[PATH_MAX + 64], scoring_bin[PATH_MAX + 64], a[10][PATH_MAX + 32], log[PATH_MAX + 32];
     snprintf(intake_bin, sizeof(intake_bin), "%s/../services/intake/cchc-intake", bin_dir);
     snprintf(scoring_bin, sizeof(scoring_bin), "%s/../services/scoring/cchc-scoring", bin_dir);
@@ -619,12 +563,12 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
     ack_at = calloc((size_t)updates, sizeof(int64_t));
     change_at = calloc((size_t)updates, sizeof(int64_t));
     lat = calloc((size_t)updates, sizeof(int64_t));
-    int64_t t0 = now_ns(), period = (int64_t)(1e9 / rate);
+    int64_t t0 = bench_now_ns(), period = (int64_t)(1e9 / rate);
     long sent = 0, acked = 0, seen = 0;
     int32_t last_score[E2E_UNITS] = {0};
     while ((sent < updates || acked < updates || seen < updates) &&
-           now_ns() - t0 < (int64_t)(updates / rate * 1e9) + 5000000000LL) {
-        int64_t now = now_ns();
+           bench_now_ns() - t0 < (int64_t)(updates / rate * 1e9) + 5000000000LL) {
+        int64_t now = bench_now_ns();
         while (sent < updates && now >= t0 + sent * period) {
             int u = (int)(sent % E2E_UNITS);
             Cchc__AppraisalRecorded ap = CCHC__APPRAISAL_RECORDED__INIT;
@@ -656,12 +600,12 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
         }
         zmq_pollitem_t items[2] = {{dealer, 0, ZMQ_POLLIN, 0}, {sub, 0, ZMQ_POLLIN, 0}};
         int64_t next = sent < updates ? t0 + sent * period : now + 10000000;
-        long wait_ms = (long)((next - now_ns()) / 1000000);
+        long wait_ms = (long)((next - bench_now_ns()) / 1000000);
         zmq_poll(items, 2, wait_ms < 0 ? 0 : wait_ms);
         zmq_msg_t msg;
         zmq_msg_init(&msg);
         while (zmq_msg_recv(&msg, dealer, ZMQ_DONTWAIT) >= 0) {
-            int64_t at = now_ns();
+            int64_t at = bench_now_ns();
             cchc_decoded_t *d = NULL;
             uint64_t rid;
             cchc_err_t err;
@@ -677,7 +621,7 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
             cchc_decoded_destroy(&d);
         }
         while (zmq_msg_recv(&msg, sub, ZMQ_DONTWAIT) >= 0) { //  topic, then the envelope
-            int64_t at = now_ns();
+            int64_t at = bench_now_ns();
             if (!zmq_msg_more(&msg))
                 continue;
             if (zmq_msg_recv(&msg, sub, 0) < 0)
@@ -703,7 +647,7 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
             lat[n++] = change_at[i] - ack_at[i];
             early += change_at[i] < ack_at[i];
         }
-    qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
+    qsort(lat, (size_t)n, sizeof(*lat), bench_cmp_i64);
     *p50 = n ? lat[n / 2] / 1e6 : -1;
     *p99 = n ? lat[(size_t)((double)n * 0.99)] / 1e6 : -1;
     printf(
@@ -826,7 +770,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
     fold_chunk(&f, &g);
     long setup_events = f.folded;
     int64_t setup_ns = f.unpack_ns + f.fold_ns;
-    double setup_rss = rss_of(getpid(), "VmRSS:");
+    double setup_rss = bench_status_mb(getpid(), "VmRSS:");
     printf("setup: %ld wards, %ld units, %ld tasks: %ld events folded in %.2f s (%.0f events/s)\n", g.wards,
            p.units, p.units * p.tasks_per_unit, setup_events, setup_ns / 1e9,
            setup_events / (setup_ns / 1e9));
@@ -850,7 +794,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
     cchc_ranking_stats(f.ranking, &st1);
     double events_per_s = stream_fold_ns ? p.events / (stream_fold_ns / 1e9) : 0;
     double replay_per_s = f.folded / ((f.unpack_ns + f.fold_ns) / 1e9);
-    double bench_rss = rss_of(getpid(), "VmRSS:");
+    double bench_rss = bench_status_mb(getpid(), "VmRSS:");
     char day[16];
     cchc_date_format(cchc_date_of_ms(cchc_model_now(f.model)), day, sizeof(day));
     printf("stream: %ld updates to %s: %.0f ns CPU per event (fold + re-rank; %.0f ns wall), %.0f events/s; "
@@ -859,10 +803,10 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
            p.events ? (double)stream_unpack_ns / p.events : 0, f.changes_total - changes_before,
            p.events ? (double)(f.changes_total - changes_before) / p.events : 0);
     //  The cost of the two clock reads around the ranking, subtracted.
-    int64_t c0 = cpu_ns();
+    int64_t c0 = bench_thread_cpu_ns();
     for (int i = 0; i < 100000; i++)
-        (void)cpu_ns();
-    double clock_ns = (double)(cpu_ns() - c0) / 100000;
+        (void)bench_thread_cpu_ns();
+    double clock_ns = (double)(bench_thread_cpu_ns() - c0) / 100000;
     double rank_ns_per_event = p.events ? (double)(f.rank_cpu_ns - rank_before) / p.events - clock_ns : 0;
     if (p.events)
         printf("stream, ranking alone (note + incremental update + re-rank + changes): %.0f ns CPU per event "
