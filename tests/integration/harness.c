@@ -643,3 +643,35 @@ void harness_captured_free(captured_t *box)
     box->text = NULL;
     box->n = 0;
 }
+
+// ---------------------------------------------------------------------------
+//  cmocka group fixtures
+
+static int g_group_argc;
+static char **g_group_argv;
+
+void harness_args(int argc, char **argv)
+{
+    g_group_argc = argc;
+    g_group_argv = argv;
+}
+
+int harness_group_setup(void **state)
+{
+    static cluster_t c;
+    if (cluster_init(&c, g_group_argc, g_group_argv) != 0 || cluster_start_all(&c) != 0) {
+        cluster_dump_logs(&c);
+        cluster_destroy(&c);
+        return -1;
+    }
+    *state = &c;
+    return 0;
+}
+
+int harness_group_teardown(void **state)
+{
+    cluster_t *c = *state;
+    int rc = cluster_stop_all(c);
+    cluster_destroy(c);
+    return rc;
+}

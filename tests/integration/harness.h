@@ -118,4 +118,11 @@ cchc_decoded_t *cluster_ranking(cluster_t *c, const char *ward);
 //  Alerts of a ward (caller owns the decoded reply), or NULL.
 cchc_decoded_t *cluster_alerts(cluster_t *c, const char *ward);
 
+//  cmocka group fixtures: one cluster (cluster_start_all) for a whole group,
+//  passed to each test as *state; the teardown requires every service to
+//  exit 0 on SIGTERM. Call harness_args(argc, argv) in main first.
+void harness_args(int argc, char **argv);
+int harness_group_setup(void **state);
+int harness_group_teardown(void **state);
+
 #endif

@@ -38,14 +38,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    cluster_t *c = *state;
-    int rc = cluster_stop_all(c);
-    cluster_destroy(c);
-    return rc;
-}
-
 //  Send raw bytes on a fresh DEALER and return the decoded reply (or NULL
 //  after timeout_ms).
 static cchc_decoded_t *raw_call_wait(cluster_t *c, const char *endpoint, const void *data, size_t len,
@@ -432,5 +424,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_clock_backwards),       cmocka_unit_test(test_queries_for_unknown_things),
         cmocka_unit_test(test_still_serving),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, harness_group_teardown);
 }

@@ -17,28 +17,7 @@
 #include "harness.h"
 #include "scenario.h"
 
-static int g_argc;
 static char **g_argv;
-
-static int setup(void **state)
-{
-    static cluster_t c;
-    if (cluster_init(&c, g_argc, g_argv) != 0 || cluster_start_all(&c) != 0) {
-        cluster_dump_logs(&c);
-        cluster_destroy(&c);
-        return -1;
-    }
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    cluster_t *c = *state;
-    int rc = cluster_stop_all(c);
-    cluster_destroy(c);
-    return rc;
-}
 
 //  Count alerts matching task / kind / level (-1: any) / person (NULL: any).
 static int count_alerts(const Cchc__AlertList *l, const char *task, Cchc__AlertKind kind, int level,
@@ -207,13 +186,13 @@ static void test_cli_ranking(void **state)
 
 int main(int argc, char **argv)
 {
-    g_argc = argc;
     g_argv = argv;
+    harness_args(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranking_in_february),
         cmocka_unit_test(test_ranking_in_march),
         cmocka_unit_test(test_alerts),
         cmocka_unit_test(test_cli_ranking),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

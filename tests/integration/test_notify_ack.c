@@ -65,14 +65,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    cluster_t *c = *state;
-    int rc = cluster_stop_all(c);
-    cluster_destroy(c);
-    return rc;
-}
-
 static void advance(cluster_t *c, const char *when)
 {
     assert_int_equal(cluster_advance(c, when), 0);
@@ -346,5 +338,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_rebuild_decides_the_same),
         cmocka_unit_test(test_delivery_waits_for_working_hours),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, harness_group_teardown);
 }

@@ -31,7 +31,6 @@
 #include "harness.h"
 #include "scenario.h"
 
-static int g_argc;
 static char **g_argv;
 
 typedef struct {
@@ -146,26 +145,6 @@ static void assert_outlog_consistent(cluster_t *c, const outlog_t *o)
         assert_int_equal(last->new_tier, en->tier);
     }
     cchc_decoded_destroy(&dec);
-}
-
-static int setup(void **state)
-{
-    static cluster_t c;
-    if (cluster_init(&c, g_argc, g_argv) != 0 || cluster_start_all(&c) != 0) {
-        cluster_dump_logs(&c);
-        cluster_destroy(&c);
-        return -1;
-    }
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    cluster_t *c = *state;
-    int rc = cluster_stop_all(c);
-    cluster_destroy(c);
-    return rc;
 }
 
 static void expect(const Cchc__ScoreChange *r, const char *unit, uint32_t old_rank, uint32_t new_rank,
@@ -463,8 +442,8 @@ static void test_last_seq_is_committed(void **state)
 
 int main(int argc, char **argv)
 {
-    g_argc = argc;
     g_argv = argv;
+    harness_args(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records_by_hand),
         cmocka_unit_test(test_cli_changes),
@@ -472,5 +451,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_rules_change),
         cmocka_unit_test(test_last_seq_is_committed),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

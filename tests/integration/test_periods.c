@@ -38,7 +38,6 @@
 #include "harness.h"
 #include "scenario.h"
 
-static int g_argc;
 static char **g_argv;
 
 #define MAX_SNAPSHOTS 16
@@ -488,34 +487,14 @@ static void test_province(void **state)
     assert_null(strstr(out, "Phường Tỉnh Khác"));
 }
 
-static int setup(void **state)
-{
-    static cluster_t c;
-    if (cluster_init(&c, g_argc, g_argv) != 0 || cluster_start_all(&c) != 0) {
-        cluster_dump_logs(&c);
-        cluster_destroy(&c);
-        return -1;
-    }
-    *state = &c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    cluster_t *c = *state;
-    int rc = cluster_stop_all(c);
-    cluster_destroy(c);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
-    g_argc = argc;
     g_argv = argv;
+    harness_args(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_periods),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_province),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

@@ -275,14 +275,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    cluster_t *c = *state;
-    int rc = cluster_stop_all(c);
-    cluster_destroy(c);
-    return rc;
-}
-
 // ---------------------------------------------------------------------------
 //  Tests
 
@@ -461,5 +453,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_kill9_mid_stream),
         cmocka_unit_test(test_rebuild_from_zero),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, harness_group_teardown);
 }
