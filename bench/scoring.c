@@ -55,6 +55,7 @@
 #include "log.h"
 #include "model.h"
 #include "outlog.h"
+#include "periods.h"
 #include "ranking.h"
 #include "rules.h"
 #include "store.h"
@@ -828,6 +829,21 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         return 1;
     }
 
+    //  The end of a month: every ward's month (and, at a quarter's end, the
+    //  quarter's) ranking evaluated and packed as cchc-scoring does before
+    //  folding the event that crosses it (periods.h), on its loop thread.
+    cchc_period_rows_t period_rows = {0};
+    int64_t boundary = cchc_period_next_boundary(cchc_model_now(f.model));
+    int64_t w0 = bench_now_ns();
+    size_t frozen = cchc_periods_freeze(&rules, f.model, boundary, &period_rows);
+    double freeze_ms = (bench_now_ns() - w0) / 1e6;
+    size_t frozen_bytes = 0;
+    for (size_t i = 0; i < period_rows.count; i++)
+        frozen_bytes += period_rows.items[i].len;
+    cchc_period_rows_free(&period_rows);
+    printf("period end: %zu rankings frozen (%zu KB packed) in %.0f ms\n", frozen, frozen_bytes / 1024,
+           freeze_ms);
+
     double restart_s = -1, rss = -1, hwm = -1;
     uint64_t last_seq = cchc_model_last_seq(f.model);
     int rc = 0;
@@ -881,10 +897,11 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         "{\"bench\":\"scoring\",\"units\":%ld,\"tasks\":%ld,\"units_per_ward\":%ld,\"events\":%ld,"
         "\"events_per_s\":%.0f,\"ns_per_event\":%.0f,\"ns_per_event_wall\":%.0f,\"rank_ns_per_event\":%.0f,"
         "\"replay_events_per_s\":%.0f,\"replay\":\"in-process\",\"restart_s\":%.2f,\"rss_mb\":%.0f,"
-        "\"rss_peak_mb\":%.0f,\"bench_rss_mb\":%.0f,\"e2e_rate\":%.0f,\"e2e_p50_ms\":%.2f,\"e2e_p99_ms\":%."
+        "\"rss_peak_mb\":%.0f,\"bench_rss_mb\":%.0f,\"period_freeze_ms\":%.0f,\"e2e_rate\":%.0f,\"e2e_p50_"
+        "ms\":%.2f,\"e2e_p99_ms\":%."
         "2f}\n",
         p.units, p.units * p.tasks_per_unit, p.units_per_ward, p.events, events_per_s, ns_per_event,
-        wall_ns_per_event, rank_ns_per_event, replay_per_s, restart_s, rss, hwm, bench_rss,
+        wall_ns_per_event, rank_ns_per_event, replay_per_s, restart_s, rss, hwm, bench_rss, freeze_ms,
         p.e2e ? p.rate : 0, e2e_p50, e2e_p99);
     return rc;
 }
