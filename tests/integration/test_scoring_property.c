@@ -914,8 +914,12 @@ static gev_t *gen_unit(run_t *r, o_ward_t *w)
     gev_t *e = new_ev(r, EV_UNIT, w);
     snprintf(e->code, sizeof(e->code), "U%02d", w->nunits + 1);
     fold_now(r, e);
-    gen_official(r, w, e->code, CCHC__OFFICIAL_ROLE__ROLE_HEAD);
-    return e;
+    //  A copy: registering the head may grow r->evs and move e.
+    char code[sizeof(e->code)];
+    snprintf(code, sizeof(code), "%s", e->code);
+    size_t index = (size_t)(e - r->evs);
+    gen_official(r, w, code, CCHC__OFFICIAL_ROLE__ROLE_HEAD);
+    return &r->evs[index];
 }
 
 static gev_t *gen_area(run_t *r, o_ward_t *w, int weight)
