@@ -31,10 +31,10 @@ struct cchc_consumer {
     void *arg;
     cchc_zwatch_t *dealer; //  owned; replaced on timeout
     cchc_zwatch_t *hint;   //  owned SUB socket, or NULL
-    uv_timer_t timer;    //  poll while idle, timeout while fetching
-    uv_timer_t watchdog; //  notices a silent intake
-    uint64_t last_heard; //  uv_now of the last message from intake
-    unsigned silence_ms; //  silent longer than this: logged
+    uv_timer_t timer;      //  poll while idle, timeout while fetching
+    uv_timer_t watchdog;   //  notices a silent intake
+    uint64_t last_heard;   //  uv_now of the last message from intake
+    unsigned silence_ms;   //  silent longer than this: logged
     bool silent;
     consumer_state_t state;
     uint64_t next_seq;   //  first seq not yet handed to the owner

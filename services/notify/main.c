@@ -574,7 +574,8 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
         reply_error(self, identity, request_id, &err);
         return;
     }
-    if (!cchc_model_ward(cchc_follower_model(self->follower), q->ward)) {
+    const cchc_ward_t *qward = cchc_model_ward(cchc_follower_model(self->follower), q->ward);
+    if (!qward) {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1, q->ward);
         reply_error(self, identity, request_id, &err);
         return;
@@ -592,7 +593,8 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
     list.n_alerts = n;
     list.alerts = alerts;
     list.has_last_seq = list.has_total = true;
-    list.last_seq = cchc_follower_committed_seq(self->follower); //  the outbox is read as committed
+    //  the outbox is read as committed; the ward's shard's seq
+    list.last_seq = cchc_follower_source_committed_seq(self->follower, qward->source);
     list.total = total;
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
@@ -794,7 +796,7 @@ static void handle_holds(notify_t *self, zmq_msg_t *identity, uint64_t request_i
     list.total = (uint32_t)n;
     //  the model is folded ahead of the commit; say how far it is
     list.has_last_seq = true;
-    list.last_seq = cchc_model_last_seq(model);
+    list.last_seq = ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;
