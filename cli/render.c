@@ -31,7 +31,8 @@
                "kind_name","kind_vi","level","level_vi","unit","task",
                "person","person_name","due","days_overdue","status",
                "status_vi","text"}]}        kind: the AlertKind number;
-               kind_name: "reminder" | "overdue" | "escalation" | "resolved"
+               kind_name: "reminder" | "overdue" | "escalation" | "resolved" |
+               "tier_drop" | "rank_drop" (task "" for the last two)
     holds     {"holds":[{"kind","task","unit","official","deputy","level",
                "from","until","reason","since"}]}  kind: "ack" | "silence" |
                "leave"; absent fields omitted; dates dd/mm/yyyy
@@ -237,6 +238,11 @@ char *cchc_alert_level_vi(const Cchc__Alert *a, char *buf, size_t size)
         break;
     case CCHC__ALERT_KIND__ALERT_ESCALATION:
         snprintf(buf, size, "cấp %d", a->level);
+        break;
+    case CCHC__ALERT_KIND__ALERT_TIER_DROP:
+    case CCHC__ALERT_KIND__ALERT_RANK_DROP:
+        //  the level is the seq of scoring's output record (cchc changes)
+        snprintf(buf, size, "thay đổi số %d", a->level);
         break;
     default:
         snprintf(buf, size, "—");
@@ -703,7 +709,10 @@ void cchc_render_alerts(FILE *f, const Cchc__AlertList *l)
         snprintf(row[1], CELL_MAX, "%s", cchc_alert_kind_label_vi(a->kind));
         cchc_alert_level_vi(a, row[2], CELL_MAX);
         snprintf(row[3], CELL_MAX, "%s", a->person_name && *a->person_name ? a->person_name : a->person);
-        snprintf(row[4], CELL_MAX, "%s", a->task ? a->task : "");
+        if (a->task && *a->task)
+            snprintf(row[4], CELL_MAX, "%s", a->task);
+        else //  a tier or rank drop is about the unit
+            snprintf(row[4], CELL_MAX, "đơn vị %s", a->unit ? a->unit : "");
         snprintf(row[5], CELL_MAX, "%s", cchc_alert_status_vi(a->status));
     }
     //  each alert's row, then its message on the next line

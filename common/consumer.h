@@ -1,7 +1,11 @@
-/*  consumer.h - following intake's log by pull with credit.
+/*  consumer.h - following a log by pull with credit: intake's event log
+    (EventBatch replies) or scoring's output log (ChangeBatch replies, see
+    docs/SCORING.md "Output log"). Both logs are served the same way
+    (common/logserve.h), so one state machine follows either; only the
+    reply type and the owner's callback differ.
 
     A consumer sends Fetch(from_seq = next_seq, credit) on a DEALER socket to
-    intake's ROUTER and hands each non-empty EventBatch to its owner. It does
+    the log's ROUTER and hands each non-empty batch to its owner. It does
     not fetch again until the owner calls cchc_consumer_resume, which the owner
     does once the batch's effects and the new last_seq are committed together.
     So at most one batch is in flight and a crash at any point replays from
@@ -15,7 +19,10 @@
 
     Heartbeats: intake publishes its head every second. A consumer that hears
     nothing from intake (no hint, no reply) for 3 s logs "intake_silent"
-    (and "intake_back" when it returns) while it keeps retrying.
+    (and "intake_back" when it returns) while it keeps retrying. Scoring
+    publishes no heartbeat: a consumer of its output log counts the replies
+    to its polls and logs "scoring_silent" / "scoring_back" after three
+    poll or timeout periods without one.
 */
 #ifndef CCHC_CONSUMER_H
 #define CCHC_CONSUMER_H
@@ -25,6 +32,7 @@
 #include <uv.h>
 
 #include "events.pb-c.h"
+#include "scoring.pb-c.h"
 
 typedef struct cchc_consumer cchc_consumer_t;
 
@@ -32,9 +40,15 @@ typedef struct cchc_consumer cchc_consumer_t;
 //  next_seq. The events are borrowed: valid only during the call.
 typedef void(cchc_consumer_fn)(cchc_consumer_t *self, Cchc__Event **events, size_t n, void *arg);
 
+//  The same for scoring's output log: records with consecutive seqs from
+//  next_seq, borrowed for the call.
+typedef void(cchc_consumer_changes_fn)(cchc_consumer_t *self, Cchc__ScoreChange **changes, size_t n,
+                                       void *arg);
+
 typedef struct {
-    const char *fetch_endpoint; //  intake ROUTER, e.g. "tcp://127.0.0.1:5570"
-    const char *hint_endpoint;  //  intake PUB, or NULL
+    const char *fetch_endpoint; //  the log's ROUTER, e.g. intake's "tcp://127.0.0.1:5570"
+    const char *hint_endpoint;  //  the log's PUB, or NULL
+    const char *hint_topic;     //  SUB filter, e.g. scoring's "changes" (NULL or "": every message)
     uint64_t next_seq;          //  first seq wanted (last committed + 1)
     unsigned credit;            //  max events per batch
     unsigned poll_ms;           //  poll interval when idle
@@ -42,15 +56,21 @@ typedef struct {
     size_t max_msg_bytes;       //  cap for replies
 } cchc_consumer_opts_t;
 
-//  Create and start a consumer. Returns NULL on failure (logged).
+//  Create and start a consumer of intake's log. Returns NULL on failure
+//  (logged).
 cchc_consumer_t *cchc_consumer_new(uv_loop_t *loop, void *zctx, const cchc_consumer_opts_t *opts,
                                    cchc_consumer_fn *fn, void *arg);
+
+//  Create and start a consumer of scoring's output log (ChangeBatch
+//  replies). Returns NULL on failure (logged).
+cchc_consumer_t *cchc_consumer_new_changes(uv_loop_t *loop, void *zctx, const cchc_consumer_opts_t *opts,
+                                           cchc_consumer_changes_fn *fn, void *arg);
 
 //  The owner has committed the last batch: fetch the next one. A full batch
 //  is followed at once; otherwise the consumer waits for a hint or poll_ms.
 void cchc_consumer_resume(cchc_consumer_t *self);
 
-//  Next seq wanted, and the highest seq intake reported (lag = head - next + 1).
+//  Next seq wanted, and the highest seq the log reported (lag = head - next + 1).
 uint64_t cchc_consumer_next_seq(const cchc_consumer_t *self);
 uint64_t cchc_consumer_head_seq(const cchc_consumer_t *self);
 

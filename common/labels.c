@@ -44,6 +44,10 @@ const char *cchc_alert_kind_label_vi(Cchc__AlertKind kind)
         return "Báo cáo vượt cấp";
     case CCHC__ALERT_KIND__ALERT_RESOLVED:
         return "Đã xử lý";
+    case CCHC__ALERT_KIND__ALERT_TIER_DROP:
+        return "Tụt xếp loại";
+    case CCHC__ALERT_KIND__ALERT_RANK_DROP:
+        return "Tụt hạng";
     default:
         return "?";
     }
@@ -60,6 +64,10 @@ const char *cchc_alert_kind_name(Cchc__AlertKind kind)
         return "escalation";
     case CCHC__ALERT_KIND__ALERT_RESOLVED:
         return "resolved";
+    case CCHC__ALERT_KIND__ALERT_TIER_DROP:
+        return "tier_drop";
+    case CCHC__ALERT_KIND__ALERT_RANK_DROP:
+        return "rank_drop";
     default:
         return "unknown";
     }

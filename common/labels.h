@@ -14,10 +14,12 @@ const char *cchc_tier_label_vi(Cchc__Tier tier);
 //  "excellent", "good", "completed", "not_completed", "unrated".
 const char *cchc_tier_name(Cchc__Tier tier);
 
-//  "Nhắc hạn", "Quá hạn", "Báo cáo vượt cấp", "Đã xử lý".
+//  "Nhắc hạn", "Quá hạn", "Báo cáo vượt cấp", "Đã xử lý", "Tụt xếp loại",
+//  "Tụt hạng".
 const char *cchc_alert_kind_label_vi(Cchc__AlertKind kind);
 
-//  "reminder", "overdue", "escalation", "resolved" ("unknown" otherwise).
+//  "reminder", "overdue", "escalation", "resolved", "tier_drop",
+//  "rank_drop" ("unknown" otherwise).
 const char *cchc_alert_kind_name(Cchc__AlertKind kind);
 
 #endif

@@ -4,12 +4,12 @@
 # Installs what is missing, builds, starts intake, scoring and notify on
 # loopback with a fresh data directory and a manual clock at 01/01/2026,
 # imports data/sample, and lets the simulator play the year week by week:
-# the units report, the ranking moves, reminders, overdue alerts and
-# escalations go out. notify mails them (e-mail channel over SMTP) to a
+# the units report, the ranking moves, reminders, overdue alerts,
+# escalations and tier and rank drops (from scoring's output log) go out. notify mails them (e-mail channel over SMTP) to a
 # local mailbox: Debian's python3-aiosmtpd on loopback, writing a Maildir
 # under .cchc/demo/mailbox. At the end the demo shows what arrived there
-# (a count by kind; a reminder, an overdue alert and an escalation to the
-# Chairman, decoded) and stops the services and the mailbox.
+# (a count by kind; a reminder, an overdue alert, an escalation to the
+# Chairman and a tier drop, decoded) and stops the services and the mailbox.
 #
 #   scripts/demo.sh                  play the year, stop everything, exit 0
 #   scripts/demo.sh --keep-running   leave the services up for the CLI
@@ -91,8 +91,8 @@ echo $! >"$run/intake.pid"
   --intake="$intake" --intake_pub="$intake_pub" --log_format=json 2>"$run/scoring.log" &
 echo $! >"$run/scoring.pid"
 "$bin/services/notify/cchc-notify" --data_dir="$run/notify" --bind="$notify" \
-  --intake="$intake" --intake_pub="$intake_pub" --log_format=json \
-  --channels=console,file,email --smtp_url="smtp://127.0.0.1:$smtp_port" --smtp_tls=off \
+  --intake="$intake" --intake_pub="$intake_pub" --scoring="$scoring" --scoring_pub="$scoring_pub" \
+  --log_format=json --channels=console,file,email --smtp_url="smtp://127.0.0.1:$smtp_port" --smtp_tls=off \
   --smtp_from=cchc@lethanhnghi.example.vn --smtp_from_name="Văn phòng HĐND và UBND phường Lê Thanh Nghị" \
   --retry_ms=1000 --retry_max_ms=5000 2>"$run/notify.log" &
 echo $! >"$run/notify.pid"
@@ -135,7 +135,8 @@ import mailbox
 import sys
 
 box = mailbox.Maildir(sys.argv[1], create=False)
-kinds = {"0": "Nhắc hạn", "1": "Quá hạn", "2": "Báo cáo vượt cấp", "3": "Đã xử lý", "digest": "Tổng hợp"}
+kinds = {"0": "Nhắc hạn", "1": "Quá hạn", "2": "Báo cáo vượt cấp", "3": "Đã xử lý", "4": "Tụt xếp loại",
+         "5": "Tụt hạng", "digest": "Tổng hợp"}
 count, chairman, examples = {}, 0, {}
 messages = []
 for key in box.keys():
@@ -157,12 +158,12 @@ for msg in messages:
     if kind == "2" and parts[4] == "2":
         chairman += 1
         examples.setdefault("chairman", msg)
-    elif kind in ("0", "1"):
+    elif kind in ("0", "1", "4"):
         examples.setdefault(kind, msg)
 print("%d thư đã nhận (messages received): %s" % (len(messages), "; ".join(
     "%s: %d" % (kinds.get(k, k), n) for k, n in sorted(count.items()))))
 print("trong đó báo cáo Chủ tịch UBND phường (to the Chairman): %d" % chairman)
-for key, title in (("0", "Nhắc hạn"), ("1", "Quá hạn"), ("chairman", "Báo cáo Chủ tịch")):
+for key, title in (("0", "Nhắc hạn"), ("1", "Quá hạn"), ("chairman", "Báo cáo Chủ tịch"), ("4", "Tụt xếp loại")):
     msg = examples.get(key)
     if msg is None:
         print("\n-- %s: không có thư (none) --" % title)

@@ -13,6 +13,12 @@
     dd/mm/yyyy, days left or overdue, what to do, and who hears of it next.
     An alert delegated to a deputy starts with a line naming the official on
     leave and the leave's dates.
+
+    Tier and rank drops come from scoring's output log, not from a task: a
+    record whose tier got worse (both rated) or whose rank fell by at least
+    rank_drop_min places (the unit rated before and after) is an alert to the unit's head, keyed (ward, "",
+    head, kind, record seq), so each record is alerted once. Leave and unit
+    silences apply as for tasks, at the record's log time.
 */
 #include "alerts.h"
 
@@ -36,6 +42,8 @@ void cchc_alert_rules_default(cchc_alert_rules_t *rules)
     rules->nreminders = 4;
     rules->escalate_after_days = 7;
     rules->chairman_after_days = 15;
+    rules->tier_drop = true;
+    rules->rank_drop_min = 1;
     snprintf(rules->coordinating_unit, sizeof(rules->coordinating_unit), "VHXH");
 }
 
@@ -134,7 +142,8 @@ static char *key_new(const char *ward, const char *task, const char *person, Cch
 //  What every message about the task needs, computed once per decision.
 typedef struct {
     const cchc_alert_rules_t *rules;
-    const cchc_task_t *task;
+    const cchc_task_t *task; //  NULL for a unit's tier or rank drop
+    const char *task_code;   //  the task's code, "" for a unit's alert (the key's task part)
     const cchc_ward_t *ward;
     const Cchc__UnitRegistered *unit; //  the lead unit's registration
     const char *unit_name;            //  "Phòng Kinh tế, Hạ tầng và Đô thị"
@@ -181,7 +190,7 @@ static const cchc_official_t *deputy_now(const decision_t *d, const cchc_officia
 
 static bool key_seen(const decision_t *d, const char *person, Cchc__AlertKind kind, int level)
 {
-    char *key = key_new(d->ward->code, d->task->rec->def->code, person, kind, level);
+    char *key = key_new(d->ward->code, d->task_code, person, kind, level);
     bool seen = d->seen(d->arg, key);
     free(key);
     return seen;
@@ -204,7 +213,7 @@ static const cchc_official_t *new_recipient(const decision_t *d, const char *per
     if (!deputy && o->leave && cchc_date_of_ms(d->now) > o->leave->to_date &&
         key_seen(d, o->leave->deputy, kind, level))
         return NULL;
-    char *key = key_new(d->ward->code, d->task->rec->def->code, (*to)->def->code, kind, level);
+    char *key = key_new(d->ward->code, d->task_code, (*to)->def->code, kind, level);
     if (d->seen(d->arg, key)) {
         free(key);
         return NULL;
@@ -235,13 +244,13 @@ static void alert_emit(const decision_t *d, const cchc_official_t *o, const cchc
         text = full;
     }
     a->ward = text_dup(d->ward->code);
-    a->task = text_dup(d->task->rec->def->code);
+    a->task = text_dup(d->task_code);
     a->unit = text_dup(d->unit->code);
     a->person = text_dup(to->def->code);
     a->person_name = text_dup(to->def->full_name);
     a->kind = kind;
     a->level = level;
-    a->due_date = d->task->rec->due_target;
+    a->due_date = d->task ? d->task->rec->due_target : 0;
     a->days_overdue = days_overdue;
     a->decided_ms = d->now;
     a->cause_seq = d->seq;
@@ -456,6 +465,7 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
     decision_t d = {
         .rules = rules,
         .task = task,
+        .task_code = rec->def->code,
         .ward = ward,
         .unit = unit,
         .unit_name = unit->name && *unit->name ? unit->name : unit->code,
@@ -508,6 +518,112 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
     free(d.head_mid);
     free(d.head_tail);
     free(d.vice_tail);
+}
+
+// ---------------------------------------------------------------------------
+//  Tier and rank drops (scoring's output log)
+
+//  "91,66": centi-points as Vietnamese write decimals.
+static void score_format(int32_t centi, char *buf, size_t size)
+{
+    int64_t v = centi < 0 ? -(int64_t)centi : centi;
+    snprintf(buf, size, "%s%lld,%02lld", centi < 0 ? "-" : "", (long long)(v / 100), (long long)(v % 100));
+}
+
+//  Is new_tier worse than old_tier, both rated? (Excellent 1 .. not completed 4.)
+static bool tier_dropped(const Cchc__ScoreChange *c)
+{
+    return c->old_tier != CCHC__TIER__TIER_UNRATED && c->new_tier != CCHC__TIER__TIER_UNRATED &&
+           c->new_tier > c->old_tier;
+}
+
+bool cchc_alerts_change_wanted(const cchc_alert_rules_t *rules, const Cchc__ScoreChange *c, bool *tier,
+                               bool *rank)
+{
+    assert(rules && c);
+    *tier = rules->tier_drop && tier_dropped(c);
+    //  Unrated units are ordered by unit code: a place among them means
+    //  nothing (a unit registered or rated ahead of them moves them down).
+    bool rated = c->old_tier != CCHC__TIER__TIER_UNRATED && c->new_tier != CCHC__TIER__TIER_UNRATED;
+    *rank = rules->rank_drop_min > 0 && rated && c->old_rank > 0 && c->new_rank > c->old_rank &&
+            c->new_rank - c->old_rank >= (uint32_t)rules->rank_drop_min;
+    return *tier || *rank;
+}
+
+static void decide_drop(const decision_t *d, const Cchc__ScoreChange *c, Cchc__AlertKind kind)
+{
+    char *key = NULL;
+    const cchc_official_t *to = NULL;
+    const cchc_official_t *o = new_recipient(d, d->unit->head, kind, (int)c->seq, &key, &to);
+    if (!o)
+        return;
+    char day[16], old_score[16], new_score[16];
+    cchc_date_format(cchc_date_of_ms(c->log_time_ms), day, sizeof(day));
+    score_format(c->old_score_centi, old_score, sizeof(old_score));
+    score_format(c->new_score_centi, new_score, sizeof(new_score));
+    const char *why =
+        c->cause == CCHC__CHANGE_CAUSE__CAUSE_RULES
+            ? " Thay đổi này do quy tắc chấm điểm của phường được điều chỉnh, không do sự kiện mới "
+              "của đơn vị."
+            : "";
+    //  a tier can fall with the score unchanged: a gate (docs/SCORING.md) no longer holds
+    const char *gate = c->new_score_centi >= c->old_score_centi
+                           ? " Điểm không giảm: xếp loại giảm vì đơn vị không còn đáp ứng điều kiện của mức "
+                             "xếp loại trước."
+                           : "";
+    char *who = person_phrase(o, true);
+    char *text;
+    if (kind == CCHC__ALERT_KIND__ALERT_TIER_DROP)
+        text = text_format(
+            "Tụt xếp loại: %s giảm từ «%s nhiệm vụ» xuống «%s nhiệm vụ» ngày %s; điểm %s → %s, "
+            "hạng %u → %u.%s%s Người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND "
+            "phường về các nhiệm vụ chưa đạt yêu cầu. Đề nghị %s rà soát các nhiệm vụ chưa đạt "
+            "yêu cầu, chỉ đạo khắc phục; xem chi tiết bằng lệnh cchc --ward %s explain %s.",
+            d->unit_name, cchc_tier_label_vi(c->old_tier), cchc_tier_label_vi(c->new_tier), day, old_score,
+            new_score, c->old_rank, c->new_rank, gate, why, who, d->ward->code, d->unit->code);
+    else
+        text =
+            text_format("Tụt hạng: %s giảm từ hạng %u xuống hạng %u (%u bậc) trong bảng xếp hạng cải cách "
+                        "hành chính của phường ngày %s; điểm %s → %s, xếp loại «%s nhiệm vụ».%s Đề nghị "
+                        "%s rà soát các nhiệm vụ chưa đạt yêu cầu, chỉ đạo khắc phục; xem chi tiết bằng "
+                        "lệnh cchc --ward %s explain %s.",
+                        d->unit_name, c->old_rank, c->new_rank, c->new_rank - c->old_rank, day, old_score,
+                        new_score, cchc_tier_label_vi(c->new_tier), why, who, d->ward->code, d->unit->code);
+    free(who);
+    alert_emit(d, o, to, key, kind, (int)c->seq, 0, text);
+}
+
+void cchc_alerts_decide_change(const cchc_alert_rules_t *rules, const cchc_ward_t *ward,
+                               const Cchc__ScoreChange *c, cchc_alert_seen_fn *seen, cchc_alert_emit_fn *emit,
+                               void *arg)
+{
+    assert(rules && c && seen && emit);
+    bool tier, rank;
+    if (!ward || !c->unit || !cchc_alerts_change_wanted(rules, c, &tier, &rank))
+        return;
+    const cchc_unit_t *u = cchc_ward_unit(ward, c->unit);
+    if (!u || !u->rec->def->head || !*u->rec->def->head)
+        return;
+    //  a silence of the unit covers its drops as well as its tasks
+    if (u->rec->silenced_until && c->log_time_ms < cchc_date_end_ms(u->rec->silenced_until))
+        return;
+    const Cchc__UnitRegistered *unit = u->rec->def;
+    decision_t d = {
+        .rules = rules,
+        .task_code = "",
+        .ward = ward,
+        .unit = unit,
+        .unit_name = unit->name && *unit->name ? unit->name : unit->code,
+        .now = c->log_time_ms,
+        .seq = c->input_seq,
+        .seen = seen,
+        .emit = emit,
+        .arg = arg,
+    };
+    if (tier)
+        decide_drop(&d, c, CCHC__ALERT_KIND__ALERT_TIER_DROP);
+    if (rank)
+        decide_drop(&d, c, CCHC__ALERT_KIND__ALERT_RANK_DROP);
 }
 
 // ---------------------------------------------------------------------------

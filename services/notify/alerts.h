@@ -58,10 +58,13 @@ typedef struct {
     char coordinating_unit[64];            //  unit code of Phòng Văn hóa - Xã hội ("VHXH")
     bool working_days;                     //  escalation delays in working days (needs calendar)
     const cchc_calendar_t *calendar;       //  borrowed; NULL: calendar days whatever working_days says
+    bool tier_drop;                        //  alert the head when the unit's tier gets worse (yes)
+    int rank_drop_min;                     //  places a rank must fall to alert the head (1; 0: never)
 } cchc_alert_rules_t;
 
 //  Fill rules with the defaults: reminders 7,3,1,0; escalation after 7 days;
-//  the Chairman after 15 (calendar days, no calendar); coordinating unit "VHXH".
+//  the Chairman after 15 (calendar days, no calendar); coordinating unit
+//  "VHXH"; tier drops alerted, rank drops of 1 place or more alerted.
 void cchc_alert_rules_default(cchc_alert_rules_t *rules);
 
 //  Parse a comma-separated list of reminder days ("7,3,1,0"; each 0..365, at
@@ -72,13 +75,14 @@ int cchc_alert_rules_parse_days(cchc_alert_rules_t *rules, const char *text);
 
 //  A decided alert. The alert owns every string in it.
 typedef struct {
-    int64_t id; //  outbox row id; 0 until read back from the outbox
-    char *ward, *task, *unit;
-    char *person;      //  official code of the recipient
-    char *person_name; //  their full name
+    int64_t id;               //  outbox row id; 0 until read back from the outbox
+    char *ward, *task, *unit; //  task "" for a tier or rank drop (about the unit)
+    char *person;             //  official code of the recipient
+    char *person_name;        //  their full name
     Cchc__AlertKind kind;
-    int level;          //  reminder: days before due; overdue, resolved: 0; escalation: 1 or 2
-    int32_t due_date;   //  yyyymmdd the alert speaks of (the task's due_target)
+    int level;          //  reminder: days before due; overdue, resolved: 0; escalation: 1 or 2;
+                        //  tier or rank drop: the seq of scoring's output record
+    int32_t due_date;   //  yyyymmdd the alert speaks of (the task's due_target); 0 for a drop
     int days_overdue;   //  calendar days after due_date, 0 when not overdue
     int64_t decided_ms; //  log time of the decision
     uint64_t cause_seq; //  seq of the event at which it was decided
@@ -109,6 +113,25 @@ typedef void(cchc_alert_emit_fn)(void *arg, cchc_alert_t *alert);
 //  fails; aborts on out-of-memory like the rest of the model.
 void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now_ms,
                         uint64_t seq, cchc_alert_seen_fn *seen, cchc_alert_emit_fn *emit, void *arg);
+
+//  Which drops a record of scoring's output log shows under rules: *tier
+//  when the tier got worse, both old and new rated (tốt -> hoàn thành);
+//  *rank when the unit was ranked (old_rank > 0), is rated before and after
+//  (unrated units are ordered by code, which means nothing) and fell by at
+//  least rank_drop_min places. Returns *tier || *rank.
+bool cchc_alerts_change_wanted(const cchc_alert_rules_t *rules, const Cchc__ScoreChange *change, bool *tier,
+                               bool *rank);
+
+//  Decide the tier-drop (ALERT_TIER_DROP) and rank-drop (ALERT_RANK_DROP)
+//  alerts of one output-log record: to the head of the record's unit in
+//  ward (the model's ward; NULL: nothing), or their deputy while on leave at
+//  the record's log time; nothing while the unit is silenced then. Key
+//  (ward, "", person, kind, record seq); decided_ms is the record's log
+//  time, cause_seq its input seq, task "" and due_date 0. Records with cause
+//  CAUSE_RULES are alerted too, their message saying the rules changed.
+void cchc_alerts_decide_change(const cchc_alert_rules_t *rules, const cchc_ward_t *ward,
+                               const Cchc__ScoreChange *change, cchc_alert_seen_fn *seen,
+                               cchc_alert_emit_fn *emit, void *arg);
 
 //  The first instant after now_ms at which the passing of time alone may make
 //  a new alert due for task (a reminder point, the end of the due date, an

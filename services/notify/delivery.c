@@ -288,14 +288,15 @@ char *cchc_digest_text(const cchc_alert_t *const *members, size_t n, int64_t win
     char window[96];
     cchc_digest_window_vi(window, sizeof(window), cchc_digest_window_start(members[0]->decided_ms, window_ms),
                           window_ms);
-    int count[4] = {0};
+    enum { KINDS = CCHC__ALERT_KIND__ALERT_RANK_DROP + 1 };
+    int count[KINDS] = {0};
     for (size_t i = 0; i < n; i++)
-        if ((unsigned)members[i]->kind < 4)
+        if ((unsigned)members[i]->kind < KINDS)
             count[members[i]->kind]++;
     text_t t = {0};
     append(&t, "Tổng hợp %zu thông báo %s về các nhiệm vụ cải cách hành chính:", n, window);
     const char *sep = " ";
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < KINDS; k++)
         if (count[k] > 0) {
             append(&t, "%s%s: %d", sep, cchc_alert_kind_label_vi((Cchc__AlertKind)k), count[k]);
             sep = "; ";
@@ -305,8 +306,12 @@ char *cchc_digest_text(const cchc_alert_t *const *members, size_t n, int64_t win
         const cchc_alert_t *a = members[i];
         char due[16];
         cchc_date_format(a->due_date, due, sizeof(due));
-        append(&t, "\n%zu. [%s] %s\n   Nhiệm vụ: %s; đơn vị: %s; hạn: %s; mã thông báo: %s\n", i + 1,
-               cchc_alert_kind_label_vi(a->kind), a->text, a->task, a->unit, due, a->key);
+        if (a->task && *a->task)
+            append(&t, "\n%zu. [%s] %s\n   Nhiệm vụ: %s; đơn vị: %s; hạn: %s; mã thông báo: %s\n", i + 1,
+                   cchc_alert_kind_label_vi(a->kind), a->text, a->task, a->unit, due, a->key);
+        else //  a tier or rank drop: about the unit, no task or due date
+            append(&t, "\n%zu. [%s] %s\n   Đơn vị: %s; mã thông báo: %s\n", i + 1,
+                   cchc_alert_kind_label_vi(a->kind), a->text, a->unit, a->key);
     }
     return t.s;
 }

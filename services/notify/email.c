@@ -100,25 +100,31 @@ char *cchc_email_subject(const cchc_alert_t *alert)
         ellipsis = "…";
     }
     if (len == 0)
-        return format("[CCHC] %s: nhiệm vụ %s", cchc_alert_kind_label_vi(alert->kind), alert->task);
+        return alert->task && *alert->task
+                   ? format("[CCHC] %s: nhiệm vụ %s", cchc_alert_kind_label_vi(alert->kind), alert->task)
+                   : format("[CCHC] %s: đơn vị %s", cchc_alert_kind_label_vi(alert->kind), alert->unit);
     return format("[CCHC] %.*s%s", (int)len, text, ellipsis);
 }
 
 char *cchc_email_body(const cchc_alert_t *alert)
 {
-    char due[16], decided[32], overdue[64] = "";
+    char due[16], decided[32], overdue[64] = "", task[320] = "";
     cchc_date_format(alert->due_date, due, sizeof(due));
     cchc_time_format(alert->decided_ms, decided, sizeof(decided));
     if (alert->days_overdue > 0)
         snprintf(overdue, sizeof(overdue), "Số ngày quá hạn: %d\n", alert->days_overdue);
+    //  a tier or rank drop is about the unit: no task, no due date
+    if (alert->task && *alert->task)
+        snprintf(task, sizeof(task), "Nhiệm vụ: %.256s\n", alert->task);
+    bool has_due = alert->due_date > 0;
     return format("Kính gửi đồng chí %s,\n"
                   "\n"
                   "%s\n"
                   "\n"
                   "Loại thông báo: %s\n"
-                  "Nhiệm vụ: %s\n"
+                  "%s"
                   "Đơn vị: %s\n"
-                  "Hạn: %s\n"
+                  "%s%s%s"
                   "%s"
                   "Thời điểm ghi nhận: %s\n"
                   "Phường: %s\n"
@@ -127,8 +133,9 @@ char *cchc_email_body(const cchc_alert_t *alert)
                   "-- \n"
                   "Thư được gửi tự động từ hệ thống theo dõi kế hoạch cải cách hành chính (CCHC).\n"
                   "Vui lòng không trả lời thư này.\n",
-                  alert->person_name, alert->text, cchc_alert_kind_label_vi(alert->kind), alert->task,
-                  alert->unit, due, overdue, decided, alert->ward, alert->key);
+                  alert->person_name, alert->text, cchc_alert_kind_label_vi(alert->kind), task, alert->unit,
+                  has_due ? "Hạn: " : "", has_due ? due : "", has_due ? "\n" : "", overdue, decided,
+                  alert->ward, alert->key);
 }
 
 // ---------------------------------------------------------------------------

@@ -29,6 +29,18 @@
     token; an e-mail's Message-ID is derived from it). A stop waits for the
     delivery in flight (the channels give up on the alerts not yet sent) and
     records its outcome before the database closes.
+
+    Tier and rank drops: with the setting `scoring` non-empty, a second
+    consumer (common/consumer.h, ChangeBatch replies) follows scoring's
+    output log. A batch of records is copied and held until the model has
+    folded each record's cause (input_seq <= the model's last seq): the
+    records that qualify are decided (alerts.h, cchc_alerts_decide_change)
+    against the model and their alerts inserted by a writer job of their
+    own, with the scoring stream's next seq (table stream_position) in the
+    same transaction; only after that commit is the rest of the batch
+    decided, and only once the whole batch is committed does the consumer
+    fetch again. A crash loses or repeats nothing: the restart resumes at
+    the committed next seq, and the outbox's unique key is a second guard.
 */
 #include <curl/curl.h>
 #include <errno.h>
@@ -78,6 +90,10 @@ static const cchc_option_t notify_options[] = {
     {"reminder_days", "7,3,1,0", "reminders this many days before the due date"},
     {"escalate_after_days", "7", "days overdue before the vice-chairman and the coordinating unit hear"},
     {"chairman_after_days", "15", "days overdue before the Chairman hears"},
+    {"scoring", "", "scoring's ROUTER endpoint: follow its output log for tier and rank drops (empty: off)"},
+    {"scoring_pub", "", "scoring's PUB endpoint (topic \"changes\": new-record hints; empty: poll only)"},
+    {"tier_drop", "yes", "yes: alert a unit's head when its tier gets worse (both rated); no: never"},
+    {"rank_drop_min", "1", "alert a unit's head when its rank falls by at least this many places (0: never)"},
     {"coordinating_unit", "VHXH", "unit code of Phòng Văn hóa - Xã hội"},
     {"escalation_days", "calendar", "what the escalation delays count: calendar or working days"},
     {"holidays_file", "", "public holidays, dd/mm/yyyy name per line (data/calendar/holidays-2026.txt)"},
@@ -143,6 +159,13 @@ typedef struct {
     bool stopping;
     size_t max_msg_bytes;
     uint64_t decided, delivered, failed, dead; //  alerts decided, delivered, failed rounds, dead-lettered
+    //  scoring's output log (tier and rank drops); changes is NULL when off
+    cchc_consumer_t *changes;   //  owned
+    Cchc__ScoreChange **held;   //  owned copies: the fetched records not yet committed
+    size_t nheld, held_done;    //  records held; how many of them are decided and committing
+    uint64_t changes_committed; //  next seq of scoring's log committed in stream_position
+    alert_list_t change_batch;  //  decided from the records being committed
+    bool changes_committing;    //  a writer job for them is in flight
 } notify_t;
 
 static void list_push(alert_list_t *list, cchc_alert_t *alert)
@@ -265,6 +288,126 @@ static int batch_write(sqlite3 *db, void *arg)
 {
     notify_t *self = arg;
     return cchc_outbox_insert(db, self->batch.items, self->batch.n, NULL);
+}
+
+// ---------------------------------------------------------------------------
+//  Scoring's output log: tier and rank drops (loop thread; a writer job)
+
+#define SCORING_STREAM "scoring"
+
+static void deliver_pending(notify_t *self);
+
+static void change_emit(void *arg, cchc_alert_t *alert)
+{
+    notify_t *self = arg;
+    cchc_strmap_put(self->keys, alert->key, (void *)1);
+    list_push(&self->change_batch, alert);
+    self->decided++;
+}
+
+static void held_free(notify_t *self)
+{
+    for (size_t i = 0; i < self->nheld; i++)
+        cchc__score_change__free_unpacked(self->held[i], NULL);
+    free(self->held);
+    self->held = NULL;
+    self->nheld = self->held_done = 0;
+}
+
+//  Writer thread: the alerts of the decided records and the stream's next
+//  seq, in one transaction.
+static int changes_write(sqlite3 *db, void *arg)
+{
+    notify_t *self = arg;
+    uint64_t next = self->held[self->held_done - 1]->seq + 1;
+    if (cchc_outbox_insert(db, self->change_batch.items, self->change_batch.n, NULL) != 0)
+        return -1;
+    return cchc_outbox_stream_set(db, SCORING_STREAM, next);
+}
+
+static void changes_decide(notify_t *self);
+
+static void changes_committed(int status, void *arg)
+{
+    notify_t *self = arg;
+    if (status != 0) {
+        cchc_log(CCHC_ERROR, "commit_failed_fatal", "stream=%s next_seq=%llu", SCORING_STREAM,
+                 (unsigned long long)self->changes_committed);
+        fflush(stderr);
+        _exit(3);
+    }
+    self->changes_committing = false;
+    self->changes_committed = self->held[self->held_done - 1]->seq + 1;
+    list_free(&self->change_batch);
+    deliver_pending(self);
+    if (self->held_done < self->nheld) {
+        changes_decide(self); //  the rest, once the model has folded their causes
+        return;
+    }
+    held_free(self);
+    if (self->changes)
+        cchc_consumer_resume(self->changes);
+}
+
+//  Decide the held records whose cause the model has folded, in order, and
+//  commit their alerts with the new position. Called when records arrive,
+//  after every folded batch of intake's log, and after each commit.
+static void changes_decide(notify_t *self)
+{
+    if (self->changes_committing || self->held_done == self->nheld || self->stopping || !self->follower)
+        return;
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    size_t from = self->held_done, to = from;
+    while (to < self->nheld) {
+        const Cchc__ScoreChange *c = self->held[to];
+        //  A record's input seq is a seq of its ward's shard (model.h).
+        cchc_ward_t *ward = cchc_model_ward(model, c->ward);
+        uint64_t folded = ward && ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+        if (c->input_seq > folded)
+            break;
+        cchc_alerts_decide_change(&self->rules, ward, c, key_seen, change_emit, self);
+        to++;
+    }
+    if (to == from)
+        return; //  waiting for intake's log to reach the next record's cause
+    self->held_done = to;
+    self->changes_committing = true;
+    if (cchc_writer_submit(cchc_follower_writer(self->follower), changes_write, changes_committed, self) !=
+        0) {
+        cchc_log(CCHC_ERROR, "writer_refused", "stream=%s records=%zu", SCORING_STREAM, to - from);
+        fflush(stderr);
+        _exit(3);
+    }
+}
+
+//  A batch of scoring's output log (borrowed): copy it and decide what can be.
+static void on_changes(cchc_consumer_t *consumer, Cchc__ScoreChange **changes, size_t n, void *arg)
+{
+    (void)consumer;
+    notify_t *self = arg;
+    self->held = calloc(n, sizeof(*self->held));
+    if (!self->held)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        size_t len = cchc__score_change__get_packed_size(changes[i]);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+            abort();
+        cchc__score_change__pack(changes[i], buf);
+        self->held[i] = cchc__score_change__unpack(NULL, len, buf);
+        free(buf);
+        if (!self->held[i])
+            abort();
+    }
+    self->nheld = n;
+    self->held_done = 0;
+    changes_decide(self);
+}
+
+//  After every batch of intake's log is folded: held records may qualify now.
+static void on_batch(void *arg)
+{
+    changes_decide(arg);
 }
 
 // ---------------------------------------------------------------------------
@@ -596,6 +739,10 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
     //  the outbox is read as committed; the ward's shard's seq
     list.last_seq = cchc_follower_source_committed_seq(self->follower, qward->source);
     list.total = total;
+    if (self->changes_committed > 0) {
+        list.has_scoring_seq = true;
+        list.scoring_seq = self->changes_committed - 1;
+    }
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;
@@ -850,6 +997,8 @@ static void on_follower_closed(void *arg)
     notify_t *self = arg;
     self->follower = NULL;
     list_free(&self->batch);
+    list_free(&self->change_batch);
+    held_free(self);
     free(self->due.items);
     memset(&self->due, 0, sizeof(self->due));
     for (size_t s = 0; s < NOTIFY_MAX_SOURCES; s++)
@@ -882,6 +1031,9 @@ static void notify_shutdown(notify_t *self)
         return;
     self->stopping = true;
     atomic_store(&self->cancel, true);
+    if (self->changes) //  a job of its records in flight still commits: the writer finishes it
+        cchc_consumer_close(self->changes, NULL, NULL);
+    self->changes = NULL;
     if (self->router_open)
         cchc_zwatch_stop(&self->router);
     if (self->retry_open)
@@ -1136,6 +1288,14 @@ static int settings_load(notify_t *self)
         return bad_setting("chairman_after_days", cchc_config_get(cfg, "chairman_after_days"));
     self->rules.escalate_after_days = (int)escalate;
     self->rules.chairman_after_days = (int)chairman;
+    const char *tier_drop = cchc_config_get(cfg, "tier_drop");
+    if (!tier_drop || (strcmp(tier_drop, "yes") != 0 && strcmp(tier_drop, "no") != 0))
+        return bad_setting("tier_drop", tier_drop);
+    self->rules.tier_drop = strcmp(tier_drop, "yes") == 0;
+    int64_t rank_min = 0;
+    if (cchc_config_get_int(cfg, "rank_drop_min", &rank_min) != 0 || rank_min < 0 || rank_min > 10000)
+        return bad_setting("rank_drop_min", cchc_config_get(cfg, "rank_drop_min"));
+    self->rules.rank_drop_min = (int)rank_min;
     const char *coordinating = cchc_config_get(cfg, "coordinating_unit");
     if (!coordinating || strlen(coordinating) >= sizeof(self->rules.coordinating_unit))
         return bad_setting("coordinating_unit", coordinating);
@@ -1219,6 +1379,7 @@ static int notify_start(notify_t *self)
                      .timeout_ms = 5000,
                      .max_msg_bytes = 64 * 1024 * 1024},
         .on_event = on_event,
+        .on_batch = on_batch,
         .write = batch_write,
         .committed = on_committed,
         .arg = self,
@@ -1233,6 +1394,24 @@ static int notify_start(notify_t *self)
     if (cchc_outbox_load_keys(cchc_follower_reader(self->follower), self->keys) != 0)
         return -1;
     schedule_all(self);
+    const char *scoring = cchc_config_get(self->config, "scoring");
+    if (scoring && *scoring) {
+        if (cchc_outbox_stream_get(cchc_follower_reader(self->follower), SCORING_STREAM,
+                                   &self->changes_committed) != 0)
+            return -1;
+        cchc_consumer_opts_t copts = {.fetch_endpoint = scoring,
+                                      .hint_endpoint = cchc_config_get(self->config, "scoring_pub"),
+                                      .hint_topic = "changes",
+                                      .next_seq = self->changes_committed,
+                                      .credit = (unsigned)setting(self, "credit"),
+                                      .poll_ms = (unsigned)setting(self, "poll_ms"),
+                                      .timeout_ms = 5000,
+                                      .max_msg_bytes = 64 * 1024 * 1024};
+        self->changes =
+            cchc_consumer_new_changes(self->service.loop, self->service.zctx, &copts, on_changes, self);
+        if (!self->changes)
+            return -1;
+    }
 
     void *router = cchc_socket(self->service.zctx, ZMQ_ROUTER, cchc_config_get(self->config, "bind"), true,
                                10000, (long)self->max_msg_bytes * 4);

@@ -73,6 +73,10 @@ const char *const cchc_outbox_migrations[] = {
     " attempts INTEGER NOT NULL DEFAULT 0, last_attempt_ms INTEGER, next_attempt_ms INTEGER NOT NULL DEFAULT "
     "0,"
     " last_error TEXT, sent_ms INTEGER, PRIMARY KEY (alert_id, channel)) WITHOUT ROWID;",
+    //  4: the position in scoring's output log (tier and rank drops): the
+    //  next seq wanted, written in the transaction of the alerts decided
+    //  from the records before it. One row per followed log ("scoring").
+    "CREATE TABLE stream_position (stream TEXT PRIMARY KEY, next_seq INTEGER NOT NULL) WITHOUT ROWID;",
 };
 const int cchc_outbox_migration_count = sizeof(cchc_outbox_migrations) / sizeof(cchc_outbox_migrations[0]);
 
@@ -560,4 +564,48 @@ int cchc_outbox_replay(sqlite3 *db, const char *ward, const uint64_t *ids, size_
     sqlite3_finalize(st[0]);
     sqlite3_finalize(st[1]);
     return rc;
+}
+
+// ---------------------------------------------------------------------------
+//  Positions in other logs (scoring's output log)
+
+int cchc_outbox_stream_get(sqlite3 *db, const char *stream, uint64_t *next_seq)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT next_seq FROM stream_position WHERE stream = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    *next_seq = 1;
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *next_seq = (uint64_t)sqlite3_column_int64(st, 0);
+            rc = SQLITE_DONE;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        cchc_log(CCHC_ERROR, "outbox_stream_read", "stream=%s error=%s", stream, sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+int cchc_outbox_stream_set(sqlite3 *db, const char *stream, uint64_t next_seq)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db, "INSERT OR REPLACE INTO stream_position (stream, next_seq) VALUES (?1, ?2)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)next_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        cchc_log(CCHC_ERROR, "outbox_stream_write", "stream=%s error=%s", stream, sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
 }

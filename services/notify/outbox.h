@@ -12,6 +12,9 @@
     recorded by a later transaction (at least once: a crash in between
     delivers again, with the same token).
 
+    Table stream_position: the next seq of scoring's output log (tier and
+    rank drops), committed with the alerts decided from it.
+
     Threads: insert and mark_* run on the writer thread inside its
     transaction; load_keys, pending and list read through any connection
     (notify uses the follower's read connection on the loop thread).
@@ -30,7 +33,8 @@
 //  notify's own migration steps, run after CCHC_STORE_META_MIGRATION and
 //  CCHC_MODEL_MIGRATION (the follower prepends those). Append-only: step 1
 //  is the outbox as first released (with a stored token column), step 2
-//  rebuilds it into the table described above keeping every row.
+//  rebuilds it into the table described above keeping every row, step 3
+//  adds retries and dead letters, step 4 the table stream_position.
 extern const char *const cchc_outbox_migrations[];
 extern const int cchc_outbox_migration_count;
 
@@ -121,5 +125,19 @@ void cchc_outbox_dead_free(Cchc__DeadLetter **letters, size_t n);
 //  entries; NULL: all), attempts reset on every channel that has not taken
 //  them, due at once. *replayed = how many. Writer thread. Returns 0 or -1.
 int cchc_outbox_replay(sqlite3 *db, const char *ward, const uint64_t *ids, size_t nids, size_t *replayed);
+
+// ---------------------------------------------------------------------------
+//  Positions in logs other than intake's (table stream_position: stream,
+//  next_seq). notify follows scoring's output log as stream "scoring"; its
+//  next seq is written by the writer job that inserts the alerts decided
+//  from the records before it, in the same transaction.
+
+//  The next seq wanted of stream into *next_seq (1 when never written).
+//  Returns 0 or -1 (logged).
+int cchc_outbox_stream_get(sqlite3 *db, const char *stream, uint64_t *next_seq);
+
+//  Set stream's next seq (writer thread, in its transaction). Returns 0 or
+//  -1 (logged).
+int cchc_outbox_stream_set(sqlite3 *db, const char *stream, uint64_t next_seq);
 
 #endif

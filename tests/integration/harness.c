@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +50,28 @@ static void die_with_parent(pid_t parent)
         _exit(1); //  the parent died before prctl
 }
 
+//  Claim port for this test process: an exclusive flock on a file named
+//  after it, held (the descriptor is never closed) until the process exits.
+//  Tests running side by side (ctest -j, or several checkouts on one
+//  machine) pick random ports; without the claim two of them could choose
+//  the same port between the check and the service's bind.
+static bool claim_port(int port)
+{
+    static const char *const dir = "/tmp/cchc-test-ports";
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return true; //  no claims possible here: the bind check alone
+    char path[64];
+    snprintf(path, sizeof(path), "%s/%d", dir, port);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return true;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return false; //  another test process holds it
+    }
+    return true; //  fd stays open: the claim lasts as long as this process
+}
+
 int harness_free_port(void)
 {
     static unsigned seed;
@@ -61,7 +85,7 @@ int harness_free_port(void)
         int ok = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
         if (fd >= 0)
             close(fd);
-        if (ok)
+        if (ok && claim_port(port))
             return port;
     }
     return -1;
@@ -274,6 +298,8 @@ void cluster_dump_logs(const cluster_t *c)
 int cluster_stop_all(cluster_t *c)
 {
     int rc = 0;
+    if (!c) //  a group set-up that failed leaves no cluster to stop
+        return 0;
     for (int s = SVC_COUNT - 1; s >= 0; s--)
         if (c->pid[s] > 0 && cluster_stop(c, (svc_t)s) != 0) {
             fprintf(stderr, "harness: %s did not exit 0 on SIGTERM\n", svc_name[s]);
@@ -286,6 +312,8 @@ int cluster_stop_all(cluster_t *c)
 
 void cluster_destroy(cluster_t *c)
 {
+    if (!c)
+        return;
     for (int s = SVC_COUNT - 1; s >= 0; s--)
         if (c->pid[s] > 0 && cluster_stop(c, (svc_t)s) != 0)
             fprintf(stderr, "harness: %s did not stop cleanly\n", svc_name[s]);

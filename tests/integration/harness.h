@@ -29,7 +29,9 @@ typedef struct {
     bool keep_dir; //  leave the directory for inspection
 } cluster_t;
 
-//  A free loopback port below the kernel's range for outgoing connections.
+//  A free loopback port below the kernel's range for outgoing connections,
+//  claimed for this process (a lock file in /tmp/cchc-test-ports) so that
+//  tests running side by side never pick the same one.
 int harness_free_port(void);
 
 //  A monotonic clock in milliseconds, and a sleep.
@@ -81,6 +83,7 @@ int cluster_stop(cluster_t *c, svc_t svc);
 void cluster_kill(cluster_t *c, svc_t svc);
 
 //  Stop everything, close clients; remove the directory unless keep_dir.
+//  cluster_stop_all and cluster_destroy accept NULL (a failed set-up).
 void cluster_destroy(cluster_t *c);
 
 //  Print the last lines of each service's log (for a failing test).

@@ -945,6 +945,158 @@ static void test_working_day_chairman_after_a_restart_gap(void **state)
     cchc_calendar_destroy(&cal);
 }
 
+// ---------------------------------------------------------------------------
+//  Tier and rank drops (records of scoring's output log)
+
+static const Cchc__AlertKind TIER = CCHC__ALERT_KIND__ALERT_TIER_DROP,
+                             RANK = CCHC__ALERT_KIND__ALERT_RANK_DROP;
+
+//  An output record of unit KT: seq, tiers, ranks, scores, at 09:00 on day.
+static Cchc__ScoreChange change(uint64_t seq, Cchc__Tier old_tier, Cchc__Tier new_tier, uint32_t old_rank,
+                                uint32_t new_rank, int32_t day)
+{
+    Cchc__ScoreChange c = CCHC__SCORE_CHANGE__INIT;
+    c.has_seq = c.has_log_time_ms = c.has_old_tier = c.has_new_tier = c.has_old_rank = c.has_new_rank = true;
+    c.has_old_score_centi = c.has_new_score_centi = c.has_input_seq = c.has_cause = true;
+    c.seq = seq;
+    c.log_time_ms = at9(day);
+    c.ward = "W";
+    c.unit = "KT";
+    c.old_tier = old_tier;
+    c.new_tier = new_tier;
+    c.old_rank = old_rank;
+    c.new_rank = new_rank;
+    c.old_score_centi = 9166;
+    c.new_score_centi = 6500;
+    c.input_seq = 40;
+    c.cause = CCHC__CHANGE_CAUSE__CAUSE_LOG;
+    return c;
+}
+
+static int decide_change(fixture_t *f, const Cchc__ScoreChange *c)
+{
+    int before = f->n;
+    cchc_alerts_decide_change(&f->rules, cchc_model_ward(f->b.model, "W"), c, seen_fn, emit_fn, f);
+    return f->n - before;
+}
+
+//  tốt -> hoàn thành and rank 1 -> 3: one alert of each kind to the head,
+//  keyed by the record's seq, with the exact words; never twice.
+static void test_tier_and_rank_drop_to_the_head(void **state)
+{
+    fixture_t *f = *state;
+    Cchc__ScoreChange c = change(7, CCHC__TIER__TIER_GOOD, CCHC__TIER__TIER_COMPLETED, 1, 3, 20260301);
+    assert_int_equal(decide_change(f, &c), 2);
+    const cchc_alert_t *t = find(f, TIER, 7, "H_KT");
+    assert_string_equal(t->key, "W//H_KT/4/7");
+    assert_string_equal(t->task, "");
+    assert_string_equal(t->unit, "KT");
+    assert_int_equal(t->due_date, 0);
+    assert_int_equal(t->decided_ms, at9(20260301));
+    assert_int_equal(t->cause_seq, 40);
+    assert_string_equal(
+        t->text, "Tụt xếp loại: KT giảm từ «Hoàn thành tốt nhiệm vụ» xuống «Hoàn thành nhiệm vụ» ngày "
+                 "01/03/2026; điểm 91,66 → 65,00, hạng 1 → 3. Người đứng đầu đơn vị chịu trách nhiệm "
+                 "trước Chủ tịch UBND phường về các nhiệm vụ chưa đạt yêu cầu. Đề nghị đồng chí Vũ Đức "
+                 "Thắng, Cán bộ, rà soát các nhiệm vụ chưa đạt yêu cầu, chỉ đạo khắc phục; xem chi tiết "
+                 "bằng lệnh cchc --ward W explain KT.");
+    const cchc_alert_t *r = find(f, RANK, 7, "H_KT");
+    assert_string_equal(r->key, "W//H_KT/5/7");
+    assert_string_equal(
+        r->text, "Tụt hạng: KT giảm từ hạng 1 xuống hạng 3 (2 bậc) trong bảng xếp hạng cải cách hành "
+                 "chính của phường ngày 01/03/2026; điểm 91,66 → 65,00, xếp loại «Hoàn thành nhiệm vụ». "
+                 "Đề nghị đồng chí Vũ Đức Thắng, Cán bộ, rà soát các nhiệm vụ chưa đạt yêu cầu, chỉ đạo "
+                 "khắc phục; xem chi tiết bằng lệnh cchc --ward W explain KT.");
+    assert_int_equal(decide_change(f, &c), 0); //  the same record again: nothing
+    c.seq = 8;                                 //  another record with the same drop: alerted again
+    assert_int_equal(decide_change(f, &c), 2);
+}
+
+//  What is not a drop, and the settings.
+static void test_drop_rules(void **state)
+{
+    fixture_t *f = *state;
+    const Cchc__Tier U = CCHC__TIER__TIER_UNRATED, X = CCHC__TIER__TIER_EXCELLENT, G = CCHC__TIER__TIER_GOOD,
+                     C = CCHC__TIER__TIER_COMPLETED, N = CCHC__TIER__TIER_NOT_COMPLETED;
+    Cchc__ScoreChange c = change(1, G, X, 3, 1, 20260301); //  better tier and rank
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(2, U, N, 0, 2, 20260301); //  first rated, first ranked
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(3, C, U, 2, 2, 20260301); //  unrated again: not a drop
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(4, U, U, 1, 3, 20260301); //  unrated: a place among them by unit code means nothing
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(4, C, U, 1, 3, 20260301);
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(4, G, G, 2, 2, 20260301); //  score only
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(5, X, N, 2, 2, 20260301); //  tier only
+    assert_int_equal(decide_change(f, &c), 1);
+    assert_int_equal(count(f, TIER, 5, "H_KT"), 1);
+    c = change(6, G, G, 1, 2, 20260301); //  rank only, one place
+    assert_int_equal(decide_change(f, &c), 1);
+    assert_int_equal(count(f, RANK, 6, "H_KT"), 1);
+    f->rules.rank_drop_min = 2;
+    c = change(7, G, G, 1, 2, 20260301);
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(8, G, G, 1, 3, 20260301);
+    assert_int_equal(decide_change(f, &c), 1);
+    f->rules.rank_drop_min = 0; //  off
+    f->rules.tier_drop = false; //  off
+    c = change(9, G, N, 1, 3, 20260301);
+    assert_int_equal(decide_change(f, &c), 0);
+    f->rules.tier_drop = true;
+    c.unit = "NOPE"; //  an unknown unit: nothing
+    assert_int_equal(decide_change(f, &c), 0);
+    cchc_alerts_decide_change(&f->rules, NULL, &c, seen_fn, emit_fn, f); //  an unknown ward
+    assert_int_equal(f->n, 3);
+    //  a record of a change of rules says so
+    c = change(10, G, C, 1, 1, 20260301);
+    c.cause = CCHC__CHANGE_CAUSE__CAUSE_RULES;
+    assert_int_equal(decide_change(f, &c), 1);
+    assert_non_null(
+        strstr(find(f, TIER, 10, "H_KT")->text,
+               "Thay đổi này do quy tắc chấm điểm của phường được điều chỉnh, không do sự kiện mới "
+               "của đơn vị."));
+    assert_null(strstr(find(f, TIER, 5, "H_KT")->text, "quy tắc chấm điểm"));
+    assert_null(strstr(find(f, TIER, 5, "H_KT")->text, "Điểm không giảm"));
+    //  the score did not fall: a gate no longer holds, and the message says so
+    c = change(11, X, G, 1, 1, 20260301);
+    c.new_score_centi = c.old_score_centi;
+    assert_int_equal(decide_change(f, &c), 1);
+    assert_non_null(
+        strstr(find(f, TIER, 11, "H_KT")->text,
+               "điểm 91,66 → 91,66, hạng 1 → 1. Điểm không giảm: xếp loại giảm vì đơn vị không còn "
+               "đáp ứng điều kiện của mức xếp loại trước. Người đứng đầu"));
+}
+
+//  A unit silenced through 05/03 hears of no drop then; a drop after it is
+//  alerted. A head on leave: the deputy gets it, on the head's behalf.
+static void test_drop_silence_and_leave(void **state)
+{
+    fixture_t *f = *state;
+    const Cchc__Tier G = CCHC__TIER__TIER_GOOD, C = CCHC__TIER__TIER_COMPLETED;
+    assert_int_equal(ev_silence(f, NULL, "KT", 20260305, at9(20260228)), CCHC__ERROR_CODE__ERR_NONE);
+    Cchc__ScoreChange c = change(1, G, C, 1, 1, 20260305);
+    assert_int_equal(decide_change(f, &c), 0);
+    c = change(2, G, C, 1, 1, 20260306);
+    assert_int_equal(decide_change(f, &c), 1);
+    b_official(&f->b, "P_KT", "Lê Văn Phó", "KT", CCHC__OFFICIAL_ROLE__ROLE_DEPUTY);
+    assert_int_equal(ev_leave(f, "H_KT", 20260310, 20260312, "P_KT", at9(20260309)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    c = change(3, G, C, 1, 1, 20260311);
+    assert_int_equal(decide_change(f, &c), 1);
+    assert_int_equal(count(f, TIER, 3, "H_KT"), 0);
+    const cchc_alert_t *d = find(f, TIER, 3, "P_KT");
+    assert_string_equal(d->key, "W//P_KT/4/3");
+    assert_true(
+        !strncmp(d->text, "Gửi đồng chí Lê Văn Phó (Cán bộ), thay đồng chí Vũ Đức Thắng (Cán bộ) nghỉ phép",
+                 strlen("Gửi đồng chí Lê Văn Phó (Cán bộ), thay đồng chí Vũ Đức Thắng (Cán bộ) nghỉ phép")));
+    c = change(4, G, C, 1, 1, 20260313); //  back from leave
+    assert_int_equal(decide_change(f, &c), 1);
+    assert_int_equal(count(f, TIER, 4, "H_KT"), 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -976,6 +1128,9 @@ int main(void)
         T(test_leave_delegates_to_the_deputy),
         T(test_leave_takes_the_units_deputy),
         T(test_working_day_chairman_after_a_restart_gap),
+        T(test_tier_and_rank_drop_to_the_head),
+        T(test_drop_rules),
+        T(test_drop_silence_and_leave),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,34 @@ static void test_token(void **state)
         cchc_alert_free(m[i]);
 }
 
+//  A tier drop in a digest: counted under its kind, described by its unit
+//  (no task, no due date).
+static void test_text_with_a_tier_drop(void **state)
+{
+    (void)state;
+    int64_t t = local("2026-03-01T09:00");
+    cchc_alert_t *m[2] = {
+        alert_new("LTN", "T1", "H_KT", CCHC__ALERT_KIND__ALERT_REMINDER, 3, t,
+                  "Nhắc hạn: nhiệm vụ T1 «Số hóa hồ sơ» đến hạn ngày 04/03/2026, còn 3 ngày."),
+        alert_new("LTN", "", "H_KT", CCHC__ALERT_KIND__ALERT_TIER_DROP, 17, t,
+                  "Tụt xếp loại: Phòng Kinh tế, Hạ tầng và Đô thị giảm từ «Hoàn thành tốt nhiệm vụ» xuống "
+                  "«Hoàn thành nhiệm vụ» ngày 01/03/2026."),
+    };
+    m[1]->due_date = 0;
+    const cchc_alert_t *members[2] = {m[0], m[1]};
+    char *text = cchc_digest_text(members, 2, HOUR);
+    assert_non_null(strstr(text,
+                           "Tổng hợp 2 thông báo từ 09:00 đến 10:00 ngày 01/03/2026 về các nhiệm vụ cải "
+                           "cách hành chính: Nhắc hạn: 1; Tụt xếp loại: 1.\n"));
+    char line[1024];
+    snprintf(line, sizeof(line), "\n2. [Tụt xếp loại] %s\n   Đơn vị: KT; mã thông báo: LTN//H_KT/4/17\n",
+             m[1]->text);
+    assert_non_null(strstr(text, line));
+    free(text);
+    for (int i = 0; i < 2; i++)
+        cchc_alert_free(m[i]);
+}
+
 static void test_text_and_mail(void **state)
 {
     (void)state;
@@ -272,8 +300,11 @@ static void test_outbox_hold(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_windows),     cmocka_unit_test(test_same),
-        cmocka_unit_test(test_token),       cmocka_unit_test(test_text_and_mail),
+        cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_same),
+        cmocka_unit_test(test_token),
+        cmocka_unit_test(test_text_and_mail),
+        cmocka_unit_test(test_text_with_a_tier_drop),
         cmocka_unit_test(test_outbox_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -348,6 +348,37 @@ static void test_alert_subject_and_body(void **state)
     free(subject);
 }
 
+//  A rank drop is about a unit: the subject and body name it, with no task
+//  and no due date.
+static void test_unit_alert_subject_and_body(void **state)
+{
+    (void)state;
+    cchc_alert_t a = {
+        .id = 8,
+        .ward = "T1",
+        .task = "",
+        .unit = "KT",
+        .person = "H_KT",
+        .person_name = "Đỗ Quang Khải",
+        .kind = CCHC__ALERT_KIND__ALERT_RANK_DROP,
+        .level = 16,
+        .decided_ms = 1773972000000LL, //  20/03/2026 09:00 local
+        .text = "",
+        .key = "T1//H_KT/5/16",
+    };
+    char *subject = cchc_email_subject(&a);
+    assert_string_equal(subject, "[CCHC] Tụt hạng: đơn vị KT");
+    free(subject);
+    a.text = "Tụt hạng: Phòng Kinh tế, Hạ tầng và Đô thị giảm từ hạng 1 xuống hạng 2.";
+    char *body = cchc_email_body(&a);
+    assert_non_null(
+        strstr(body, "\nLoại thông báo: Tụt hạng\nĐơn vị: KT\nThời điểm ghi nhận: 20/03/2026 09:00\n"));
+    assert_null(strstr(body, "Nhiệm vụ:"));
+    assert_null(strstr(body, "Hạn:"));
+    assert_non_null(strstr(body, "\nMã thông báo: T1//H_KT/5/16\n"));
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_address_check),
         cmocka_unit_test(test_compose),
         cmocka_unit_test(test_alert_subject_and_body),
+        cmocka_unit_test(test_unit_alert_subject_and_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -434,6 +434,26 @@ static void test_alerts(void **state)
     assert_non_null(strstr(out, "\"text\":\"Báo cáo Chủ tịch:\\n«quá hạn»\"}"));
     assert_non_null(strstr(out, "\"status\":\"pending\",\"status_vi\":\"chờ gửi\""));
     free(out);
+
+    //  a tier drop: the unit in the task column, the output record as the level
+    a[1].kind = CCHC__ALERT_KIND__ALERT_TIER_DROP;
+    a[1].level = 16;
+    a[1].task = "";
+    a[1].unit = "KT";
+    capture_start(&c);
+    cchc_render_alerts(c.f, &l);
+    out = capture_end(&c);
+    second = line_of(out, 6);
+    assert_non_null(strstr(second, "29/12/2026 09:00  Tụt xếp loại      thay đổi số 16"));
+    assert_non_null(strstr(second, "đơn vị KT"));
+    free(second);
+    free(out);
+    capture_start(&c);
+    cchc_render_alerts_json(c.f, &l);
+    out = capture_end(&c);
+    assert_non_null(strstr(out, "\"kind\":4,\"kind_name\":\"tier_drop\",\"kind_vi\":\"Tụt xếp loại\","
+                                "\"level\":16,\"level_vi\":\"thay đổi số 16\""));
+    free(out);
 }
 
 static void test_small_replies(void **state)
