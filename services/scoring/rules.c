@@ -161,8 +161,10 @@ void cchc_unit_sums_reset(cchc_unit_sums_t *s, size_t nareas)
         s->cap = nareas;
     }
     s->nareas = nareas;
-    memset(s->area_w, 0, nareas * sizeof(int64_t));
-    memset(s->area_ws, 0, nareas * sizeof(int64_t));
+    if (nareas) { //  a ward without areas has no arrays (memset of NULL is undefined)
+        memset(s->area_w, 0, nareas * sizeof(int64_t));
+        memset(s->area_ws, 0, nareas * sizeof(int64_t));
+    }
     s->evaluated = s->done = s->on_time = s->late = s->overdue = s->unmet = 0;
 }
 
