@@ -18,6 +18,20 @@
 
     A failed commit is fatal: the process exits and a restart resumes from
     the last committed seq (nothing lost, nothing applied twice).
+
+    Shards. consumer.fetch_endpoint (and hint_endpoint, in the same order)
+    may list several intakes separated by commas: one consumer per shard,
+    each with its own credit, hints, heartbeats and gap detection, and one
+    model source per shard (model.h): a ward is judged at its shard's log
+    time. A shard's identity is "" (the unnamed source, exactly as before
+    shards) when one intake is listed, and its fetch endpoint as written
+    when several are. Its position (CLOCK record) is committed in the same
+    transaction as the state derived from its batch. Batches are folded and
+    committed one at a time (the owner's hooks never see two batches at
+    once): a batch of another shard that arrives meanwhile is kept packed
+    and folded after that commit. At start, a position stored for a shard
+    no longer listed stops the start (its wards would be left behind, or
+    folded twice under a new identity): rebuild from zero instead.
 */
 #ifndef CCHC_FOLLOWER_H
 #define CCHC_FOLLOWER_H
@@ -65,6 +79,15 @@ uint64_t cchc_follower_committed_seq(const cchc_follower_t *self);
 
 //  Next seq wanted and intake's head as last reported (for lag).
 uint64_t cchc_follower_next_seq(const cchc_follower_t *self);
+
+//  Shards followed, and the last committed seq of the shard of a model
+//  source (cchc_follower_committed_seq is shard 0's).
+size_t cchc_follower_shard_count(const cchc_follower_t *self);
+uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const cchc_source_t *source);
+
+//  The source of the batch being folded (in before_event, on_event,
+//  on_batch and write), or NULL between batches.
+const cchc_source_t *cchc_follower_batch_source(const cchc_follower_t *self);
 
 //  Stop consuming, finish the writer, close everything; on_closed runs on
 //  the loop after the follower is freed (may be NULL).

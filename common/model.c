@@ -32,12 +32,11 @@ struct cchc_model {
     cchc_strmap_t *wards_by_code; //  code -> cchc_ward_t *
     cchc_ward_t **wards;          //  registration order
     size_t nwards, wards_cap;
-    int64_t now_ms; //  log time of the last applied event
-    uint64_t last_seq;
+    cchc_source_t **sources; //  by index, owned (pointers stable: wards point at them)
+    size_t nsources, sources_cap;
     cchc_strmap_t *dirty_keys; //  "kind/ward/code" -> dirty_t *, dedupes the list
     dirty_t **dirty;
     size_t ndirty, dirty_cap;
-    bool clock_dirty;
 };
 
 // ---------------------------------------------------------------------------
@@ -152,7 +151,8 @@ static void dirty_clear(cchc_model_t *self)
     self->ndirty = 0;
     cchc_strmap_destroy(&self->dirty_keys);
     self->dirty_keys = cchc_strmap_new();
-    self->clock_dirty = false;
+    for (size_t i = 0; i < self->nsources; i++)
+        self->sources[i]->dirty = false;
 }
 
 void cchc_model_destroy(cchc_model_t **self_p)
@@ -166,6 +166,11 @@ void cchc_model_destroy(cchc_model_t **self_p)
     free(self->wards);
     cchc_strmap_destroy(&self->wards_by_code);
     dirty_clear(self);
+    for (size_t i = 0; i < self->nsources; i++) {
+        free(self->sources[i]->id);
+        free(self->sources[i]);
+    }
+    free(self->sources);
     cchc_strmap_destroy(&self->dirty_keys);
     free(self->dirty);
     free(self);
@@ -209,12 +214,40 @@ cchc_ward_t *cchc_model_ward_at(const cchc_model_t *self, size_t index)
 
 int64_t cchc_model_now(const cchc_model_t *self)
 {
-    return self->now_ms;
+    return self->nsources ? self->sources[0]->now_ms : 0;
 }
 
 uint64_t cchc_model_last_seq(const cchc_model_t *self)
 {
-    return self->last_seq;
+    return self->nsources ? self->sources[0]->last_seq : 0;
+}
+
+int cchc_model_source(cchc_model_t *self, const char *id)
+{
+    id = id ? id : "";
+    for (size_t i = 0; i < self->nsources; i++)
+        if (strcmp(self->sources[i]->id, id) == 0)
+            return (int)i;
+    cchc_source_t *src = xcalloc(1, sizeof(*src));
+    src->id = xstrdup(id);
+    src->index = (int)self->nsources;
+    push_ptr((void ***)&self->sources, &self->nsources, &self->sources_cap, src);
+    return src->index;
+}
+
+size_t cchc_model_source_count(const cchc_model_t *self)
+{
+    return self->nsources;
+}
+
+cchc_source_t *cchc_model_source_at(const cchc_model_t *self, size_t index)
+{
+    return index < self->nsources ? self->sources[index] : NULL;
+}
+
+int64_t cchc_ward_now(const cchc_ward_t *ward)
+{
+    return ward->source ? ward->source->now_ms : 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -851,19 +884,35 @@ static cchc_task_t *task_assign(cchc_ward_t *ward, const Cchc__Event *ev)
 
 int cchc_model_apply(cchc_model_t *self, const Cchc__Event *ev, cchc_touch_t *touch)
 {
-    assert(self && ev);
+    return cchc_model_apply_from(self, self->nsources ? 0 : cchc_model_source(self, ""), ev, touch);
+}
+
+int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev, cchc_touch_t *touch)
+{
+    assert(self && ev && source >= 0 && (size_t)source < self->nsources);
     cchc_touch_t local;
     if (!touch)
         touch = &local;
     memset(touch, 0, sizeof(*touch));
+    cchc_source_t *src = self->sources[source];
+    touch->source = src;
 
-    if (ev->log_time_ms > self->now_ms) {
-        self->now_ms = ev->log_time_ms;
+    if (ev->log_time_ms > src->now_ms) {
+        src->now_ms = ev->log_time_ms;
         touch->clock = true;
     }
-    if (ev->seq > self->last_seq)
-        self->last_seq = ev->seq;
-    self->clock_dirty = true;
+    if (ev->seq > src->last_seq)
+        src->last_seq = ev->seq;
+    src->dirty = true;
+
+    if (ev->payload_case != CCHC__EVENT__PAYLOAD_CLOCK) {
+        const cchc_ward_t *owned = cchc_model_ward(self, ev->ward);
+        if (owned && owned->source != src) { //  a ward of another shard: never folded twice
+            cchc_log(CCHC_ERROR, "model_apply_ignored", "seq=%llu ward=%s source=%s owner=%s",
+                     (unsigned long long)ev->seq, ev->ward, src->id, owned->source ? owned->source->id : "");
+            return -1;
+        }
+    }
 
     cchc_err_t err;
     cchc_err_clear(&err);
@@ -881,8 +930,11 @@ int cchc_model_apply(cchc_model_t *self, const Cchc__Event *ev, cchc_touch_t *to
     switch (ev->payload_case) {
     case CCHC__EVENT__PAYLOAD_WARD_REGISTERED:
         ward = ward_add(self, ev->ward, message_dup(&ev->ward_registered->base));
+        ward->source = src;
         touch->ward = ward;
         mark_dirty(self, CCHC_REC_WARD, ward, ward->code);
+        if (*src->id) //  the unnamed source's wards need no record (as before sources)
+            mark_dirty(self, CCHC_REC_WARD_SOURCE, ward, "");
         return 0;
     case CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED: {
         cchc_official_t *o = official_add(ward, message_dup(&ev->official_registered->base));
@@ -1021,6 +1073,14 @@ void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
             msg = &w->def->base;
             ord = 0;
             break;
+        case CCHC_REC_WARD_SOURCE: {
+            Cchc__WardSource ws = CCHC__WARD_SOURCE__INIT;
+            ws.shard = w->source ? w->source->id : (char *)"";
+            size_t len;
+            uint8_t *blob = pack_message(&ws.base, &len);
+            set_push(out, d->kind, w->code, d->code, 0, blob, len);
+            continue;
+        }
         case CCHC_REC_UNIT: {
             cchc_unit_t *u = cchc_ward_unit(w, d->code);
             msg = &u->rec->base;
@@ -1062,10 +1122,13 @@ void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
         uint8_t *blob = pack_message(msg, &len);
         set_push(out, d->kind, w->code, d->code, ord, blob, len);
     }
-    if (self->clock_dirty || self->ndirty) {
+    for (size_t i = 0; i < self->nsources; i++) {
+        const cchc_source_t *src = self->sources[i];
+        if (!src->dirty)
+            continue;
         size_t len;
-        uint8_t *blob = pack_clock(self->now_ms, self->last_seq, &len);
-        set_push(out, CCHC_REC_CLOCK, "", "", 0, blob, len);
+        uint8_t *blob = pack_clock(src->now_ms, src->last_seq, &len);
+        set_push(out, CCHC_REC_CLOCK, "", src->id, 0, blob, len);
     }
     dirty_clear(self);
 }
@@ -1108,7 +1171,8 @@ int cchc_record_set_save(const cchc_record_set_t *set, sqlite3 *db)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-static int load_record(cchc_model_t *self, int kind, const char *ward_code, const uint8_t *blob, size_t len)
+static int load_record(cchc_model_t *self, int kind, const char *ward_code, const char *code,
+                       const uint8_t *blob, size_t len)
 {
     if (kind == CCHC_REC_CLOCK) {
         if (len != 16)
@@ -1118,21 +1182,39 @@ static int load_record(cchc_model_t *self, int kind, const char *ward_code, cons
             now |= (uint64_t)blob[i] << (8 * i);
             seq |= (uint64_t)blob[8 + i] << (8 * i);
         }
-        self->now_ms = (int64_t)now;
-        self->last_seq = seq;
+        int index = cchc_model_source(self, code); //  may grow self->sources
+        cchc_source_t *src = self->sources[index];
+        src->now_ms = (int64_t)now;
+        src->last_seq = seq;
         return 0;
     }
     if (kind == CCHC_REC_WARD) {
         Cchc__WardRegistered *def = cchc__ward_registered__unpack(NULL, len, blob);
         if (!def || cchc_model_ward(self, ward_code))
             return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
-        ward_add(self, ward_code, def);
+        cchc_ward_t *ward = ward_add(self, ward_code, def);
+        for (size_t i = 0; i < self->nsources; i++) //  the unnamed source's, unless a WARD_SOURCE says
+            if (!*self->sources[i]->id)
+                ward->source = self->sources[i];
         return 0;
     }
     cchc_ward_t *ward = cchc_model_ward(self, ward_code);
     if (!ward)
         return -1;
     switch (kind) {
+    case CCHC_REC_WARD_SOURCE: { //  after the CLOCK records (ORDER BY kind)
+        Cchc__WardSource *ws = cchc__ward_source__unpack(NULL, len, blob);
+        int found = -1;
+        for (size_t i = 0; ws && i < self->nsources; i++)
+            if (strcmp(self->sources[i]->id, ws->shard ? ws->shard : "") == 0)
+                found = (int)i;
+        if (ws)
+            protobuf_c_message_free_unpacked(&ws->base, NULL);
+        if (found < 0)
+            return -1;
+        ward->source = self->sources[found];
+        return 0;
+    }
     case CCHC_REC_OFFICIAL: {
         Cchc__OfficialRegistered *def = cchc__official_registered__unpack(NULL, len, blob);
         if (!def || empty(def->code))
@@ -1196,7 +1278,8 @@ int cchc_model_load(cchc_model_t *self, sqlite3 *db)
         const char *code = (const char *)sqlite3_column_text(stmt, 2);
         const uint8_t *blob = sqlite3_column_blob(stmt, 3);
         size_t len = (size_t)sqlite3_column_bytes(stmt, 3);
-        if (load_record(self, kind, ward ? ward : "", blob ? blob : (const uint8_t *)"", len) != 0) {
+        if (load_record(self, kind, ward ? ward : "", code ? code : "", blob ? blob : (const uint8_t *)"",
+                        len) != 0) {
             cchc_log(CCHC_ERROR, "model_load_damaged", "kind=%d ward=%s code=%s", kind, ward ? ward : "",
                      code ? code : "");
             rc = -1;
@@ -1209,8 +1292,13 @@ int cchc_model_load(cchc_model_t *self, sqlite3 *db)
         rc = -1;
     }
     sqlite3_finalize(stmt);
+    for (size_t i = 0; rc == 0 && i < self->nwards; i++)
+        if (!self->wards[i]->source) {
+            cchc_log(CCHC_ERROR, "model_load_damaged", "ward=%s detail=no source", self->wards[i]->code);
+            rc = -1;
+        }
     if (rc == 0)
-        cchc_log(CCHC_INFO, "model_loaded", "records=%zu last_seq=%llu wards=%zu", records,
-                 (unsigned long long)self->last_seq, self->nwards);
+        cchc_log(CCHC_INFO, "model_loaded", "records=%zu last_seq=%llu wards=%zu sources=%zu", records,
+                 (unsigned long long)cchc_model_last_seq(self), self->nwards, self->nsources);
     return rc;
 }

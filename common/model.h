@@ -30,8 +30,20 @@
     leave (the deputy filled in from the unit when the event names none).
     None of them changes a score.
 
-    Ownership: the model owns every record; records are returned as borrowed
-    pointers valid until the model is destroyed or the record removed.
+    Sources (shards). A consumer may follow several intake shards. Each
+    intake stamps its own log time and numbers its own seqs, and a
+    ClockAdvanced event has no ward, so the model keeps log time and
+    last_seq PER SOURCE (cchc_source_t): a ward belongs to the source whose
+    log registered it, and its time (cchc_ward_now) is that source's. An
+    event is folded with cchc_model_apply_from(source); cchc_model_apply
+    folds into source 0, created with the identity "" (the unnamed source:
+    intake, and a consumer of one shard). A source's position is a CLOCK
+    record keyed by its identity; a ward of a named source also has a
+    WARD_SOURCE record naming it.
+
+    Ownership: the model owns every record and source; records are returned
+    as borrowed pointers valid until the model is destroyed or the record
+    removed.
 */
 #ifndef CCHC_MODEL_H
 #define CCHC_MODEL_H
@@ -47,6 +59,15 @@
 #include "strmap.h"
 
 typedef struct cchc_ward cchc_ward_t;
+
+//  A source of events (an intake shard): its log time and last seq folded.
+typedef struct {
+    char *id;          //  stable identity; "" for the unnamed source
+    int index;         //  position in the model's sources
+    int64_t now_ms;    //  log time of the last event folded from it
+    uint64_t last_seq; //  last seq folded from it
+    bool dirty;        //  changed since the last cchc_model_take_dirty
+} cchc_source_t;
 
 typedef struct {
     cchc_ward_t *ward;
@@ -94,18 +115,20 @@ struct cchc_ward {
     size_t ntasks, tasks_cap;
     cchc_official_t **officials;
     size_t nofficials, officials_cap;
-    char *chairman; //  official code of the Chairman, or NULL
-    void *user;     //  free for the consumer
+    char *chairman;        //  official code of the Chairman, or NULL
+    cchc_source_t *source; //  the source whose log registered it (owned by the model)
+    void *user;            //  free for the consumer
 };
 
 typedef struct cchc_model cchc_model_t;
 
 //  What an applied event touched, for incremental consumers.
 typedef struct {
-    cchc_ward_t *ward; //  NULL for clock events
-    cchc_unit_t *unit; //  unit whose score may change, or NULL
-    cchc_task_t *task; //  task changed, or NULL
-    bool clock;        //  the log time moved (every event moves it)
+    cchc_ward_t *ward;           //  NULL for clock events
+    cchc_unit_t *unit;           //  unit whose score may change, or NULL
+    cchc_task_t *task;           //  task changed, or NULL
+    bool clock;                  //  the log time of source moved
+    const cchc_source_t *source; //  the source the event came from
 } cchc_touch_t;
 
 //  Create an empty model. Caller owns it.
@@ -126,9 +149,23 @@ int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t no
 //  NULL. Returns 0, or -1 if the event was ignored.
 int cchc_model_apply(cchc_model_t *self, const Cchc__Event *ev, cchc_touch_t *touch);
 
-//  Log time of the last applied event, and its seq.
+//  Fold a committed event of the given source (an index returned by
+//  cchc_model_source). An event for a ward of another source is logged and
+//  ignored (-1), as a ward registered twice is.
+int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev, cchc_touch_t *touch);
+
+//  Log time of the last event applied from source 0, and its seq (0 when
+//  the model has no source yet). With one source: the model's time.
 int64_t cchc_model_now(const cchc_model_t *self);
 uint64_t cchc_model_last_seq(const cchc_model_t *self);
+
+//  The source of that identity, added (time 0, seq 0) if absent: its index.
+int cchc_model_source(cchc_model_t *self, const char *id);
+size_t cchc_model_source_count(const cchc_model_t *self);
+cchc_source_t *cchc_model_source_at(const cchc_model_t *self, size_t index);
+
+//  The log time a ward is judged at: its source's (0 before any event).
+int64_t cchc_ward_now(const cchc_ward_t *ward);
 
 //  Lookups: NULL when absent.
 cchc_ward_t *cchc_model_ward(const cchc_model_t *self, const char *code);
@@ -200,7 +237,8 @@ enum {
     CCHC_REC_OFFICIAL = 3,
     CCHC_REC_AREA = 4,
     CCHC_REC_TASK = 5,
-    CCHC_REC_LEAVE = 6 //  an official's OfficialLeave, keyed by the official's code
+    CCHC_REC_LEAVE = 6,      //  an official's OfficialLeave, keyed by the official's code
+    CCHC_REC_WARD_SOURCE = 7 //  the named source a ward belongs to (WardSource), code ""
 };
 
 typedef struct {
@@ -209,7 +247,8 @@ typedef struct {
 } cchc_record_set_t;
 
 //  Serialise every record changed since the last call into out (appending),
-//  including a CLOCK record holding now and last_seq; clears the dirty list.
+//  including a CLOCK record (code: the source's identity) holding now and
+//  last_seq of each source that moved; clears the dirty list.
 void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out);
 
 //  Free the blobs of a set and reset it to empty.

@@ -61,6 +61,8 @@
 #include "outbox.h"
 #include "reply.h"
 #include "schedule.h"
+
+#define NOTIFY_MAX_SOURCES 64 //  shards followed (the follower's limit)
 #include "service.h"
 #include "zwatch.h"
 
@@ -140,15 +142,17 @@ typedef struct {
     bool router_open;
     uv_timer_t retry; //  retries a failed delivery
     bool retry_open;
-    cchc_alert_schedule_t *schedule; //  owned: when each task is decided again
-    cchc_strmap_t *keys;             //  owned: every key decided (committed or in the batch)
-    alert_list_t batch;              //  decided in the batch being applied or committed
-    task_list_t due;                 //  scratch: the tasks to decide after the current event
-    bool delivering;                 //  a delivery (worker, then writer job) is in flight
-    bool working;                    //  its channels run on a worker thread
-    bool close_pending;              //  stopping: close the follower once the worker is back
-    atomic_bool cancel;              //  stopping: the worker gives up on what it has not sent
-    bool deliver_again;              //  a commit came while delivering
+    //  owned, by model source (shard), created on first use: when each task
+    //  is decided again, in its shard's log time
+    cchc_alert_schedule_t *schedules[NOTIFY_MAX_SOURCES];
+    cchc_strmap_t *keys; //  owned: every key decided (committed or in the batch)
+    alert_list_t batch;  //  decided in the batch being applied or committed
+    task_list_t due;     //  scratch: the tasks to decide after the current event
+    bool delivering;     //  a delivery (worker, then writer job) is in flight
+    bool working;        //  its channels run on a worker thread
+    bool close_pending;  //  stopping: close the follower once the worker is back
+    atomic_bool cancel;  //  stopping: the worker gives up on what it has not sent
+    bool deliver_again;  //  a commit came while delivering
     cchc_retry_policy_t retry_policy;
     uint64_t rng;              //  jitter
     cchc_strmap_t *zalo_users; //  owned, with owned values: "WARD/OFFICIAL" or "OFFICIAL" -> Zalo user id
@@ -201,11 +205,26 @@ static void alert_emit(void *arg, cchc_alert_t *alert)
     self->decided++;
 }
 
+//  The schedule of a shard (model source index).
+static cchc_alert_schedule_t *schedule_of(notify_t *self, int source)
+{
+    assert(source >= 0 && source < NOTIFY_MAX_SOURCES);
+    if (!self->schedules[source])
+        self->schedules[source] = cchc_alert_schedule_new();
+    return self->schedules[source];
+}
+
+static cchc_alert_schedule_t *task_schedule(notify_t *self, const cchc_task_t *task)
+{
+    return schedule_of(self, task->ward->source ? task->ward->source->index : 0);
+}
+
 //  Decide task at now and set when to look at it again.
 static void task_decide(notify_t *self, cchc_task_t *task, int64_t now, uint64_t seq)
 {
     cchc_alerts_decide(&self->rules, task, now, seq, key_seen, alert_emit, self);
-    cchc_alert_schedule_set(self->schedule, task, cchc_alerts_next_check_ms(&self->rules, task, now));
+    cchc_alert_schedule_set(task_schedule(self, task), task,
+                            cchc_alerts_next_check_ms(&self->rules, task, now));
 }
 
 static void due_push(notify_t *self, cchc_task_t *task)
@@ -233,7 +252,8 @@ static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch
 {
     notify_t *self = arg;
     cchc_model_t *model = cchc_follower_model(self->follower);
-    int64_t now = cchc_model_now(model);
+    //  The event's shard's log time: only its wards' deadlines can pass.
+    int64_t now = touch->source->now_ms;
     self->due.n = 0;
     if (ev->payload_case == CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED ||
         ev->payload_case == CCHC__EVENT__PAYLOAD_UNIT_REGISTERED) {
@@ -251,7 +271,7 @@ static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch
                 due_push(self, ward->tasks[t]);
     }
     cchc_task_t *task;
-    while ((task = cchc_alert_schedule_pop_due(self->schedule, now)))
+    while ((task = cchc_alert_schedule_pop_due(schedule_of(self, touch->source->index), now)))
         due_push(self, task);
     //  Decide in the model's order, each task once: the outbox rows of an
     //  event come in the same order however the schedule got there (a
@@ -337,12 +357,15 @@ static void changes_decide(notify_t *self)
     if (self->changes_committing || self->held_done == self->nheld || self->stopping || !self->follower)
         return;
     cchc_model_t *model = cchc_follower_model(self->follower);
-    uint64_t folded = cchc_model_last_seq(model);
     size_t from = self->held_done, to = from;
-    while (to < self->nheld && self->held[to]->input_seq <= folded) {
+    while (to < self->nheld) {
         const Cchc__ScoreChange *c = self->held[to];
-        cchc_alerts_decide_change(&self->rules, cchc_model_ward(model, c->ward), c, key_seen, change_emit,
-                                  self);
+        //  A record's input seq is a seq of its ward's shard (model.h).
+        cchc_ward_t *ward = cchc_model_ward(model, c->ward);
+        uint64_t folded = ward && ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+        if (c->input_seq > folded)
+            break;
+        cchc_alerts_decide_change(&self->rules, ward, c, key_seen, change_emit, self);
         to++;
     }
     if (to == from)
@@ -553,8 +576,13 @@ static int64_t held_from(notify_t *self)
 {
     if (self->channels.digest_window_ms <= 0)
         return INT64_MAX;
-    return cchc_digest_window_start(cchc_model_now(cchc_follower_model(self->follower)),
-                                    self->channels.digest_window_ms);
+    //  With several shards, a window is closed once every shard's log time passed it.
+    const cchc_model_t *model = cchc_follower_model(self->follower);
+    int64_t now = cchc_model_now(model);
+    for (size_t s = 1; s < cchc_model_source_count(model); s++)
+        if (cchc_model_source_at(model, s)->now_ms < now)
+            now = cchc_model_source_at(model, s)->now_ms;
+    return cchc_digest_window_start(now, self->channels.digest_window_ms);
 }
 
 //  Read the alerts due now and deliver them on a worker; the outcome is
@@ -689,7 +717,8 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
         reply_error(self, identity, request_id, &err);
         return;
     }
-    if (!cchc_model_ward(cchc_follower_model(self->follower), q->ward)) {
+    const cchc_ward_t *qward = cchc_model_ward(cchc_follower_model(self->follower), q->ward);
+    if (!qward) {
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1, q->ward);
         reply_error(self, identity, request_id, &err);
         return;
@@ -707,7 +736,8 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
     list.n_alerts = n;
     list.alerts = alerts;
     list.has_last_seq = list.has_total = true;
-    list.last_seq = cchc_follower_committed_seq(self->follower); //  the outbox is read as committed
+    //  the outbox is read as committed; the ward's shard's seq
+    list.last_seq = cchc_follower_source_committed_seq(self->follower, qward->source);
     list.total = total;
     if (self->changes_committed > 0) {
         list.has_scoring_seq = true;
@@ -848,7 +878,7 @@ static void handle_holds(notify_t *self, zmq_msg_t *identity, uint64_t request_i
         reply_error(self, identity, request_id, &err);
         return;
     }
-    int32_t today = cchc_date_of_ms(cchc_model_now(model));
+    int32_t today = cchc_date_of_ms(cchc_ward_now(ward));
     size_t cap = ward->ntasks * 2 + ward->nunits + ward->nofficials, n = 0;
     Cchc__AlertHold *holds = calloc(cap ? cap : 1, sizeof(*holds));
     Cchc__AlertHold **ptrs = calloc(cap ? cap : 1, sizeof(*ptrs));
@@ -913,7 +943,7 @@ static void handle_holds(notify_t *self, zmq_msg_t *identity, uint64_t request_i
     list.total = (uint32_t)n;
     //  the model is folded ahead of the commit; say how far it is
     list.has_last_seq = true;
-    list.last_seq = cchc_model_last_seq(model);
+    list.last_seq = ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;
@@ -971,7 +1001,8 @@ static void on_follower_closed(void *arg)
     held_free(self);
     free(self->due.items);
     memset(&self->due, 0, sizeof(self->due));
-    cchc_alert_schedule_destroy(&self->schedule);
+    for (size_t s = 0; s < NOTIFY_MAX_SOURCES; s++)
+        cchc_alert_schedule_destroy(&self->schedules[s]);
     cchc_strmap_destroy(&self->keys);
     if (self->router_open)
         cchc_zwatch_close(&self->router, on_router_closed, self);
@@ -1310,12 +1341,19 @@ static int64_t setting(const notify_t *self, const char *key)
 static void schedule_all(notify_t *self)
 {
     cchc_model_t *model = cchc_follower_model(self->follower);
-    int64_t now = cchc_model_now(model);
     for (size_t w = 0; w < cchc_model_ward_count(model); w++) {
         cchc_ward_t *ward = cchc_model_ward_at(model, w);
         for (size_t t = 0; t < ward->ntasks; t++)
-            cchc_alert_schedule_set(self->schedule, ward->tasks[t], now);
+            cchc_alert_schedule_set(task_schedule(self, ward->tasks[t]), ward->tasks[t], cchc_ward_now(ward));
     }
+}
+
+static size_t schedule_size(const notify_t *self)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < NOTIFY_MAX_SOURCES; s++)
+        n += self->schedules[s] ? cchc_alert_schedule_size(self->schedules[s]) : 0;
+    return n;
 }
 
 static int notify_start(notify_t *self)
@@ -1329,7 +1367,7 @@ static int notify_start(notify_t *self)
     snprintf(path, sizeof(path), "%s/notify.db", data_dir);
     self->max_msg_bytes = (size_t)setting(self, "max_msg_bytes");
     self->keys = cchc_strmap_new();
-    self->schedule = cchc_alert_schedule_new();
+    schedule_of(self, 0);
     cchc_follower_opts_t opts = {
         .db_path = path,
         .migrations = cchc_outbox_migrations,
@@ -1396,7 +1434,7 @@ static int notify_start(notify_t *self)
     char status[128];
     snprintf(status, sizeof(status), "last_seq=%llu alerts=%zu tasks_scheduled=%zu",
              (unsigned long long)cchc_follower_committed_seq(self->follower), cchc_strmap_size(self->keys),
-             cchc_alert_schedule_size(self->schedule));
+             schedule_size(self));
     cchc_service_ready(&self->service, status);
     return 0;
 }

@@ -62,6 +62,8 @@ static const cchc_option_t scoring_options[] = {
 #define MAX_FETCH_BYTES    (4 * 1024 * 1024) //  of records per ChangeBatch (at least one)
 #define MAX_QUEUED_FETCHES 256
 
+#define CCHC_SCORING_MAX_SOURCES 64 //  shards followed (the follower's limit)
+
 typedef struct {
     cchc_service_t service;
     cchc_config_t *config;
@@ -82,7 +84,8 @@ typedef struct {
     uint64_t out_committed;      //  last output seq committed: the head served
     cchc_logserve_t *log_server; //  answers Fetch of the output log
     //  Months and quarters (periods.h)
-    int64_t next_boundary_ms;         //  the next end of a month in log time (0: not known yet)
+    int64_t next_boundary_ms[CCHC_SCORING_MAX_SOURCES]; //  by model source: its next end of a month in
+                                                        //  its log time (0: not known yet)
     cchc_period_rows_t batch_periods; //  frozen in the current batch, written by its transaction
     sqlite3_stmt *period_stmt;        //  writer thread: the cached INSERT
 } scoring_t;
@@ -98,35 +101,47 @@ typedef struct {
 // ---------------------------------------------------------------------------
 //  Rankings
 
-//  Number the changes from index `from` of changes as output records.
+//  Number the changes from index `from` of changes as output records, each
+//  at its ward's log time (its shard's). A change of rules (input_seq 0)
+//  names the last seq folded from the ward's shard.
 static void number_changes(scoring_t *self, const cchc_rank_changes_t *changes, size_t from,
                            cchc_outrows_t *rows, uint64_t input_seq, Cchc__ChangeCause cause)
 {
     cchc_model_t *model = cchc_follower_model(self->follower);
-    for (size_t i = from; i < changes->count; i++)
-        cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], model, cchc_model_now(model),
-                         input_seq, cause);
+    for (size_t i = from; i < changes->count; i++) {
+        const cchc_ward_t *ward = cchc_model_ward(model, changes->items[i]->ward);
+        uint64_t seq = input_seq;
+        if (!seq)
+            seq = ward && ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+        cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], model,
+                         ward ? cchc_ward_now(ward) : cchc_model_now(model), seq, cause);
+    }
 }
 
 //  Before an event is folded: if its log time reaches the end of a month,
 //  the model still stands at the end of that month: freeze the month's (and
 //  quarter's) rankings now (periods.h). The first event after the start
-//  fixes the next boundary from the model's log time.
+//  fixes the next boundary from the model's log time. Each shard has its
+//  own log time: an event of shard S closes the months of S's wards only.
 static void before_event(void *arg, const Cchc__Event *ev)
 {
     scoring_t *self = arg;
     cchc_model_t *model = cchc_follower_model(self->follower);
-    if (self->next_boundary_ms == 0) {
-        int64_t now = cchc_model_now(model);
-        self->next_boundary_ms = cchc_period_next_boundary(now > 0 ? now : ev->log_time_ms);
+    const cchc_source_t *src = cchc_follower_batch_source(self->follower);
+    int s = src ? src->index : 0;
+    assert(s >= 0 && s < CCHC_SCORING_MAX_SOURCES);
+    int64_t *next = &self->next_boundary_ms[s];
+    if (*next == 0) {
+        int64_t now = src ? src->now_ms : cchc_model_now(model);
+        *next = cchc_period_next_boundary(now > 0 ? now : ev->log_time_ms);
     }
-    while (ev->log_time_ms >= self->next_boundary_ms) {
-        size_t frozen = cchc_periods_freeze(cchc_ranking_rules(self->ranking), model, self->next_boundary_ms,
-                                            &self->batch_periods);
+    while (ev->log_time_ms >= *next) {
+        size_t frozen =
+            cchc_periods_freeze(cchc_ranking_rules(self->ranking), model, src, *next, &self->batch_periods);
         if (frozen)
-            cchc_log(CCHC_INFO, "period_closed", "end_ms=%lld rankings=%zu",
-                     (long long)self->next_boundary_ms, frozen);
-        self->next_boundary_ms = cchc_period_next_boundary(self->next_boundary_ms);
+            cchc_log(CCHC_INFO, "period_closed", "end_ms=%lld rankings=%zu shard=%s", (long long)*next,
+                     frozen, src ? src->id : "");
+        *next = cchc_period_next_boundary(*next);
     }
 }
 
@@ -233,8 +248,8 @@ static void rules_job_submit(scoring_t *self, rules_job_t *job)
         free(job);
         return;
     }
-    number_changes(self, &job->changes, 0, &job->rows, cchc_model_last_seq(model),
-                   CCHC__CHANGE_CAUSE__CAUSE_RULES);
+    (void)model;
+    number_changes(self, &job->changes, 0, &job->rows, 0, CCHC__CHANGE_CAUSE__CAUSE_RULES);
     if (cchc_writer_submit(cchc_follower_writer(self->follower), write_rules_job, rules_job_done, job) != 0) {
         cchc_log(CCHC_ERROR, "writer_refused", "changes=%zu", job->changes.count);
         fflush(stderr);
@@ -272,8 +287,7 @@ static int32_t plan_year(const cchc_ward_t *ward, int64_t now_ms)
 static void handle_period_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
                                   const Cchc__RankingQuery *q, cchc_ward_t *ward)
 {
-    cchc_model_t *model = cchc_follower_model(self->follower);
-    int64_t now = cchc_model_now(model);
+    int64_t now = cchc_ward_now(ward);
     cchc_period_key_t key;
     if (cchc_period_resolve(q->period, plan_year(ward, now), q->period_index, &key) != 0) {
         cchc_err_t err;
@@ -295,8 +309,9 @@ static void handle_period_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t
         //  Closed before the ward had units (or before this scoring kept
         //  periods): nothing was frozen; computed now, marked provisional.
     }
-    Cchc__Ranking *r = cchc_period_ranking(cchc_ranking_rules(self->ranking), ward, &key, now,
-                                           cchc_follower_committed_seq(self->follower), false);
+    Cchc__Ranking *r =
+        cchc_period_ranking(cchc_ranking_rules(self->ranking), ward, &key, now,
+                            cchc_follower_source_committed_seq(self->follower, ward->source), false);
     reply_ranking(self, identity, request_id, r);
     cchc_period_ranking_free(r);
 }
@@ -391,7 +406,7 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     }
     //  A past instant: from the committed output log (a batch still
     //  committing is not in it yet). Now or later: the live ranking.
-    if (q->has_as_of_ms && q->as_of_ms < cchc_model_now(model)) {
+    if (q->has_as_of_ms && q->as_of_ms < cchc_ward_now(ward)) {
         handle_ranking_as_of(self, identity, request_id, q, ward);
         return;
     }
@@ -411,8 +426,8 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     ranking.ward = ward->code;
     ranking.ward_name = ward->def ? ward->def->name : ward->code;
     ranking.has_as_of_ms = ranking.has_last_seq = true;
-    ranking.as_of_ms = cchc_model_now(model);
-    ranking.last_seq = cchc_follower_committed_seq(self->follower); //  its output log records are committed
+    ranking.as_of_ms = cchc_ward_now(ward); //  its shard's log time
+    ranking.last_seq = cchc_follower_source_committed_seq(self->follower, ward->source); //  committed
     ranking.n_entries = n;
     ranking.entries = ptrs;
     ranking.has_period = ranking.has_year = true;
@@ -440,12 +455,12 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     cchc_ranking_eval(self->ranking, unit, &rank);
     Cchc__Explanation x = CCHC__EXPLANATION__INIT;
     cchc_unit_eval_t eval;
-    cchc_unit_evaluate(cchc_ranking_rules(self->ranking), unit, cchc_model_now(model), &eval, &x);
+    cchc_unit_evaluate(cchc_ranking_rules(self->ranking), unit, cchc_ward_now(unit->ward), &eval, &x);
     Cchc__RankEntry entry;
     cchc_rank_entry_fill(&entry, unit, &eval, rank);
     x.entry = &entry;
     x.has_as_of_ms = true;
-    x.as_of_ms = cchc_model_now(model);
+    x.as_of_ms = cchc_ward_now(unit->ward);
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;
@@ -787,7 +802,7 @@ static int reconcile_output_log(scoring_t *self)
             c->new_score_centi = ev->score_centi;
             c->old_tier = (Cchc__Tier)old.tier;
             c->new_tier = ev->tier;
-            c->seq = cchc_model_last_seq(model);
+            c->seq = ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
         }
     }
     size_t cursor = 0;

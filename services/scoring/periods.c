@@ -147,8 +147,8 @@ static void add_row(cchc_period_rows_t *rows, const Cchc__Ranking *r)
     cchc__ranking__pack(r, row->blob);
 }
 
-size_t cchc_periods_freeze(const cchc_rules_t *rules, const cchc_model_t *model, int64_t boundary_ms,
-                           cchc_period_rows_t *rows)
+size_t cchc_periods_freeze(const cchc_rules_t *rules, const cchc_model_t *model, const cchc_source_t *source,
+                           int64_t boundary_ms, cchc_period_rows_t *rows)
 {
     int32_t last = cchc_date_of_ms(boundary_ms - 1);
     int32_t year = last / 10000, month = last / 100 % 100;
@@ -162,13 +162,16 @@ size_t cchc_periods_freeze(const cchc_rules_t *rules, const cchc_model_t *model,
     size_t frozen = 0;
     for (size_t w = 0; w < cchc_model_ward_count(model); w++) {
         const cchc_ward_t *ward = cchc_model_ward_at(model, w);
+        if (source && ward->source != source) //  another shard's ward: its own log time closes it
+            continue;
         int32_t plan_year = ward->def && ward->def->year ? ward->def->year : year;
         if (plan_year != year || ward->nunits == 0)
             continue;
         for (size_t k = 0; k < nkeys; k++) {
             assert(keys[k].end_ms == boundary_ms);
             Cchc__Ranking *r =
-                cchc_period_ranking(rules, ward, &keys[k], boundary_ms, cchc_model_last_seq(model), true);
+                cchc_period_ranking(rules, ward, &keys[k], boundary_ms,
+                                    source ? source->last_seq : cchc_model_last_seq(model), true);
             add_row(rows, r);
             cchc_period_ranking_free(r);
             frozen++;

@@ -75,8 +75,10 @@ typedef struct {
 //  the quarter's, evaluated at boundary_ms with the model not yet past it
 //  (so tasks due on the period's last day count as due), into rows.
 //  Returns the number of rankings frozen.
-size_t cchc_periods_freeze(const cchc_rules_t *rules, const cchc_model_t *model, int64_t boundary_ms,
-                           cchc_period_rows_t *rows);
+//  Only the wards of source (all when NULL), each ranking naming source's
+//  last seq (the model's when NULL).
+size_t cchc_periods_freeze(const cchc_rules_t *rules, const cchc_model_t *model, const cchc_source_t *source,
+                           int64_t boundary_ms, cchc_period_rows_t *rows);
 
 void cchc_period_rows_clear(cchc_period_rows_t *rows);
 void cchc_period_rows_free(cchc_period_rows_t *rows);

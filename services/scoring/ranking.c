@@ -25,7 +25,9 @@
         evaluation base, counts a delay and becomes overdue and unmet, unless
         it is done (judged at completion), paused or cancelled;
       - the end of the ward's plan year (31/12): head accountability.
-    So the ranking keeps a deadline index (one bucket per instant, the
+    So the ranking keeps a deadline index per model source (shard: each
+    has its own log time, and a ward is judged at its source's; model.h)
+    (one bucket per instant, the
     buckets in a min-heap) of (instant, ward, task) with each task's end of
     due date in force still ahead (re-indexed whenever an event touches the
     task) and each ward's end of plan year. An update pops the buckets
@@ -109,6 +111,19 @@ typedef struct {
 
 #define NO_BUCKET UINT32_MAX
 
+//  One deadline index per model source (shard): each source has its own
+//  log time, and a ward's deadlines are crossed by its source's time only.
+typedef struct {
+    int64_t now;       //  the source's log time at the last update (INT64_MIN before the first)
+    bucket_t *buckets; //  buckets by id
+    size_t nbuckets, buckets_cap;
+    uint32_t free_bucket; //  first recycled bucket, or NO_BUCKET
+    bucket_ref_t *heap;   //  live buckets, a binary min-heap on at
+    size_t nheap, heap_cap;
+    bucket_ref_t *map; //  instant -> bucket, open addressing (bucket NO_BUCKET: empty)
+    size_t map_cap, map_count;
+} dindex_t;
+
 struct cchc_ranking {
     cchc_rules_t rules;   //  copy given at creation
     ward_rank_t **states; //  every ward state created, by id
@@ -116,14 +131,8 @@ struct cchc_ranking {
     ward_rank_t **pending; //  wards with notes since the last update
     size_t npending, pending_cap;
     cchc_ranking_stats_t stats;
-    int64_t now;       //  log time of the last update (INT64_MIN before the first)
-    bucket_t *buckets; //  the deadline index: buckets by id
-    size_t nbuckets, buckets_cap;
-    uint32_t free_bucket; //  first recycled bucket, or NO_BUCKET
-    bucket_ref_t *heap;   //  live buckets, a binary min-heap on at
-    size_t nheap, heap_cap;
-    bucket_ref_t *map; //  instant -> bucket, open addressing (bucket NO_BUCKET: empty)
-    size_t map_cap, map_count;
+    dindex_t *indexes; //  by source index
+    size_t nindexes;
     struct changed {
         uint32_t unit, rank; //  unit index, new rank
     } * scratch;             //  an update's changed units
@@ -141,7 +150,7 @@ static void *xrealloc(void *p, size_t size)
 // ---------------------------------------------------------------------------
 //  The deadline index
 
-static void heap_push(cchc_ranking_t *self, bucket_ref_t ref)
+static void heap_push(dindex_t *self, bucket_ref_t ref)
 {
     if (self->nheap == self->heap_cap) {
         self->heap_cap = self->heap_cap ? self->heap_cap * 2 : 64;
@@ -155,7 +164,7 @@ static void heap_push(cchc_ranking_t *self, bucket_ref_t ref)
     self->heap[i] = ref;
 }
 
-static bucket_ref_t heap_pop(cchc_ranking_t *self)
+static bucket_ref_t heap_pop(dindex_t *self)
 {
     assert(self->nheap > 0);
     bucket_ref_t top = self->heap[0];
@@ -177,14 +186,14 @@ static bucket_ref_t heap_pop(cchc_ranking_t *self)
     return top;
 }
 
-static size_t map_home(const cchc_ranking_t *self, int64_t at)
+static size_t map_home(const dindex_t *self, int64_t at)
 {
     uint64_t h = (uint64_t)at * 0x9e3779b97f4a7c15ull;
     return (size_t)(h >> 32) & (self->map_cap - 1);
 }
 
 //  The slot of at in the map: where it is, or the empty slot ending its probe.
-static size_t map_find(const cchc_ranking_t *self, int64_t at)
+static size_t map_find(const dindex_t *self, int64_t at)
 {
     size_t i = map_home(self, at);
     while (self->map[i].bucket != NO_BUCKET && self->map[i].at != at)
@@ -192,7 +201,7 @@ static size_t map_find(const cchc_ranking_t *self, int64_t at)
     return i;
 }
 
-static void map_grow(cchc_ranking_t *self)
+static void map_grow(dindex_t *self)
 {
     bucket_ref_t *old = self->map;
     size_t old_cap = self->map_cap;
@@ -207,7 +216,7 @@ static void map_grow(cchc_ranking_t *self)
 }
 
 //  Remove at from the map (backward-shift deletion: no tombstones).
-static void map_remove(cchc_ranking_t *self, int64_t at)
+static void map_remove(dindex_t *self, int64_t at)
 {
     size_t mask = self->map_cap - 1, i = map_find(self, at);
     assert(self->map[i].bucket != NO_BUCKET);
@@ -225,7 +234,7 @@ static void map_remove(cchc_ranking_t *self, int64_t at)
 }
 
 //  Index (ward, task) at instant at.
-static void deadline_push(cchc_ranking_t *self, int64_t at, uint32_t ward, int32_t task)
+static void deadline_push(dindex_t *self, int64_t at, uint32_t ward, int32_t task)
 {
     if ((self->map_count + 1) * 10 > self->map_cap * 7)
         map_grow(self);
@@ -255,6 +264,27 @@ static void deadline_push(cchc_ranking_t *self, int64_t at, uint32_t ward, int32
         bk->items = xrealloc(bk->items, bk->cap * sizeof(*bk->items));
     }
     bk->items[bk->count++] = (due_t){ward, task};
+}
+
+//  The deadline index of a source, created on first use.
+static dindex_t *source_index(cchc_ranking_t *self, int source)
+{
+    size_t i = source > 0 ? (size_t)source : 0;
+    if (i >= self->nindexes) {
+        self->indexes = xrealloc(self->indexes, (i + 1) * sizeof(*self->indexes));
+        for (size_t k = self->nindexes; k <= i; k++) {
+            memset(&self->indexes[k], 0, sizeof(self->indexes[k]));
+            self->indexes[k].now = INT64_MIN;
+            self->indexes[k].free_bucket = NO_BUCKET;
+        }
+        self->nindexes = i + 1;
+    }
+    return &self->indexes[i];
+}
+
+static dindex_t *ward_index(cchc_ranking_t *self, const cchc_ward_t *ward)
+{
+    return source_index(self, ward->source ? ward->source->index : 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -353,8 +383,9 @@ static void index_task(cchc_ranking_t *self, ward_rank_t *wr, const cchc_task_t 
     if (wr->task_deadline[task->index] == at)
         return;
     wr->task_deadline[task->index] = at;
-    if (at > self->now) //  a deadline already behind cannot be crossed again
-        deadline_push(self, at, wr->id, task->index);
+    dindex_t *ix = ward_index(self, wr->ward);
+    if (at > ix->now) //  a deadline already behind cannot be crossed again
+        deadline_push(ix, at, wr->id, task->index);
 }
 
 //  Index the end of the ward's plan year, if it has one not indexed yet.
@@ -366,8 +397,9 @@ static void index_year(cchc_ranking_t *self, ward_rank_t *wr)
     if (!year || wr->year_end == at)
         return;
     wr->year_end = at;
-    if (at > self->now)
-        deadline_push(self, at, wr->id, -1);
+    dindex_t *ix = ward_index(self, wr->ward);
+    if (at > ix->now)
+        deadline_push(ix, at, wr->id, -1);
 }
 
 static void ward_queue(cchc_ranking_t *self, ward_rank_t *wr)
@@ -396,13 +428,13 @@ static void ward_touch_all(cchc_ranking_t *self, ward_rank_t *wr)
 //  of a task still open (a done task was judged at completion; a paused or
 //  cancelled one is out of the evaluation and never unmet), every unit of a
 //  ward whose plan year ended.
-static void deadlines_crossed(cchc_ranking_t *self, int64_t now)
+static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
 {
-    while (self->nheap > 0 && self->heap[0].at <= now) {
-        bucket_ref_t ref = heap_pop(self);
-        map_remove(self, ref.at);
-        for (size_t k = 0; k < self->buckets[ref.bucket].count; k++) {
-            due_t d = self->buckets[ref.bucket].items[k];
+    while (ix->nheap > 0 && ix->heap[0].at <= now) {
+        bucket_ref_t ref = heap_pop(ix);
+        map_remove(ix, ref.at);
+        for (size_t k = 0; k < ix->buckets[ref.bucket].count; k++) {
+            due_t d = ix->buckets[ref.bucket].items[k];
             self->stats.deadlines++;
             ward_rank_t *wr = self->states[d.ward];
             if (d.task < 0) {
@@ -423,10 +455,10 @@ static void deadlines_crossed(cchc_ranking_t *self, int64_t now)
             unit_touch(wr, (uint32_t)task->unit->index);
             ward_queue(self, wr);
         }
-        bucket_t *bk = &self->buckets[ref.bucket]; //  recycled, its list kept
+        bucket_t *bk = &ix->buckets[ref.bucket]; //  recycled, its list kept
         bk->count = 0;
-        bk->next_free = self->free_bucket;
-        self->free_bucket = ref.bucket;
+        bk->next_free = ix->free_bucket;
+        ix->free_bucket = ref.bucket;
     }
 }
 
@@ -579,8 +611,6 @@ cchc_ranking_t *cchc_ranking_new(const cchc_rules_t *rules)
     cchc_ranking_t *self = xrealloc(NULL, sizeof(*self));
     memset(self, 0, sizeof(*self));
     self->rules = *rules;
-    self->now = INT64_MIN;
-    self->free_bucket = NO_BUCKET;
     return self;
 }
 
@@ -612,11 +642,15 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p)
         free(wr);
     }
     free(self->states);
-    for (size_t b = 0; b < self->nbuckets; b++)
-        free(self->buckets[b].items);
-    free(self->buckets);
-    free(self->map);
-    free(self->heap);
+    for (size_t i = 0; i < self->nindexes; i++) {
+        dindex_t *ix = &self->indexes[i];
+        for (size_t b = 0; b < ix->nbuckets; b++)
+            free(ix->buckets[b].items);
+        free(ix->buckets);
+        free(ix->map);
+        free(ix->heap);
+    }
+    free(self->indexes);
     free(self->scratch);
     free(self->pending);
     free(self);
@@ -647,11 +681,15 @@ void cchc_ranking_update(cchc_ranking_t *self, cchc_model_t *model, uint64_t seq
                          cchc_rank_changes_t *changes)
 {
     assert(self && model);
-    int64_t now = cchc_model_now(model);
-    deadlines_crossed(self, now);
-    self->now = now;
+    //  Each source's deadlines by its own log time; each ward at its source's.
+    for (size_t s = 0; s < cchc_model_source_count(model); s++) {
+        int64_t now = cchc_model_source_at(model, s)->now_ms;
+        dindex_t *ix = source_index(self, (int)s);
+        deadlines_crossed(self, ix, now);
+        ix->now = now;
+    }
     for (size_t i = 0; i < self->npending; i++) {
-        ward_rerank(self, self->pending[i], now, seq, changes);
+        ward_rerank(self, self->pending[i], cchc_ward_now(self->pending[i]->ward), seq, changes);
         self->pending[i]->queued = false;
     }
     self->npending = 0;
@@ -688,10 +726,13 @@ const cchc_rules_t *cchc_ranking_rules(const cchc_ranking_t *self)
 void cchc_ranking_rank_all(cchc_ranking_t *self, cchc_model_t *model)
 {
     assert(self && model);
-    //  Every task is evaluated at the model's log time below: only the
+    //  Every task is evaluated at its source's log time below: only the
     //  deadlines after it need an index entry.
-    if (cchc_model_now(model) > self->now)
-        self->now = cchc_model_now(model);
+    for (size_t s = 0; s < cchc_model_source_count(model); s++) {
+        dindex_t *ix = source_index(self, (int)s);
+        if (cchc_model_source_at(model, s)->now_ms > ix->now)
+            ix->now = cchc_model_source_at(model, s)->now_ms;
+    }
     for (size_t i = 0; i < cchc_model_ward_count(model); i++)
         ward_touch_all(self, ward_state(self, cchc_model_ward_at(model, i)));
     cchc_ranking_update(self, model, cchc_model_last_seq(model), NULL);

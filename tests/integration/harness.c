@@ -153,7 +153,7 @@ int cluster_start(cluster_t *c, svc_t svc, const char *const *extra_args)
     char data_dir[400], log_path[400];
     snprintf(data_dir, sizeof(data_dir), "--data_dir=%s/%s", c->dir, svc_name[svc]);
     snprintf(log_path, sizeof(log_path), "%s/%s.log", c->dir, svc_name[svc]);
-    char a[8][160];
+    char a[8][300];
     const char *argv[32];
     int n = 0;
     argv[n++] = c->bin[svc];
@@ -227,6 +227,24 @@ int cluster_start(cluster_t *c, svc_t svc, const char *const *extra_args)
     }
     fprintf(stderr, "harness: %s did not answer in time\n", svc_name[svc]);
     return -1;
+}
+
+int cluster_follow(cluster_t *c, const cluster_t *const *shards, size_t n)
+{
+    size_t ep = 0, pub = 0;
+    c->intake_ep[0] = c->intake_pub[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int a = snprintf(c->intake_ep + ep, sizeof(c->intake_ep) - ep, "%s%s", i ? "," : "",
+                         shards[i]->intake_ep);
+        int b = snprintf(c->intake_pub + pub, sizeof(c->intake_pub) - pub, "%s%s", i ? "," : "",
+                         shards[i]->intake_pub);
+        if (a < 0 || b < 0 || ep + (size_t)a >= sizeof(c->intake_ep) ||
+            pub + (size_t)b >= sizeof(c->intake_pub))
+            return -1;
+        ep += (size_t)a;
+        pub += (size_t)b;
+    }
+    return 0;
 }
 
 int cluster_start_all(cluster_t *c)

@@ -21,7 +21,8 @@ typedef struct {
     char dir[256];            //  temporary data directory, removed by cluster_destroy
     char bin[SVC_COUNT][512]; //  service binaries
     char cli[512];            //  the cchc CLI
-    char intake_ep[64], intake_pub[64], scoring_ep[64], scoring_pub[64], notify_ep[64];
+    //  intake_ep and intake_pub may list several intakes (cluster_follow)
+    char intake_ep[256], intake_pub[256], scoring_ep[64], scoring_pub[64], notify_ep[64];
     pid_t pid[SVC_COUNT];
     void *zctx;
     cchc_client_t *client[SVC_COUNT];
@@ -59,6 +60,11 @@ void harness_helper_stop(pid_t *pid_p);
 //  Fill paths from argv (argv[1..4] = intake, scoring, notify, cli binaries),
 //  pick free ports, make the temporary directory. Returns 0 or -1.
 int cluster_init(cluster_t *c, int argc, char **argv);
+
+//  Make the scoring and notify of c follow the intakes of shards[0..n-1]
+//  (comma-separated intake and intake_pub settings, in that order) instead
+//  of c's own intake; c's intake must not be started then. Returns 0 or -1.
+int cluster_follow(cluster_t *c, const cluster_t *const *shards, size_t n);
 
 //  Start one service and wait until it answers (intake: Status; scoring and
 //  notify: a query). extra_args are appended (NULL-terminated, may be NULL).

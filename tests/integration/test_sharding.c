@@ -27,7 +27,7 @@ typedef struct {
 static int setup(void **state)
 {
     static shards_t s;
-    char out[4096], map[160];
+    char out[4096], map[320];
     if (cluster_init(&s.a, g_argc, g_argv) != 0 || cluster_init(&s.b, g_argc, g_argv) != 0)
         return -1;
     const char *a_args[] = {"--wards=" SCENARIO_WARD, NULL};

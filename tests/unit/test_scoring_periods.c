@@ -114,7 +114,7 @@ static void test_freeze(void **state)
     cchc_rules_default(&rules);
     cchc_period_rows_t rows = {0};
     //  End of January: one month ranking for ward W (plan year 2026).
-    assert_int_equal(cchc_periods_freeze(&rules, b.model, cchc_date_start_ms(20260201), &rows), 1);
+    assert_int_equal(cchc_periods_freeze(&rules, b.model, NULL, cchc_date_start_ms(20260201), &rows), 1);
     assert_int_equal(rows.count, 1);
     Cchc__Ranking *r = cchc__ranking__unpack(NULL, rows.items[0].len, rows.items[0].blob);
     assert_non_null(r);
@@ -129,15 +129,15 @@ static void test_freeze(void **state)
     cchc__ranking__free_unpacked(r, NULL);
     assert_int_equal(rows.items[0].code, 202601);
     //  End of March: March and the first quarter.
-    assert_int_equal(cchc_periods_freeze(&rules, b.model, cchc_date_start_ms(20260401), &rows), 2);
+    assert_int_equal(cchc_periods_freeze(&rules, b.model, NULL, cchc_date_start_ms(20260401), &rows), 2);
     assert_int_equal(rows.items[1].kind, CCHC__PERIOD_KIND__PERIOD_MONTH);
     assert_int_equal(rows.items[1].code, 202603);
     assert_int_equal(rows.items[2].kind, CCHC__PERIOD_KIND__PERIOD_QUARTER);
     assert_int_equal(rows.items[2].code, 202601);
     //  End of December: December and the fourth quarter; later months are
     //  outside the plan year.
-    assert_int_equal(cchc_periods_freeze(&rules, b.model, cchc_date_start_ms(20270101), &rows), 2);
-    assert_int_equal(cchc_periods_freeze(&rules, b.model, cchc_date_start_ms(20270201), &rows), 0);
+    assert_int_equal(cchc_periods_freeze(&rules, b.model, NULL, cchc_date_start_ms(20270101), &rows), 2);
+    assert_int_equal(cchc_periods_freeze(&rules, b.model, NULL, cchc_date_start_ms(20270201), &rows), 0);
     assert_int_equal(rows.count, 5);
     cchc_period_rows_free(&rows);
     assert_int_equal(rows.count, 0);
