@@ -835,7 +835,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
     cchc_period_rows_t period_rows = {0};
     int64_t boundary = cchc_period_next_boundary(cchc_model_now(f.model));
     int64_t w0 = bench_now_ns();
-    size_t frozen = cchc_periods_freeze(&rules, f.model, boundary, &period_rows);
+    size_t frozen = cchc_periods_freeze(&rules, f.model, NULL, boundary, &period_rows);
     double freeze_ms = (bench_now_ns() - w0) / 1e6;
     size_t frozen_bytes = 0;
     for (size_t i = 0; i < period_rows.count; i++)
