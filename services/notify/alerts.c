@@ -571,22 +571,28 @@ static void decide_drop(const decision_t *d, const Cchc__ScoreChange *c, Cchc__A
                            ? " Điểm không giảm: xếp loại giảm vì đơn vị không còn đáp ứng điều kiện của mức "
                              "xếp loại trước."
                            : "";
+    //  Accountability follows from Không hoàn thành only (docs/SCORING.md, the
+    //  gates); a drop between the higher tiers does not make the head answer.
+    const char *accountable =
+        c->new_tier == CCHC__TIER__TIER_NOT_COMPLETED
+            ? " Đơn vị xếp loại Không hoàn thành nhiệm vụ: người đứng đầu chịu trách nhiệm trước Chủ tịch "
+              "UBND phường và đơn vị không đủ điều kiện xét thi đua."
+            : "";
     char *who = person_phrase(o, true);
     char *text;
     if (kind == CCHC__ALERT_KIND__ALERT_TIER_DROP)
         text = text_format(
             "Tụt xếp loại: %s giảm từ «%s nhiệm vụ» xuống «%s nhiệm vụ» ngày %s; điểm %s → %s, "
-            "hạng %u → %u.%s%s Người đứng đầu đơn vị chịu trách nhiệm trước Chủ tịch UBND "
-            "phường về các nhiệm vụ chưa đạt yêu cầu. Đề nghị %s rà soát các nhiệm vụ chưa đạt "
-            "yêu cầu, chỉ đạo khắc phục; xem chi tiết bằng lệnh cchc --ward %s explain %s.",
+            "hạng %u → %u.%s%s%s Đề nghị %s rà soát tiến độ, chất lượng các nhiệm vụ của đơn vị, "
+            "chỉ đạo khắc phục; xem chi tiết bằng lệnh cchc --ward %s explain %s.",
             d->unit_name, cchc_tier_label_vi(c->old_tier), cchc_tier_label_vi(c->new_tier), day, old_score,
-            new_score, c->old_rank, c->new_rank, gate, why, who, d->ward->code, d->unit->code);
+            new_score, c->old_rank, c->new_rank, gate, why, accountable, who, d->ward->code, d->unit->code);
     else
         text =
             text_format("Tụt hạng: %s giảm từ hạng %u xuống hạng %u (%u bậc) trong bảng xếp hạng cải cách "
                         "hành chính của phường ngày %s; điểm %s → %s, xếp loại «%s nhiệm vụ».%s Đề nghị "
-                        "%s rà soát các nhiệm vụ chưa đạt yêu cầu, chỉ đạo khắc phục; xem chi tiết bằng "
-                        "lệnh cchc --ward %s explain %s.",
+                        "%s rà soát tiến độ, chất lượng các nhiệm vụ của đơn vị, chỉ đạo khắc phục; xem chi "
+                        "tiết bằng lệnh cchc --ward %s explain %s.",
                         d->unit_name, c->old_rank, c->new_rank, c->new_rank - c->old_rank, day, old_score,
                         new_score, cchc_tier_label_vi(c->new_tier), why, who, d->ward->code, d->unit->code);
     free(who);

@@ -330,17 +330,16 @@ static void test_quarter_exact(void **state)
     assert_int_equal(a->decided_ms, o.items[15]->log_time_ms);
     assert_string_equal(
         a->text, "Tụt xếp loại: Văn phòng HĐND và UBND giảm từ «Hoàn thành xuất sắc nhiệm vụ» xuống «Hoàn "
-                 "thành tốt nhiệm vụ» ngày 20/03/2026; điểm 100,00 → 85,00, hạng 1 → 2. Người đứng đầu "
-                 "đơn vị chịu trách nhiệm trước Chủ tịch UBND phường về các nhiệm vụ chưa đạt yêu cầu. Đề "
-                 "nghị đồng chí Trần Thị Vân, Chánh Văn phòng, rà soát các nhiệm vụ chưa đạt yêu cầu, chỉ "
+                 "thành tốt nhiệm vụ» ngày 20/03/2026; điểm 100,00 → 85,00, hạng 1 → 2. Đề nghị đồng chí "
+                 "Trần Thị Vân, Chánh Văn phòng, rà soát tiến độ, chất lượng các nhiệm vụ của đơn vị, chỉ "
                  "đạo khắc phục; xem chi tiết bằng lệnh cchc --ward T1 explain VP.");
     assert_string_equal(
         alert_of(l, RANK, 16)->text,
         "Tụt hạng: Văn phòng HĐND và UBND giảm từ hạng 1 xuống hạng 2 (1 bậc) trong bảng xếp "
         "hạng cải cách hành chính của phường ngày 20/03/2026; điểm 100,00 → 85,00, xếp loại «Hoàn "
-        "thành tốt nhiệm vụ». Đề nghị đồng chí Trần Thị Vân, Chánh Văn phòng, rà soát các nhiệm "
-        "vụ chưa đạt yêu cầu, chỉ đạo khắc phục; xem chi tiết bằng lệnh cchc --ward T1 explain "
-        "VP.");
+        "thành tốt nhiệm vụ». Đề nghị đồng chí Trần Thị Vân, Chánh Văn phòng, rà soát tiến độ, "
+        "chất lượng các nhiệm vụ của đơn vị, chỉ đạo khắc phục; xem chi tiết bằng lệnh cchc --ward "
+        "T1 explain VP.");
     a = alert_of(l, TIER, 18);
     assert_string_equal(a->person, "H_KT");
     assert_non_null(strstr(a->text,

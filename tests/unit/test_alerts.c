@@ -996,20 +996,28 @@ static void test_tier_and_rank_drop_to_the_head(void **state)
     assert_int_equal(t->cause_seq, 40);
     assert_string_equal(
         t->text, "Tụt xếp loại: KT giảm từ «Hoàn thành tốt nhiệm vụ» xuống «Hoàn thành nhiệm vụ» ngày "
-                 "01/03/2026; điểm 91,66 → 65,00, hạng 1 → 3. Người đứng đầu đơn vị chịu trách nhiệm "
-                 "trước Chủ tịch UBND phường về các nhiệm vụ chưa đạt yêu cầu. Đề nghị đồng chí Vũ Đức "
-                 "Thắng, Cán bộ, rà soát các nhiệm vụ chưa đạt yêu cầu, chỉ đạo khắc phục; xem chi tiết "
+                 "01/03/2026; điểm 91,66 → 65,00, hạng 1 → 3. Đề nghị đồng chí Vũ Đức Thắng, Cán bộ, "
+                 "rà soát tiến độ, chất lượng các nhiệm vụ của đơn vị, chỉ đạo khắc phục; xem chi tiết "
                  "bằng lệnh cchc --ward W explain KT.");
     const cchc_alert_t *r = find(f, RANK, 7, "H_KT");
     assert_string_equal(r->key, "W//H_KT/5/7");
     assert_string_equal(
         r->text, "Tụt hạng: KT giảm từ hạng 1 xuống hạng 3 (2 bậc) trong bảng xếp hạng cải cách hành "
                  "chính của phường ngày 01/03/2026; điểm 91,66 → 65,00, xếp loại «Hoàn thành nhiệm vụ». "
-                 "Đề nghị đồng chí Vũ Đức Thắng, Cán bộ, rà soát các nhiệm vụ chưa đạt yêu cầu, chỉ đạo "
-                 "khắc phục; xem chi tiết bằng lệnh cchc --ward W explain KT.");
+                 "Đề nghị đồng chí Vũ Đức Thắng, Cán bộ, rà soát tiến độ, chất lượng các nhiệm vụ của đơn "
+                 "vị, chỉ đạo khắc phục; xem chi tiết bằng lệnh cchc --ward W explain KT.");
     assert_int_equal(decide_change(f, &c), 0); //  the same record again: nothing
     c.seq = 8;                                 //  another record with the same drop: alerted again
     assert_int_equal(decide_change(f, &c), 2);
+    //  Down to Không hoàn thành: now the head answers to the Chairman.
+    c = change(9, CCHC__TIER__TIER_COMPLETED, CCHC__TIER__TIER_NOT_COMPLETED, 3, 3, 20260310);
+    assert_int_equal(decide_change(f, &c), 1);
+    const cchc_alert_t *n = find(f, TIER, 9, "H_KT");
+    assert_non_null(strstr(n->text,
+                           "hạng 3 → 3. Đơn vị xếp loại Không hoàn thành nhiệm vụ: người đứng đầu chịu "
+                           "trách nhiệm trước Chủ tịch UBND phường và đơn vị không đủ điều kiện xét thi "
+                           "đua. Đề nghị đồng chí Vũ Đức Thắng"));
+    assert_null(strstr(t->text, "chịu trách nhiệm"));
 }
 
 //  What is not a drop, and the settings.
@@ -1067,7 +1075,7 @@ static void test_drop_rules(void **state)
     assert_non_null(
         strstr(find(f, TIER, 11, "H_KT")->text,
                "điểm 91,66 → 91,66, hạng 1 → 1. Điểm không giảm: xếp loại giảm vì đơn vị không còn "
-               "đáp ứng điều kiện của mức xếp loại trước. Người đứng đầu"));
+               "đáp ứng điều kiện của mức xếp loại trước. Đề nghị"));
 }
 
 //  A unit silenced through 05/03 hears of no drop then; a drop after it is
