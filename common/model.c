@@ -1171,6 +1171,136 @@ int cchc_record_set_save(const cchc_record_set_t *set, sqlite3 *db)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+//  Load reads model_record in primary-key order (kind, ward, code), which
+//  SQLite streams without sorting, and restores registration order (ord)
+//  per (kind, ward) in memory: the units, officials, areas and tasks of one
+//  ward and kind are decoded into a pending group, sorted by ord when the
+//  group ends, and only then added, so that every array, ->index and unit
+//  task list is built in registration order, exactly as the events built it.
+//  The kinds still come in kind order, so units and areas precede the tasks
+//  that reference them, and officials precede their leaves.
+
+typedef struct {
+    int64_t ord;
+    size_t seq; //  arrival within the group (code order): a stable tie-break
+    void *msg;  //  owned until added to the ward
+} pending_t;
+
+typedef struct {
+    int kind; //  -1 when empty
+    cchc_ward_t *ward;
+    pending_t *items;
+    size_t count, cap;
+} pending_group_t;
+
+static int pending_cmp(const void *a, const void *b)
+{
+    const pending_t *x = a, *y = b;
+    if (x->ord != y->ord)
+        return x->ord < y->ord ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void pending_push(pending_group_t *g, int64_t ord, void *msg)
+{
+    if (g->count == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 256;
+        pending_t *grown = realloc(g->items, g->cap * sizeof(*grown));
+        if (!grown)
+            abort();
+        g->items = grown;
+    }
+    g->items[g->count] = (pending_t){.ord = ord, .seq = g->count, .msg = msg};
+    g->count++;
+}
+
+//  Add the pending group to its ward in ord order and empty it. Returns 0,
+//  or -1 if a task references a unit or area the ward lacks (every message
+//  not added is freed).
+static int pending_flush(pending_group_t *g)
+{
+    int rc = 0;
+    bool sorted = true;
+    for (size_t i = 1; i < g->count && sorted; i++)
+        sorted = g->items[i - 1].ord <= g->items[i].ord;
+    if (!sorted)
+        qsort(g->items, g->count, sizeof(*g->items), pending_cmp);
+    for (size_t i = 0; i < g->count; i++) {
+        void *msg = g->items[i].msg;
+        if (rc != 0) {
+            protobuf_c_message_free_unpacked(msg, NULL);
+            continue;
+        }
+        switch (g->kind) {
+        case CCHC_REC_OFFICIAL:
+            official_add(g->ward, msg);
+            break;
+        case CCHC_REC_AREA:
+            area_add(g->ward, msg);
+            break;
+        case CCHC_REC_UNIT:
+            unit_add(g->ward, msg);
+            break;
+        case CCHC_REC_TASK:
+            if (!task_add(g->ward, msg)) {
+                Cchc__TaskRecord *rec = msg;
+                cchc_log(CCHC_ERROR, "model_load_damaged",
+                         "kind=%d ward=%s code=%s detail=unknown_unit_or_area", g->kind, g->ward->code,
+                         rec->def->code);
+                protobuf_c_message_free_unpacked(msg, NULL);
+                rc = -1;
+            }
+            break;
+        default:
+            assert(!"not a pending kind");
+        }
+    }
+    g->count = 0;
+    g->kind = -1;
+    g->ward = NULL;
+    return rc;
+}
+
+//  Decode a record of a kind that is added in ord order; NULL if damaged.
+static void *decode_ordered(int kind, const uint8_t *blob, size_t len)
+{
+    switch (kind) {
+    case CCHC_REC_OFFICIAL: {
+        Cchc__OfficialRegistered *def = cchc__official_registered__unpack(NULL, len, blob);
+        if (def && empty(def->code))
+            protobuf_c_message_free_unpacked(&def->base, NULL), def = NULL;
+        return def;
+    }
+    case CCHC_REC_AREA: {
+        Cchc__AreaDefined *def = cchc__area_defined__unpack(NULL, len, blob);
+        if (def && empty(def->code))
+            protobuf_c_message_free_unpacked(&def->base, NULL), def = NULL;
+        return def;
+    }
+    case CCHC_REC_UNIT: {
+        Cchc__UnitRecord *rec = cchc__unit_record__unpack(NULL, len, blob);
+        if (rec && (!rec->def || empty(rec->def->code)))
+            protobuf_c_message_free_unpacked(&rec->base, NULL), rec = NULL;
+        return rec;
+    }
+    case CCHC_REC_TASK: {
+        Cchc__TaskRecord *rec = cchc__task_record__unpack(NULL, len, blob);
+        if (rec && (!rec->def || empty(rec->def->code)))
+            protobuf_c_message_free_unpacked(&rec->base, NULL), rec = NULL;
+        return rec;
+    }
+    default:
+        return NULL;
+    }
+}
+
+static bool ordered_kind(int kind)
+{
+    return kind == CCHC_REC_OFFICIAL || kind == CCHC_REC_AREA || kind == CCHC_REC_UNIT ||
+           kind == CCHC_REC_TASK;
+}
+
+//  A record of a kind added as it comes (CLOCK, WARD, WARD_SOURCE, LEAVE).
 static int load_record(cchc_model_t *self, int kind, const char *ward_code, const char *code,
                        const uint8_t *blob, size_t len)
 {
@@ -1202,7 +1332,7 @@ static int load_record(cchc_model_t *self, int kind, const char *ward_code, cons
     if (!ward)
         return -1;
     switch (kind) {
-    case CCHC_REC_WARD_SOURCE: { //  after the CLOCK records (ORDER BY kind)
+    case CCHC_REC_WARD_SOURCE: { //  after the CLOCK records (kind order)
         Cchc__WardSource *ws = cchc__ward_source__unpack(NULL, len, blob);
         int found = -1;
         for (size_t i = 0; ws && i < self->nsources; i++)
@@ -1215,28 +1345,7 @@ static int load_record(cchc_model_t *self, int kind, const char *ward_code, cons
         ward->source = self->sources[found];
         return 0;
     }
-    case CCHC_REC_OFFICIAL: {
-        Cchc__OfficialRegistered *def = cchc__official_registered__unpack(NULL, len, blob);
-        if (!def || empty(def->code))
-            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
-        official_add(ward, def);
-        return 0;
-    }
-    case CCHC_REC_AREA: {
-        Cchc__AreaDefined *def = cchc__area_defined__unpack(NULL, len, blob);
-        if (!def || empty(def->code))
-            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
-        area_add(ward, def);
-        return 0;
-    }
-    case CCHC_REC_UNIT: {
-        Cchc__UnitRecord *rec = cchc__unit_record__unpack(NULL, len, blob);
-        if (!rec || !rec->def || empty(rec->def->code))
-            return rec ? (protobuf_c_message_free_unpacked(&rec->base, NULL), -1) : -1;
-        unit_add(ward, rec);
-        return 0;
-    }
-    case CCHC_REC_LEAVE: { //  after the officials (ORDER BY kind)
+    case CCHC_REC_LEAVE: { //  after the officials (kind order)
         Cchc__OfficialLeave *leave = cchc__official_leave__unpack(NULL, len, blob);
         cchc_official_t *o = leave ? cchc_ward_official(ward, leave->official) : NULL;
         if (!o || o->leave) {
@@ -1245,15 +1354,6 @@ static int load_record(cchc_model_t *self, int kind, const char *ward_code, cons
             return -1;
         }
         o->leave = leave;
-        return 0;
-    }
-    case CCHC_REC_TASK: {
-        Cchc__TaskRecord *rec = cchc__task_record__unpack(NULL, len, blob);
-        if (!rec || !rec->def || empty(rec->def->code) || !task_add(ward, rec)) {
-            if (rec)
-                protobuf_c_message_free_unpacked(&rec->base, NULL);
-            return -1;
-        }
         return 0;
     }
     default:
@@ -1265,28 +1365,54 @@ int cchc_model_load(cchc_model_t *self, sqlite3 *db)
 {
     assert(self && self->nwards == 0);
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT kind, ward, code, blob FROM model_record ORDER BY kind, ward, ord", -1,
-                           &stmt, NULL) != SQLITE_OK) {
+    //  The primary key's order: a plain scan of the WITHOUT ROWID table.
+    if (sqlite3_prepare_v2(db,
+                           "SELECT kind, ward, code, ord, blob FROM model_record ORDER BY kind, ward, code",
+                           -1, &stmt, NULL) != SQLITE_OK) {
         cchc_log(CCHC_ERROR, "model_load", "error=%s", sqlite3_errmsg(db));
         return -1;
     }
     int rc = 0, step;
     size_t records = 0;
+    pending_group_t group = {.kind = -1};
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         int kind = sqlite3_column_int(stmt, 0);
         const char *ward = (const char *)sqlite3_column_text(stmt, 1);
         const char *code = (const char *)sqlite3_column_text(stmt, 2);
-        const uint8_t *blob = sqlite3_column_blob(stmt, 3);
-        size_t len = (size_t)sqlite3_column_bytes(stmt, 3);
-        if (load_record(self, kind, ward ? ward : "", code ? code : "", blob ? blob : (const uint8_t *)"",
-                        len) != 0) {
-            cchc_log(CCHC_ERROR, "model_load_damaged", "kind=%d ward=%s code=%s", kind, ward ? ward : "",
-                     code ? code : "");
+        int64_t ord = sqlite3_column_int64(stmt, 3);
+        const uint8_t *blob = sqlite3_column_blob(stmt, 4);
+        size_t len = (size_t)sqlite3_column_bytes(stmt, 4);
+        ward = ward ? ward : "";
+        code = code ? code : "";
+        blob = blob ? blob : (const uint8_t *)"";
+        if (group.kind >= 0 && (group.kind != kind || strcmp(group.ward->code, ward) != 0) &&
+            pending_flush(&group) != 0) {
+            rc = -1;
+            break;
+        }
+        int one;
+        if (ordered_kind(kind)) {
+            if (group.kind < 0) {
+                group.kind = kind;
+                group.ward = cchc_model_ward(self, ward);
+            }
+            void *msg = group.ward ? decode_ordered(kind, blob, len) : NULL;
+            if (msg)
+                pending_push(&group, ord, msg);
+            one = msg ? 0 : -1;
+        } else {
+            one = load_record(self, kind, ward, code, blob, len);
+        }
+        if (one != 0) {
+            cchc_log(CCHC_ERROR, "model_load_damaged", "kind=%d ward=%s code=%s", kind, ward, code);
             rc = -1;
             break;
         }
         records++;
     }
+    if (group.kind >= 0 && pending_flush(&group) != 0) //  frees what it does not add
+        rc = -1;
+    free(group.items);
     if (rc == 0 && step != SQLITE_DONE) {
         cchc_log(CCHC_ERROR, "model_load", "error=%s", sqlite3_errmsg(db));
         rc = -1;
