@@ -12,6 +12,8 @@
 #include "model.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1171,27 +1173,338 @@ int cchc_record_set_save(const cchc_record_set_t *set, sqlite3 *db)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-static int load_record(cchc_model_t *self, int kind, const char *ward_code, const char *code,
-                       const uint8_t *blob, size_t len)
+//  Load reads model_record in primary-key order (kind, ward, code), which
+//  SQLite streams without sorting, and restores registration order (ord)
+//  per (kind, ward) in memory: the units, officials, areas and tasks of one
+//  ward and kind are decoded into a pending group, sorted by ord when the
+//  group ends, and only then added, so that every array, ->index and unit
+//  task list is built in registration order, exactly as the events built it.
+//  The kinds still come in kind order, so units and areas precede the tasks
+//  that reference them, and officials precede their leaves.
+
+typedef struct {
+    int64_t ord;
+    size_t seq; //  arrival within the group (code order): a stable tie-break
+    void *msg;  //  owned until added to the ward
+} pending_t;
+
+typedef struct {
+    int kind; //  -1 when empty
+    cchc_ward_t *ward;
+    pending_t *items;
+    size_t count, cap;
+} pending_group_t;
+
+static int pending_cmp(const void *a, const void *b)
 {
-    if (kind == CCHC_REC_CLOCK) {
-        if (len != 16)
-            return -1;
-        uint64_t now = 0, seq = 0;
-        for (int i = 0; i < 8; i++) {
-            now |= (uint64_t)blob[i] << (8 * i);
-            seq |= (uint64_t)blob[8 + i] << (8 * i);
+    const pending_t *x = a, *y = b;
+    if (x->ord != y->ord)
+        return x->ord < y->ord ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void pending_push(pending_group_t *g, int64_t ord, void *msg)
+{
+    if (g->count == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 256;
+        pending_t *grown = realloc(g->items, g->cap * sizeof(*grown));
+        if (!grown)
+            abort();
+        g->items = grown;
+    }
+    g->items[g->count] = (pending_t){.ord = ord, .seq = g->count, .msg = msg};
+    g->count++;
+}
+
+//  Add the pending group to its ward in ord order and empty it. Returns 0,
+//  or -1 if a task references a unit or area the ward lacks (every message
+//  not added is freed).
+static int pending_flush(pending_group_t *g)
+{
+    int rc = 0;
+    bool sorted = true;
+    for (size_t i = 1; i < g->count && sorted; i++)
+        sorted = g->items[i - 1].ord <= g->items[i].ord;
+    if (!sorted)
+        qsort(g->items, g->count, sizeof(*g->items), pending_cmp);
+    for (size_t i = 0; i < g->count; i++) {
+        void *msg = g->items[i].msg;
+        if (rc != 0) {
+            protobuf_c_message_free_unpacked(msg, NULL);
+            continue;
         }
+        switch (g->kind) {
+        case CCHC_REC_OFFICIAL:
+            official_add(g->ward, msg);
+            break;
+        case CCHC_REC_AREA:
+            area_add(g->ward, msg);
+            break;
+        case CCHC_REC_UNIT:
+            unit_add(g->ward, msg);
+            break;
+        case CCHC_REC_TASK:
+            if (!task_add(g->ward, msg)) {
+                Cchc__TaskRecord *rec = msg;
+                cchc_log(CCHC_ERROR, "model_load_damaged",
+                         "kind=%d ward=%s code=%s detail=unknown_unit_or_area", g->kind, g->ward->code,
+                         rec->def->code);
+                protobuf_c_message_free_unpacked(msg, NULL);
+                rc = -1;
+            }
+            break;
+        default:
+            assert(!"not a pending kind");
+        }
+    }
+    g->count = 0;
+    g->kind = -1;
+    g->ward = NULL;
+    return rc;
+}
+
+//  Decode a record of a kind that is added in ord order; NULL if damaged.
+static void *decode_ordered(int kind, const uint8_t *blob, size_t len)
+{
+    switch (kind) {
+    case CCHC_REC_OFFICIAL: {
+        Cchc__OfficialRegistered *def = cchc__official_registered__unpack(NULL, len, blob);
+        if (def && empty(def->code))
+            protobuf_c_message_free_unpacked(&def->base, NULL), def = NULL;
+        return def;
+    }
+    case CCHC_REC_AREA: {
+        Cchc__AreaDefined *def = cchc__area_defined__unpack(NULL, len, blob);
+        if (def && empty(def->code))
+            protobuf_c_message_free_unpacked(&def->base, NULL), def = NULL;
+        return def;
+    }
+    case CCHC_REC_UNIT: {
+        Cchc__UnitRecord *rec = cchc__unit_record__unpack(NULL, len, blob);
+        if (rec && (!rec->def || empty(rec->def->code)))
+            protobuf_c_message_free_unpacked(&rec->base, NULL), rec = NULL;
+        return rec;
+    }
+    case CCHC_REC_TASK: {
+        Cchc__TaskRecord *rec = cchc__task_record__unpack(NULL, len, blob);
+        if (rec && (!rec->def || empty(rec->def->code)))
+            protobuf_c_message_free_unpacked(&rec->base, NULL), rec = NULL;
+        return rec;
+    }
+    default:
+        return NULL;
+    }
+}
+
+static bool ordered_kind(int kind)
+{
+    return kind == CCHC_REC_OFFICIAL || kind == CCHC_REC_AREA || kind == CCHC_REC_UNIT ||
+           kind == CCHC_REC_TASK;
+}
+
+// ---------------------------------------------------------------------------
+//  Load pipeline: a reader thread steps the statement into batches and
+//  unpacks every other blob (protobuf-c unpack and its allocations are the
+//  bulk of the work) copying the others raw; the calling thread takes the
+//  batches in order, unpacks the raw ones and builds the model (groups, hash
+//  maps, arrays). Splitting the unpacking keeps both cores busy: the reader
+//  also carries SQLite, the builder the inserts. The reader touches only the
+//  statement and the batches, never the model; it logs nothing (the calling
+//  thread does).
+//  Without thread support in SQLite, or if the thread cannot start, the
+//  calling thread reads everything first and then builds.
+
+#define LOAD_BATCH  2048 //  records per batch
+#define LOAD_QUEUED 16   //  batches read ahead at most (threaded)
+
+typedef struct {
+    int kind;
+    int64_t ord;
+    size_t ward, code; //  offsets in the batch's text
+    size_t blob, len;  //  the blob's offset in the batch's text and length, while raw
+    bool raw;          //  not unpacked yet (the builder does it)
+    void *msg;         //  the unpacked record (owned), NULL for CLOCK or if damaged
+    uint64_t now, seq; //  CLOCK
+    bool bad;          //  could not be unpacked
+} loaded_t;
+
+typedef struct load_batch {
+    loaded_t items[LOAD_BATCH];
+    size_t count;
+    char *text; //  the ward and code strings, NUL-terminated
+    size_t text_len, text_cap;
+    struct load_batch *next;
+} load_batch_t;
+
+typedef struct {
+    sqlite3_stmt *stmt;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    load_batch_t *head, *tail; //  queue, oldest first
+    size_t queued;
+    size_t limit; //  LOAD_QUEUED, or SIZE_MAX when read first
+    bool done;    //  the reader has queued its last batch
+    bool stop;    //  the builder gave up: the reader stops early
+    bool split;   //  leave every other blob raw for the builder
+    int step;     //  the last sqlite3_step result
+} load_pipe_t;
+
+static size_t batch_bytes(load_batch_t *b, const void *s, size_t n)
+{
+    size_t at = b->text_len;
+    if (b->text_len + n > b->text_cap) {
+        b->text_cap = (b->text_len + n) * 2;
+        char *grown = realloc(b->text, b->text_cap);
+        if (!grown)
+            abort();
+        b->text = grown;
+    }
+    memcpy(b->text + at, s, n);
+    b->text_len += n;
+    return at;
+}
+
+static size_t batch_text(load_batch_t *b, const char *s)
+{
+    return batch_bytes(b, s, strlen(s) + 1);
+}
+
+static void batch_free(load_batch_t *b)
+{
+    for (size_t i = 0; i < b->count; i++)
+        if (b->items[i].msg)
+            protobuf_c_message_free_unpacked(b->items[i].msg, NULL);
+    free(b->text);
+    free(b);
+}
+
+//  Unpack one row into item (bad set if it cannot be).
+static void load_decode(loaded_t *item, const uint8_t *blob, size_t len)
+{
+    switch (item->kind) {
+    case CCHC_REC_CLOCK:
+        item->bad = len != 16;
+        for (int i = 0; i < 8 && len == 16; i++) {
+            item->now |= (uint64_t)blob[i] << (8 * i);
+            item->seq |= (uint64_t)blob[8 + i] << (8 * i);
+        }
+        return;
+    case CCHC_REC_WARD:
+        item->msg = cchc__ward_registered__unpack(NULL, len, blob);
+        break;
+    case CCHC_REC_WARD_SOURCE:
+        item->msg = cchc__ward_source__unpack(NULL, len, blob);
+        break;
+    case CCHC_REC_LEAVE:
+        item->msg = cchc__official_leave__unpack(NULL, len, blob);
+        break;
+    default:
+        item->msg = decode_ordered(item->kind, blob, len);
+        break;
+    }
+    item->bad = item->msg == NULL;
+}
+
+static void pipe_push(load_pipe_t *pipe, load_batch_t *b, bool last, int step)
+{
+    pthread_mutex_lock(&pipe->mutex);
+    while (pipe->queued >= pipe->limit && !pipe->stop)
+        pthread_cond_wait(&pipe->cond, &pipe->mutex);
+    if (b) {
+        if (pipe->tail)
+            pipe->tail->next = b;
+        else
+            pipe->head = b;
+        pipe->tail = b;
+        pipe->queued++;
+    }
+    if (last) {
+        pipe->done = true;
+        pipe->step = step;
+    }
+    pthread_cond_broadcast(&pipe->cond);
+    pthread_mutex_unlock(&pipe->mutex);
+}
+
+//  The reader: every row, unpacked, in batches; stops early when told.
+static void *load_reader(void *arg)
+{
+    load_pipe_t *pipe = arg;
+    load_batch_t *b = NULL;
+    int step;
+    bool stop = false;
+    while (!stop && (step = sqlite3_step(pipe->stmt)) == SQLITE_ROW) {
+        if (!b) {
+            b = xcalloc(1, sizeof(*b));
+            b->text_cap = LOAD_BATCH * 24;
+            b->text = malloc(b->text_cap);
+            if (!b->text)
+                abort();
+        }
+        loaded_t *item = &b->items[b->count++];
+        memset(item, 0, sizeof(*item));
+        item->kind = sqlite3_column_int(pipe->stmt, 0);
+        const char *ward = (const char *)sqlite3_column_text(pipe->stmt, 1);
+        const char *code = (const char *)sqlite3_column_text(pipe->stmt, 2);
+        item->ward = batch_text(b, ward ? ward : "");
+        item->code = batch_text(b, code ? code : "");
+        item->ord = sqlite3_column_int64(pipe->stmt, 3);
+        const uint8_t *blob = sqlite3_column_blob(pipe->stmt, 4);
+        size_t len = (size_t)sqlite3_column_bytes(pipe->stmt, 4);
+        if (pipe->split && b->count % 2 == 0) {
+            item->raw = true;
+            item->blob = batch_bytes(b, blob ? blob : (const uint8_t *)"", len);
+            item->len = len;
+        } else {
+            load_decode(item, blob ? blob : (const uint8_t *)"", len);
+        }
+        if (b->count == LOAD_BATCH) {
+            pipe_push(pipe, b, false, 0);
+            b = NULL;
+            pthread_mutex_lock(&pipe->mutex);
+            stop = pipe->stop;
+            pthread_mutex_unlock(&pipe->mutex);
+        }
+    }
+    pipe_push(pipe, b, true, stop ? SQLITE_DONE : step);
+    return NULL;
+}
+
+//  The next batch in order, or NULL when the reader is done.
+static load_batch_t *pipe_take(load_pipe_t *pipe)
+{
+    pthread_mutex_lock(&pipe->mutex);
+    while (!pipe->head && !pipe->done)
+        pthread_cond_wait(&pipe->cond, &pipe->mutex);
+    load_batch_t *b = pipe->head;
+    if (b) {
+        pipe->head = b->next;
+        if (!pipe->head)
+            pipe->tail = NULL;
+        pipe->queued--;
+        pthread_cond_broadcast(&pipe->cond);
+    }
+    pthread_mutex_unlock(&pipe->mutex);
+    return b;
+}
+
+//  A record of a kind added as it comes (CLOCK, WARD, WARD_SOURCE, LEAVE);
+//  takes the message (frees it on error).
+static int load_record(cchc_model_t *self, loaded_t *item, const char *ward_code, const char *code)
+{
+    void *msg = item->msg;
+    item->msg = NULL;
+    if (item->kind == CCHC_REC_CLOCK) {
         int index = cchc_model_source(self, code); //  may grow self->sources
         cchc_source_t *src = self->sources[index];
-        src->now_ms = (int64_t)now;
-        src->last_seq = seq;
+        src->now_ms = (int64_t)item->now;
+        src->last_seq = item->seq;
         return 0;
     }
-    if (kind == CCHC_REC_WARD) {
-        Cchc__WardRegistered *def = cchc__ward_registered__unpack(NULL, len, blob);
-        if (!def || cchc_model_ward(self, ward_code))
-            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
+    if (item->kind == CCHC_REC_WARD) {
+        Cchc__WardRegistered *def = msg;
+        if (cchc_model_ward(self, ward_code))
+            return protobuf_c_message_free_unpacked(&def->base, NULL), -1;
         cchc_ward_t *ward = ward_add(self, ward_code, def);
         for (size_t i = 0; i < self->nsources; i++) //  the unnamed source's, unless a WARD_SOURCE says
             if (!*self->sources[i]->id)
@@ -1199,99 +1512,121 @@ static int load_record(cchc_model_t *self, int kind, const char *ward_code, cons
         return 0;
     }
     cchc_ward_t *ward = cchc_model_ward(self, ward_code);
-    if (!ward)
+    if (!ward || (item->kind != CCHC_REC_WARD_SOURCE && item->kind != CCHC_REC_LEAVE)) {
+        protobuf_c_message_free_unpacked(msg, NULL);
         return -1;
-    switch (kind) {
-    case CCHC_REC_WARD_SOURCE: { //  after the CLOCK records (ORDER BY kind)
-        Cchc__WardSource *ws = cchc__ward_source__unpack(NULL, len, blob);
+    }
+    if (item->kind == CCHC_REC_WARD_SOURCE) { //  after the CLOCK records (kind order)
+        Cchc__WardSource *ws = msg;
         int found = -1;
-        for (size_t i = 0; ws && i < self->nsources; i++)
+        for (size_t i = 0; i < self->nsources; i++)
             if (strcmp(self->sources[i]->id, ws->shard ? ws->shard : "") == 0)
                 found = (int)i;
-        if (ws)
-            protobuf_c_message_free_unpacked(&ws->base, NULL);
+        protobuf_c_message_free_unpacked(&ws->base, NULL);
         if (found < 0)
             return -1;
         ward->source = self->sources[found];
         return 0;
     }
-    case CCHC_REC_OFFICIAL: {
-        Cchc__OfficialRegistered *def = cchc__official_registered__unpack(NULL, len, blob);
-        if (!def || empty(def->code))
-            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
-        official_add(ward, def);
-        return 0;
-    }
-    case CCHC_REC_AREA: {
-        Cchc__AreaDefined *def = cchc__area_defined__unpack(NULL, len, blob);
-        if (!def || empty(def->code))
-            return def ? (protobuf_c_message_free_unpacked(&def->base, NULL), -1) : -1;
-        area_add(ward, def);
-        return 0;
-    }
-    case CCHC_REC_UNIT: {
-        Cchc__UnitRecord *rec = cchc__unit_record__unpack(NULL, len, blob);
-        if (!rec || !rec->def || empty(rec->def->code))
-            return rec ? (protobuf_c_message_free_unpacked(&rec->base, NULL), -1) : -1;
-        unit_add(ward, rec);
-        return 0;
-    }
-    case CCHC_REC_LEAVE: { //  after the officials (ORDER BY kind)
-        Cchc__OfficialLeave *leave = cchc__official_leave__unpack(NULL, len, blob);
-        cchc_official_t *o = leave ? cchc_ward_official(ward, leave->official) : NULL;
-        if (!o || o->leave) {
-            if (leave)
-                protobuf_c_message_free_unpacked(&leave->base, NULL);
-            return -1;
-        }
-        o->leave = leave;
-        return 0;
-    }
-    case CCHC_REC_TASK: {
-        Cchc__TaskRecord *rec = cchc__task_record__unpack(NULL, len, blob);
-        if (!rec || !rec->def || empty(rec->def->code) || !task_add(ward, rec)) {
-            if (rec)
-                protobuf_c_message_free_unpacked(&rec->base, NULL);
-            return -1;
-        }
-        return 0;
-    }
-    default:
+    //  LEAVE, after the officials (kind order)
+    Cchc__OfficialLeave *leave = msg;
+    cchc_official_t *o = cchc_ward_official(ward, leave->official);
+    if (!o || o->leave) {
+        protobuf_c_message_free_unpacked(&leave->base, NULL);
         return -1;
     }
+    o->leave = leave;
+    return 0;
+}
+
+//  Build the model from one batch; -1 at the first damaged record.
+static int load_batch(cchc_model_t *self, load_batch_t *b, pending_group_t *group, size_t *records)
+{
+    for (size_t i = 0; i < b->count; i++) {
+        loaded_t *item = &b->items[i];
+        if (item->raw) {
+            item->raw = false;
+            load_decode(item, (const uint8_t *)b->text + item->blob, item->len);
+        }
+        const char *ward = b->text + item->ward, *code = b->text + item->code;
+        int kind = item->kind;
+        if (group->kind >= 0 && (group->kind != kind || strcmp(group->ward->code, ward) != 0) &&
+            pending_flush(group) != 0)
+            return -1;
+        int one = -1;
+        if (item->bad) {
+            one = -1;
+        } else if (ordered_kind(kind)) {
+            if (group->kind < 0) {
+                group->kind = kind;
+                group->ward = cchc_model_ward(self, ward);
+            }
+            if (group->ward) {
+                pending_push(group, item->ord, item->msg);
+                item->msg = NULL;
+                one = 0;
+            } else {
+                group->kind = -1;
+            }
+        } else {
+            one = load_record(self, item, ward, code);
+        }
+        if (one != 0) {
+            cchc_log(CCHC_ERROR, "model_load_damaged", "kind=%d ward=%s code=%s", kind, ward, code);
+            return -1;
+        }
+        (*records)++;
+    }
+    return 0;
 }
 
 int cchc_model_load(cchc_model_t *self, sqlite3 *db)
 {
     assert(self && self->nwards == 0);
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT kind, ward, code, blob FROM model_record ORDER BY kind, ward, ord", -1,
-                           &stmt, NULL) != SQLITE_OK) {
+    load_pipe_t pipe = {.limit = LOAD_QUEUED};
+    //  The primary key's order: a plain scan of the WITHOUT ROWID table.
+    if (sqlite3_prepare_v2(db,
+                           "SELECT kind, ward, code, ord, blob FROM model_record ORDER BY kind, ward, code",
+                           -1, &pipe.stmt, NULL) != SQLITE_OK) {
         cchc_log(CCHC_ERROR, "model_load", "error=%s", sqlite3_errmsg(db));
         return -1;
     }
-    int rc = 0, step;
-    size_t records = 0;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        int kind = sqlite3_column_int(stmt, 0);
-        const char *ward = (const char *)sqlite3_column_text(stmt, 1);
-        const char *code = (const char *)sqlite3_column_text(stmt, 2);
-        const uint8_t *blob = sqlite3_column_blob(stmt, 3);
-        size_t len = (size_t)sqlite3_column_bytes(stmt, 3);
-        if (load_record(self, kind, ward ? ward : "", code ? code : "", blob ? blob : (const uint8_t *)"",
-                        len) != 0) {
-            cchc_log(CCHC_ERROR, "model_load_damaged", "kind=%d ward=%s code=%s", kind, ward ? ward : "",
-                     code ? code : "");
-            rc = -1;
-            break;
-        }
-        records++;
+    pthread_mutex_init(&pipe.mutex, NULL);
+    pthread_cond_init(&pipe.cond, NULL);
+    pthread_t reader;
+    pipe.split = sqlite3_threadsafe() != 0;
+    bool threaded = pipe.split && pthread_create(&reader, NULL, load_reader, &pipe) == 0;
+    if (!threaded) { //  read everything first
+        pipe.limit = SIZE_MAX;
+        pipe.split = false;
+        load_reader(&pipe);
     }
-    if (rc == 0 && step != SQLITE_DONE) {
+    int rc = 0;
+    size_t records = 0;
+    pending_group_t group = {.kind = -1};
+    load_batch_t *b;
+    while ((b = pipe_take(&pipe)) != NULL) {
+        if (rc == 0 && load_batch(self, b, &group, &records) != 0) {
+            rc = -1;
+            pthread_mutex_lock(&pipe.mutex);
+            pipe.stop = true;
+            pthread_cond_broadcast(&pipe.cond);
+            pthread_mutex_unlock(&pipe.mutex);
+        }
+        batch_free(b); //  frees what was not taken
+    }
+    if (threaded)
+        pthread_join(reader, NULL);
+    if (group.kind >= 0 && pending_flush(&group) != 0) //  frees what it does not add
+        rc = -1;
+    free(group.items);
+    if (rc == 0 && pipe.step != SQLITE_DONE) {
         cchc_log(CCHC_ERROR, "model_load", "error=%s", sqlite3_errmsg(db));
         rc = -1;
     }
-    sqlite3_finalize(stmt);
+    sqlite3_finalize(pipe.stmt);
+    pthread_cond_destroy(&pipe.cond);
+    pthread_mutex_destroy(&pipe.mutex);
     for (size_t i = 0; rc == 0 && i < self->nwards; i++)
         if (!self->wards[i]->source) {
             cchc_log(CCHC_ERROR, "model_load_damaged", "ward=%s detail=no source", self->wards[i]->code);

@@ -265,6 +265,9 @@ int cchc_record_set_save(const cchc_record_set_t *set, sqlite3 *db);
 
 //  Load every record of model_record into an empty model (at start-up,
 //  before consuming). Returns 0 or -1 (a damaged record is an error).
+//  Reads in primary-key order on a reader thread of its own (joined before
+//  it returns) that uses db meanwhile: nothing else may use db during the
+//  call. Registration order is restored in memory from `ord`.
 int cchc_model_load(cchc_model_t *self, sqlite3 *db);
 
 #endif

@@ -298,6 +298,144 @@ static void test_persistence_round_trip(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+//  Save every dirty record of f's model into a fresh database in dir.
+static sqlite3 *save_all(builder_t *f, const char *dir)
+{
+    char db_path[128];
+    snprintf(db_path, sizeof(db_path), "%s/m.db", dir);
+    const char *migrations[] = {CCHC_MODEL_MIGRATION};
+    char err[256];
+    sqlite3 *db = cchc_store_open(db_path, migrations, 1, err, sizeof(err));
+    assert_non_null(db);
+    cchc_record_set_t set = {0};
+    cchc_model_take_dirty(f->model, &set);
+    assert_int_equal(cchc_store_exec(db, "BEGIN"), 0);
+    assert_int_equal(cchc_record_set_save(&set, db), 0);
+    assert_int_equal(cchc_store_exec(db, "COMMIT"), 0);
+    cchc_record_set_clear(&set);
+    return db;
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+//  The table is read in primary-key (code) order; registration order must
+//  come back anyway: every array, index and unit task list as folded.
+static void test_load_restores_registration_order(void **state)
+{
+    builder_t *f = *state;
+    //  registered after U1, U2, A1 and CT, but first in code order
+    b_unit(f, "U0", NULL, NULL);
+    b_area(f, "A0", 40);
+    b_official(f, "AA", "Lê Thị Hoa", "U0", CCHC__OFFICIAL_ROLE__ROLE_VICE_CHAIRMAN);
+    //  tasks whose code order (T1 < T10 < T11 < T2 < T3 < T9) is not their order
+    const char *codes[] = {"T9", "T3", "T10", "T2", "T11", "T1"};
+    const char *units[] = {"U2", "U0", "U1", "U2", "U0", "U1"};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(b_task(f, codes[i], units[i], i % 2 ? "A0" : "A1", 20260131, 1, 1000, NULL),
+                         CCHC__ERROR_CODE__ERR_NONE);
+    char dir[] = "/tmp/cchc-test-model-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    sqlite3 *db = save_all(f, dir);
+    cchc_model_t *loaded = cchc_model_new();
+    assert_int_equal(cchc_model_load(loaded, db), 0);
+    cchc_ward_t *w1 = cchc_model_ward(f->model, "W"), *w2 = cchc_model_ward(loaded, "W");
+    assert_non_null(w2);
+    assert_int_equal(w2->nunits, 3);
+    assert_int_equal(w2->nareas, 2);
+    assert_int_equal(w2->nofficials, 2);
+    assert_int_equal(w2->ntasks, 6);
+    for (size_t i = 0; i < w1->nunits; i++) {
+        assert_string_equal(w2->units[i]->rec->def->code, w1->units[i]->rec->def->code);
+        assert_int_equal(w2->units[i]->index, (int)i);
+        assert_int_equal(w2->units[i]->ntasks, w1->units[i]->ntasks);
+        for (size_t k = 0; k < w1->units[i]->ntasks; k++)
+            assert_string_equal(w2->units[i]->tasks[k]->rec->def->code,
+                                w1->units[i]->tasks[k]->rec->def->code);
+    }
+    for (size_t i = 0; i < w1->nareas; i++) {
+        assert_string_equal(w2->areas[i]->def->code, w1->areas[i]->def->code);
+        assert_int_equal(w2->areas[i]->index, (int)i);
+    }
+    for (size_t i = 0; i < w1->nofficials; i++)
+        assert_string_equal(w2->officials[i]->def->code, w1->officials[i]->def->code);
+    for (size_t i = 0; i < w1->ntasks; i++) {
+        assert_string_equal(w2->tasks[i]->rec->def->code, codes[i]);
+        assert_int_equal(w2->tasks[i]->index, (int)i);
+        assert_ptr_equal(w2->tasks[i]->unit, cchc_ward_unit(w2, units[i]));
+    }
+    assert_string_equal(w2->units[2]->tasks[0]->rec->def->code, "T3"); //  U0: T3 then T11
+    assert_string_equal(w2->units[2]->tasks[1]->rec->def->code, "T11");
+    assert_string_equal(w2->chairman, "CT");
+    cchc_model_destroy(&loaded);
+
+    //  a task naming a unit the ward lacks: an error, nothing leaked
+    Cchc__TaskAssigned def = CCHC__TASK_ASSIGNED__INIT;
+    def.code = "T5";
+    def.unit = "UX";
+    def.area = "A1";
+    Cchc__TaskRecord rec = CCHC__TASK_RECORD__INIT;
+    rec.def = &def;
+    uint8_t buf[128];
+    size_t len = cchc__task_record__pack(&rec, buf);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "INSERT INTO model_record VALUES (5, 'W', 'T5', 6, ?1)", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    loaded = cchc_model_new();
+    assert_int_equal(cchc_model_load(loaded, db), -1);
+    cchc_model_destroy(&loaded);
+    cchc_store_close(&db);
+    remove_dir(dir);
+}
+
+//  Enough records for many of load's batches: a damaged record early makes
+//  the load stop the reader that is still ahead and free what it read (the
+//  ASan and valgrind runs check that nothing leaks); intact, it loads all.
+static void test_load_many_records(void **state)
+{
+    builder_t *f = *state;
+    enum { TASKS = 40000 };
+    char code[16];
+    for (int i = 0; i < TASKS; i++) {
+        snprintf(code, sizeof(code), "T%d", TASKS - i); //  code order is not registration order
+        assert_int_equal(b_task(f, code, i % 2 ? "U1" : "U2", "A1", 20260131, 1, 1000, NULL),
+                         CCHC__ERROR_CODE__ERR_NONE);
+    }
+    char dir[] = "/tmp/cchc-test-model-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    sqlite3 *db = save_all(f, dir);
+    cchc_model_t *loaded = cchc_model_new();
+    assert_int_equal(cchc_model_load(loaded, db), 0);
+    cchc_ward_t *w1 = cchc_model_ward(f->model, "W"), *w2 = cchc_model_ward(loaded, "W");
+    assert_int_equal(w2->ntasks, TASKS);
+    for (size_t i = 0; i < TASKS; i++) {
+        assert_string_equal(w2->tasks[i]->rec->def->code, w1->tasks[i]->rec->def->code);
+        assert_int_equal(w2->tasks[i]->index, (int)i);
+    }
+    for (size_t u = 0; u < w1->nunits; u++) {
+        assert_int_equal(w2->units[u]->ntasks, w1->units[u]->ntasks);
+        for (size_t k = 0; k < w1->units[u]->ntasks; k++)
+            assert_int_equal(w2->units[u]->tasks[k]->index, w1->units[u]->tasks[k]->index);
+    }
+    cchc_model_destroy(&loaded);
+    //  a unit record that does not unpack: everything after it is dropped
+    assert_int_equal(
+        cchc_store_exec(db, "UPDATE model_record SET blob = x'ffff' WHERE kind = 2 AND code = 'U1'"), 0);
+    loaded = cchc_model_new();
+    assert_int_equal(cchc_model_load(loaded, db), -1);
+    cchc_model_destroy(&loaded);
+    cchc_store_close(&db);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +446,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadline_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_and_cancelled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_restores_registration_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_many_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
