@@ -1439,11 +1439,48 @@ static int notify_start(notify_t *self)
     return 0;
 }
 
+//  --check-config: the settings (printed by the config loader), then every
+//  one of them checked as a start would (rules, calendar and holidays file,
+//  channels, SMTP and HTTP settings and their secret files, digests), without
+//  opening the database or any socket. Returns the exit code: 0, or 2 with
+//  the bad_setting line on stderr.
+static int check_config(int argc, char **argv)
+{
+    static notify_t notify;
+    notify_t *self = &notify;
+    cchc_log_init("notify", CCHC_INFO, "auto");
+    self->config = cchc_config_new("notify", notify_options);
+    char err[512];
+    int rc = cchc_config_load(self->config, argc, argv, err, sizeof(err));
+    if (rc < 0)
+        fprintf(stderr, "cchc-notify: %s\n", err);
+    else if (settings_load(self) != 0) {
+        fprintf(stderr, "cchc-notify: invalid settings (the bad_setting line above names the key)\n");
+        rc = -1;
+    } else
+        printf("cchc-notify: settings OK (rules, calendar: %zu holidays, channels)\n",
+               cchc_calendar_holiday_count(self->calendar));
+    memset(&self->channels.smtp.password, 0, sizeof(self->channels.smtp.password));
+    memset(&self->channels.webhook.token, 0, sizeof(self->channels.webhook.token));
+    memset(&self->channels.zalo.token, 0, sizeof(self->channels.zalo.token));
+    zalo_users_free(self);
+    cchc_calendar_destroy(&self->calendar);
+    cchc_config_destroy(&self->config);
+    return rc < 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     static notify_t notify;
     notify_t *self = &notify;
     int rc;
+    bool check = false, help = false;
+    for (int i = 1; i < argc; i++) {
+        check = check || strcmp(argv[i], "--check-config") == 0 || strcmp(argv[i], "--check_config") == 0;
+        help = help || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+    }
+    if (check && !help)
+        return check_config(argc, argv);
     self->config = cchc_service_config("notify", notify_options, argc, argv, &rc);
     if (!self->config)
         return rc;
