@@ -357,34 +357,43 @@ static int64_t local_time(int32_t date, int hour)
     return cchc_date_start_ms(date) + (int64_t)hour * 3600 * 1000;
 }
 
-//  Alerts decided so far, by kind (AlertKind values 0..3).
-static int alert_counts(cli_t *cli, unsigned counts[4])
+//  Alerts decided so far, by kind (every AlertKind value of the wire contract).
+#define ALERT_KINDS 8
+
+static int alert_counts(cli_t *cli, unsigned counts[ALERT_KINDS])
 {
     cchc_decoded_t *reply = cli_query_alerts(cli, 0);
     if (!reply)
         return -1;
-    memset(counts, 0, 4 * sizeof(unsigned));
+    memset(counts, 0, ALERT_KINDS * sizeof(unsigned));
     const Cchc__AlertList *l = cchc_decoded_env(reply)->alert_list;
     for (size_t i = 0; i < l->n_alerts; i++)
-        if ((unsigned)l->alerts[i]->kind < 4)
+        if ((unsigned)l->alerts[i]->kind < ALERT_KINDS)
             counts[l->alerts[i]->kind]++;
     cchc_decoded_destroy(&reply);
     return 0;
 }
 
-static void print_alert_counts(const unsigned counts[4])
+//  "Nhắc hạn 3, Quá hạn 1, ..." over the kinds of the wire contract, and
+//  the total in *total.
+static void print_alert_counts(const unsigned counts[ALERT_KINDS], unsigned *total)
 {
-    printf("%s %u, %s %u, %s %u, %s %u", cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_REMINDER),
-           counts[0], cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_OVERDUE), counts[1],
-           cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_ESCALATION), counts[2],
-           cchc_alert_kind_label_vi(CCHC__ALERT_KIND__ALERT_RESOLVED), counts[3]);
+    unsigned n = cchc__alert_kind__descriptor.n_values;
+    *total = 0;
+    for (unsigned k = 0; k < n && k < ALERT_KINDS; k++) {
+        Cchc__AlertKind kind = (Cchc__AlertKind)cchc__alert_kind__descriptor.values[k].value;
+        if ((unsigned)kind >= ALERT_KINDS)
+            continue;
+        printf("%s%s %u", k ? ", " : "", cchc_alert_kind_label_vi(kind), counts[kind]);
+        *total += counts[kind];
+    }
 }
 
 //  The month's compact ranking: rank, unit code, score, tier, rank change.
 static int print_month(cli_t *cli, sim_t *s, int32_t month_end)
 {
     cchc_decoded_t *reply = cli_query_ranking(cli);
-    unsigned counts[4];
+    unsigned counts[ALERT_KINDS], total;
     if (!reply || alert_counts(cli, counts) != 0) {
         cchc_decoded_destroy(&reply);
         return -1;
@@ -410,7 +419,7 @@ static int print_month(cli_t *cli, sim_t *s, int32_t month_end)
         printf("  %s%s\n", cchc_tier_label_vi(e->tier), arrow);
     }
     printf("  Cảnh báo đến nay: ");
-    print_alert_counts(counts);
+    print_alert_counts(counts, &total);
     printf("\n");
     cchc_decoded_destroy(&reply);
     return 0;
@@ -505,7 +514,7 @@ int cmd_simulate(cli_t *cli, int argc, char **argv)
     //  The year is over: 01/01/2027 00:00.
     if (step_clock(cli, cchc_date_end_ms(YEAR_END), &now, &head) != 0)
         goto done;
-    unsigned counts[4];
+    unsigned counts[ALERT_KINDS], total = 0;
     if (!(reply = cli_query_ranking(cli)) || alert_counts(cli, counts) != 0)
         goto done;
     if (cli->json) {
@@ -514,8 +523,8 @@ int cmd_simulate(cli_t *cli, int argc, char **argv)
         printf("\n=== Kết quả năm 2026 ===\n");
         cchc_render_ranking(stdout, cchc_decoded_env(reply)->ranking);
         printf("\nCảnh báo trong năm: ");
-        print_alert_counts(counts);
-        printf(" (tổng %u).\n", counts[0] + counts[1] + counts[2] + counts[3]);
+        print_alert_counts(counts, &total);
+        printf(" (tổng %u).\n", total);
     }
     if (s->rejected) {
         fprintf(stderr, "%d thao tác mô phỏng bị từ chối (simulated updates rejected).\n", s->rejected);
