@@ -653,6 +653,26 @@ captured_t harness_captured(const char *dir)
     return box;
 }
 
+const char *harness_captured_field(const char *text, const char *name, char *out, size_t size)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = text; *p && *p != '\n';) {
+        const char *eol = strchr(p, '\n');
+        if (!eol)
+            break;
+        if (!strncmp(p, name, nlen) && !strncmp(p + nlen, ": ", 2)) {
+            size_t len = (size_t)(eol - p - nlen - 2);
+            if (len >= size)
+                return NULL;
+            memcpy(out, p + nlen + 2, len);
+            out[len] = '\0';
+            return out;
+        }
+        p = eol + 1;
+    }
+    return NULL;
+}
+
 void harness_captured_free(captured_t *box)
 {
     for (size_t i = 0; i < box->n; i++)

@@ -54,6 +54,11 @@ typedef struct {
 captured_t harness_captured(const char *dir);
 void harness_captured_free(captured_t *box);
 
+//  The value of field name in a captured mail or request ("name: value"
+//  lines before the first blank line), copied into out; NULL when absent or
+//  longer than size - 1.
+const char *harness_captured_field(const char *text, const char *name, char *out, size_t size);
+
 //  SIGTERM a helper server and reap it; *pid_p becomes 0. Nothing if <= 0.
 void harness_helper_stop(pid_t *pid_p);
 

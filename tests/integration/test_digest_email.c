@@ -42,26 +42,6 @@
 static int g_argc;
 static char **g_argv;
 
-static const char *field(const char *text, const char *name, char *out, size_t size)
-{
-    size_t nlen = strlen(name);
-    for (const char *p = text; *p && *p != '\n';) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            break;
-        if (!strncmp(p, name, nlen) && !strncmp(p + nlen, ": ", 2)) {
-            size_t len = (size_t)(eol - p - nlen - 2);
-            if (len >= size)
-                return NULL;
-            memcpy(out, p + nlen + 2, len);
-            out[len] = '\0';
-            return out;
-        }
-        p = eol + 1;
-    }
-    return NULL;
-}
-
 static const char *addresses[][2] = {{"CT", "ct@test.example.vn"},     {"PCT", "pct@test.example.vn"},
                                      {"H_VP", "hvp@test.example.vn"},  {"S_VP", "svp@test.example.vn"},
                                      {"H_KT", "hkt@test.example.vn"},  {"S_KT", "skt@test.example.vn"},
@@ -94,8 +74,9 @@ static int messages_with(const captured_t *box, const char *key, bool zalo, size
     snprintf(needle, sizeof(needle), zalo ? "mã thông báo: %s\\n" : "mã thông báo: %s\n", key);
     int n = 0;
     for (size_t i = 0; i < box->n; i++) {
-        bool single = field(box->text[i], zalo ? "h.x-request-id" : "token", token, sizeof(token)) &&
-                      !strcmp(token, key);
+        bool single =
+            harness_captured_field(box->text[i], zalo ? "h.x-request-id" : "token", token, sizeof(token)) &&
+            !strcmp(token, key);
         if (single || strstr(box->text[i], needle)) {
             n++;
             *which = i;
@@ -226,12 +207,12 @@ static void check_channel(const Cchc__AlertList *list, const char *dir, bool zal
         if (zalo) {
             char user[32];
             snprintf(user, sizeof(user), "55500000%02zu", index_of(a->person));
-            assert_string_equal(field(msg, "j.recipient.user_id", v, sizeof(v)), user);
-            assert_string_equal(field(msg, "status", v, sizeof(v)), "200");
+            assert_string_equal(harness_captured_field(msg, "j.recipient.user_id", v, sizeof(v)), user);
+            assert_string_equal(harness_captured_field(msg, "status", v, sizeof(v)), "200");
         } else {
-            assert_string_equal(field(msg, "rcpt_to", v, sizeof(v)), address_of(a->person));
+            assert_string_equal(harness_captured_field(msg, "rcpt_to", v, sizeof(v)), address_of(a->person));
         }
-        assert_non_null(field(msg, zalo ? "h.x-request-id" : "token", v, sizeof(v)));
+        assert_non_null(harness_captured_field(msg, zalo ? "h.x-request-id" : "token", v, sizeof(v)));
         char day[16];
         cchc_date_format(cchc_date_of_ms(a->decided_ms), day, sizeof(day));
         if (group_size[i] == 1) {
@@ -249,12 +230,12 @@ static void check_channel(const Cchc__AlertList *list, const char *dir, bool zal
             snprintf(expect, sizeof(expect), "j.message.text: Tổng hợp %d thông báo ngày %s về",
                      group_size[i], day);
             assert_non_null(strstr(msg, expect));
-            assert_string_equal(field(msg, "h.idempotency-key", id, sizeof(id)), v);
+            assert_string_equal(harness_captured_field(msg, "h.idempotency-key", id, sizeof(id)), v);
         } else {
-            field(msg, "message_id", id, sizeof(id));
+            harness_captured_field(msg, "message_id", id, sizeof(id));
             assert_true(!strncmp(id, "<cchc.digest.", 13));
             snprintf(expect, sizeof(expect), "[CCHC] Tổng hợp %d thông báo ngày %s (", group_size[i], day);
-            assert_non_null(field(msg, "subject", subject, sizeof(subject)));
+            assert_non_null(harness_captured_field(msg, "subject", subject, sizeof(subject)));
             assert_true(!strncmp(subject, expect, strlen(expect)));
             snprintf(expect, sizeof(expect), "Mã thư tổng hợp: %s\n", v);
             assert_non_null(strstr(msg, expect));

@@ -141,21 +141,9 @@ static int teardown(void **state)
 //  A captured mail: "name: value" lines, a blank line, the body.
 static const char *mail_field(const char *mail, const char *name, char *out, size_t size)
 {
-    size_t nlen = strlen(name);
-    for (const char *p = mail; *p && *p != '\n';) {
-        const char *eol = strchr(p, '\n');
-        assert_non_null(eol);
-        if (!strncmp(p, name, nlen) && !strncmp(p + nlen, ": ", 2)) {
-            size_t len = (size_t)(eol - p - nlen - 2);
-            assert_true(len < size);
-            memcpy(out, p + nlen + 2, len);
-            out[len] = '\0';
-            return out;
-        }
-        p = eol + 1;
-    }
-    fail_msg("no field %s in:\n%s", name, mail);
-    return NULL;
+    if (!harness_captured_field(mail, name, out, size))
+        fail_msg("no field %s (or longer than %zu bytes) in:\n%s", name, size - 1, mail);
+    return out;
 }
 
 static const char *mail_body(const char *mail)

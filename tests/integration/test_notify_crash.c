@@ -207,28 +207,6 @@ static long outbox_count(const cluster_t *c, const char *status)
     return n;
 }
 
-//  The value of field name ("name: value" lines before the blank line) of a
-//  captured request, copied into out; NULL when absent.
-static const char *field(const char *text, const char *name, char *out, size_t size)
-{
-    size_t nlen = strlen(name);
-    for (const char *p = text; *p && *p != '\n';) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            break;
-        if (!strncmp(p, name, nlen) && !strncmp(p + nlen, ": ", 2)) {
-            size_t len = (size_t)(eol - p - nlen - 2);
-            if (len >= size)
-                return NULL;
-            memcpy(out, p + nlen + 2, len);
-            out[len] = '\0';
-            return out;
-        }
-        p = eol + 1;
-    }
-    return NULL;
-}
-
 typedef struct {
     char token[160];
     char id[32];
@@ -320,12 +298,16 @@ static void test_kill9_during_burst(void **state)
         const char *r = box.text[i];
         char task[32], person[32], kind[32], level[16], ward[16], rid[160], idem[160], token[160], id[32],
             status[8], ident[128];
-        if (!field(r, "j.ward", ward, sizeof(ward)) || !field(r, "j.task", task, sizeof(task)) ||
-            !field(r, "j.person", person, sizeof(person)) || !field(r, "j.kind", kind, sizeof(kind)) ||
-            !field(r, "j.level", level, sizeof(level)) || !field(r, "h.x-request-id", rid, sizeof(rid)) ||
-            !field(r, "h.idempotency-key", idem, sizeof(idem)) ||
-            !field(r, "j.token", token, sizeof(token)) || !field(r, "j.id", id, sizeof(id)) ||
-            !field(r, "status", status, sizeof(status)))
+        if (!harness_captured_field(r, "j.ward", ward, sizeof(ward)) ||
+            !harness_captured_field(r, "j.task", task, sizeof(task)) ||
+            !harness_captured_field(r, "j.person", person, sizeof(person)) ||
+            !harness_captured_field(r, "j.kind", kind, sizeof(kind)) ||
+            !harness_captured_field(r, "j.level", level, sizeof(level)) ||
+            !harness_captured_field(r, "h.x-request-id", rid, sizeof(rid)) ||
+            !harness_captured_field(r, "h.idempotency-key", idem, sizeof(idem)) ||
+            !harness_captured_field(r, "j.token", token, sizeof(token)) ||
+            !harness_captured_field(r, "j.id", id, sizeof(id)) ||
+            !harness_captured_field(r, "status", status, sizeof(status)))
             fail_msg("request %zu lacks a field:\n%.400s", i, r);
         assert_string_equal(ward, WARD);
         assert_string_equal(status, "200");

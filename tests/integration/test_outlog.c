@@ -29,63 +29,10 @@
 
 #include "clock.h"
 #include "harness.h"
+#include "outlog.h"
 #include "scenario.h"
 
 static char **g_argv;
-
-typedef struct {
-    Cchc__ScoreChange **items; //  owned copies (unpacked with the default allocator)
-    size_t count;
-    uint8_t *packed; //  every record packed, one after another
-    size_t packed_len;
-    uint64_t head;
-} outlog_t;
-
-static void outlog_free(outlog_t *o)
-{
-    for (size_t i = 0; i < o->count; i++)
-        cchc__score_change__free_unpacked(o->items[i], NULL);
-    free(o->items);
-    free(o->packed);
-    memset(o, 0, sizeof(*o));
-}
-
-//  The whole output log from seq 1, `credit` records per Fetch.
-static void outlog_fetch(cluster_t *c, uint32_t credit, outlog_t *o)
-{
-    memset(o, 0, sizeof(*o));
-    uint64_t from = 1;
-    for (;;) {
-        Cchc__Fetch f = CCHC__FETCH__INIT;
-        f.has_from_seq = f.has_credit = true;
-        f.from_seq = from;
-        f.credit = credit;
-        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-        env.body_case = CCHC__ENVELOPE__BODY_FETCH;
-        env.fetch = &f;
-        cchc_decoded_t *dec = NULL;
-        assert_int_equal(cluster_call(c, SVC_SCORING, &env, &dec), 0);
-        const Cchc__Envelope *r = cchc_decoded_env(dec);
-        assert_int_equal(r->body_case, CCHC__ENVELOPE__BODY_CHANGE_BATCH);
-        const Cchc__ChangeBatch *b = r->change_batch;
-        assert_true(b->has_head_seq);
-        assert_true(b->n_changes <= credit); //  flow control
-        o->head = b->head_seq;
-        o->items = realloc(o->items, (o->count + b->n_changes + 1) * sizeof(*o->items));
-        for (size_t i = 0; i < b->n_changes; i++) {
-            size_t len = cchc__score_change__get_packed_size(b->changes[i]);
-            o->packed = realloc(o->packed, o->packed_len + len + 1);
-            cchc__score_change__pack(b->changes[i], o->packed + o->packed_len);
-            o->items[o->count++] = cchc__score_change__unpack(NULL, len, o->packed + o->packed_len);
-            o->packed_len += len;
-        }
-        bool done = b->n_changes == 0 || from + b->n_changes > b->head_seq;
-        from += b->n_changes;
-        cchc_decoded_destroy(&dec);
-        if (done)
-            break;
-    }
-}
 
 //  Ranking.last_seq (what cluster_wait_caught_up waits for) is the last
 //  committed seq, so the records of those events are in the log; records of
@@ -107,44 +54,20 @@ static void outlog_settled(cluster_t *c, uint32_t credit, uint64_t at_least, out
     }
 }
 
-//  Gapless from 1 to head, no seq twice; per unit, each record's old values
-//  are the new values of the unit's previous record (or 0, rank 0, unrated);
-//  the last record of each unit matches the ward's ranking now.
+//  The shared checks (outlog.h: gapless, chained per unit, the last record
+//  of each unit = the ranking), plus: only real changes, and the records in
+//  the order of the events that caused them.
 static void assert_outlog_consistent(cluster_t *c, const outlog_t *o)
 {
-    assert_int_equal(o->count, o->head);
+    const char *const wards[] = {SCENARIO_WARD};
+    outlog_assert_chained(c, o, wards, 1);
     for (size_t i = 0; i < o->count; i++) {
         const Cchc__ScoreChange *r = o->items[i];
-        assert_int_equal(r->seq, i + 1);
         assert_true(r->old_score_centi != r->new_score_centi || r->old_rank != r->new_rank ||
                     r->old_tier != r->new_tier); //  only real changes
-        const Cchc__ScoreChange *prev = NULL;
-        for (size_t j = i; j-- > 0;)
-            if (!strcmp(o->items[j]->ward, r->ward) && !strcmp(o->items[j]->unit, r->unit)) {
-                prev = o->items[j];
-                break;
-            }
-        assert_int_equal(r->old_score_centi, prev ? prev->new_score_centi : 0);
-        assert_int_equal(r->old_rank, prev ? prev->new_rank : 0);
-        assert_int_equal(r->old_tier, prev ? prev->new_tier : CCHC__TIER__TIER_UNRATED);
         if (i > 0)
             assert_true(r->input_seq >= o->items[i - 1]->input_seq);
     }
-    cchc_decoded_t *dec = cluster_ranking(c, SCENARIO_WARD);
-    assert_non_null(dec);
-    const Cchc__Ranking *rk = cchc_decoded_env(dec)->ranking;
-    for (size_t e = 0; e < rk->n_entries; e++) {
-        const Cchc__RankEntry *en = rk->entries[e];
-        const Cchc__ScoreChange *last = NULL;
-        for (size_t j = o->count; j-- > 0 && !last;)
-            if (!strcmp(o->items[j]->unit, en->unit))
-                last = o->items[j];
-        assert_non_null(last);
-        assert_int_equal(last->new_score_centi, en->score_centi);
-        assert_int_equal(last->new_rank, en->rank);
-        assert_int_equal(last->new_tier, en->tier);
-    }
-    cchc_decoded_destroy(&dec);
 }
 
 static void expect(const Cchc__ScoreChange *r, const char *unit, uint32_t old_rank, uint32_t new_rank,

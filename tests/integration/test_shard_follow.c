@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "outlog.h"
 
 static int g_argc;
 static char **g_argv;
@@ -190,54 +191,6 @@ static size_t same_alerts(cluster_t *x, cluster_t *y, const char *ward, size_t *
 // ---------------------------------------------------------------------------
 //  Output logs
 
-typedef struct {
-    Cchc__ScoreChange **items;
-    size_t count;
-    uint64_t head;
-} outlog_t;
-
-static void outlog_free(outlog_t *o)
-{
-    for (size_t i = 0; i < o->count; i++)
-        cchc__score_change__free_unpacked(o->items[i], NULL);
-    free(o->items);
-    memset(o, 0, sizeof(*o));
-}
-
-static void outlog_fetch(cluster_t *c, outlog_t *o)
-{
-    memset(o, 0, sizeof(*o));
-    uint64_t from = 1;
-    for (;;) {
-        Cchc__Fetch f = CCHC__FETCH__INIT;
-        f.has_from_seq = f.has_credit = true;
-        f.from_seq = from;
-        f.credit = 500;
-        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-        env.body_case = CCHC__ENVELOPE__BODY_FETCH;
-        env.fetch = &f;
-        cchc_decoded_t *dec = NULL;
-        assert_int_equal(cluster_call(c, SVC_SCORING, &env, &dec), 0);
-        const Cchc__Envelope *r = cchc_decoded_env(dec);
-        assert_int_equal(r->body_case, CCHC__ENVELOPE__BODY_CHANGE_BATCH);
-        const Cchc__ChangeBatch *b = r->change_batch;
-        o->head = b->head_seq;
-        o->items = realloc(o->items, (o->count + b->n_changes + 1) * sizeof(*o->items));
-        for (size_t i = 0; i < b->n_changes; i++) {
-            size_t len = cchc__score_change__get_packed_size(b->changes[i]);
-            uint8_t *buf = malloc(len + 1);
-            cchc__score_change__pack(b->changes[i], buf);
-            o->items[o->count++] = cchc__score_change__unpack(NULL, len, buf);
-            free(buf);
-        }
-        bool done = b->n_changes == 0 || from + b->n_changes > b->head_seq;
-        from += b->n_changes;
-        cchc_decoded_destroy(&dec);
-        if (done)
-            break;
-    }
-}
-
 //  The records of one ward, packed one after another with their output seq
 //  cleared (the seq is scoring-wide; the order within a ward is not).
 static uint8_t *ward_records(const outlog_t *o, const char *ward, size_t *len, size_t *count)
@@ -271,37 +224,11 @@ static void same_ward_records(const outlog_t *x, const outlog_t *y, const char *
 }
 
 //  Gapless from 1, each unit's records chained, the last one of each unit
-//  equal to c's ranking of its ward.
+//  equal to c's ranking of its ward (outlog.h).
 static void assert_outlog_consistent(cluster_t *c, const outlog_t *o)
 {
-    assert_int_equal(o->count, o->head);
-    for (size_t i = 0; i < o->count; i++) {
-        const Cchc__ScoreChange *r = o->items[i];
-        assert_int_equal(r->seq, i + 1);
-        const Cchc__ScoreChange *prev = NULL;
-        for (size_t j = i; j-- > 0 && !prev;)
-            if (!strcmp(o->items[j]->ward, r->ward) && !strcmp(o->items[j]->unit, r->unit))
-                prev = o->items[j];
-        assert_int_equal(r->old_score_centi, prev ? prev->new_score_centi : 0);
-        assert_int_equal(r->old_rank, prev ? prev->new_rank : 0);
-        assert_int_equal(r->old_tier, prev ? prev->new_tier : CCHC__TIER__TIER_UNRATED);
-    }
-    const char *wards[] = {"T1", "T2"};
-    for (int w = 0; w < 2; w++) {
-        cchc_decoded_t *dec = cluster_ranking(c, wards[w]);
-        assert_non_null(dec);
-        const Cchc__Ranking *rk = cchc_decoded_env(dec)->ranking;
-        for (size_t e = 0; e < rk->n_entries; e++) {
-            const Cchc__ScoreChange *last = NULL;
-            for (size_t j = o->count; j-- > 0 && !last;)
-                if (!strcmp(o->items[j]->ward, wards[w]) && !strcmp(o->items[j]->unit, rk->entries[e]->unit))
-                    last = o->items[j];
-            assert_non_null(last);
-            assert_int_equal(last->new_score_centi, rk->entries[e]->score_centi);
-            assert_int_equal(last->new_rank, rk->entries[e]->rank);
-        }
-        cchc_decoded_destroy(&dec);
-    }
+    const char *const wards[] = {"T1", "T2"};
+    outlog_assert_chained(c, o, wards, 2);
 }
 
 // ---------------------------------------------------------------------------
@@ -424,9 +351,9 @@ static void test_kill9_and_rebuild(void **state)
     assert_true(same_alerts(&s->m, &s->b, "T2", &overdue) > 0);
 
     outlog_t live, only_a, only_b;
-    outlog_fetch(&s->m, &live);
-    outlog_fetch(&s->a, &only_a);
-    outlog_fetch(&s->b, &only_b);
+    outlog_fetch(&s->m, 500, &live);
+    outlog_fetch(&s->a, 500, &only_a);
+    outlog_fetch(&s->b, 500, &only_b);
     assert_outlog_consistent(&s->m, &live);
     same_ward_records(&live, &only_a, "T1", "following both vs shard A only");
     same_ward_records(&live, &only_b, "T2", "following both vs shard B only");
@@ -441,7 +368,7 @@ static void test_kill9_and_rebuild(void **state)
     same_rankings(&s->m, &s->a, "T1", 3);
     same_rankings(&s->m, &s->b, "T2", 3);
     outlog_t fresh;
-    outlog_fetch(&s->m, &fresh);
+    outlog_fetch(&s->m, 500, &fresh);
     assert_outlog_consistent(&s->m, &fresh);
     assert_int_equal(fresh.count, live.count);
     same_ward_records(&fresh, &live, "T1", "rebuilt vs live");

@@ -40,6 +40,7 @@
 
 #include "clock.h"
 #include "harness.h"
+#include "outlog.h"
 #include "scenario.h"
 
 static int g_argc;
@@ -53,56 +54,10 @@ static const Cchc__AlertKind TIER = CCHC__ALERT_KIND__ALERT_TIER_DROP,
 // ---------------------------------------------------------------------------
 //  Helpers
 
-//  Scoring's output log from seq 1 (each record copied, unpacked with the
-//  default allocator), and its head.
-typedef struct {
-    Cchc__ScoreChange **items;
-    size_t count;
-    uint64_t head;
-} outlog_t;
-
-static void outlog_free(outlog_t *o)
+//  Scoring's whole output log from seq 1 (outlog.h), and its head.
+static void outlog_read(cluster_t *c, outlog_t *o)
 {
-    for (size_t i = 0; i < o->count; i++)
-        cchc__score_change__free_unpacked(o->items[i], NULL);
-    free(o->items);
-    memset(o, 0, sizeof(*o));
-}
-
-static void outlog_fetch(cluster_t *c, outlog_t *o)
-{
-    memset(o, 0, sizeof(*o));
-    uint64_t from = 1;
-    for (;;) {
-        Cchc__Fetch f = CCHC__FETCH__INIT;
-        f.has_from_seq = f.has_credit = true;
-        f.from_seq = from;
-        f.credit = 500;
-        Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-        env.body_case = CCHC__ENVELOPE__BODY_FETCH;
-        env.fetch = &f;
-        cchc_decoded_t *dec = NULL;
-        assert_int_equal(cluster_call(c, SVC_SCORING, &env, &dec), 0);
-        const Cchc__Envelope *r = cchc_decoded_env(dec);
-        assert_int_equal(r->body_case, CCHC__ENVELOPE__BODY_CHANGE_BATCH);
-        const Cchc__ChangeBatch *b = r->change_batch;
-        o->head = b->head_seq;
-        o->items = realloc(o->items, (o->count + b->n_changes + 1) * sizeof(*o->items));
-        assert_non_null(o->items);
-        for (size_t i = 0; i < b->n_changes; i++) {
-            size_t len = cchc__score_change__get_packed_size(b->changes[i]);
-            uint8_t *buf = malloc(len + 1);
-            assert_non_null(buf);
-            cchc__score_change__pack(b->changes[i], buf);
-            o->items[o->count++] = cchc__score_change__unpack(NULL, len, buf);
-            free(buf);
-        }
-        bool done = b->n_changes == 0 || from + b->n_changes > b->head_seq;
-        from += b->n_changes;
-        cchc_decoded_destroy(&dec);
-        if (done)
-            break;
-    }
+    outlog_fetch(c, 500, o);
     assert_int_equal(o->count, o->head);
 }
 
@@ -114,7 +69,7 @@ static void wait_all(cluster_t *c)
     int64_t deadline = harness_mono_ms() + 20000;
     while (harness_mono_ms() < deadline) {
         outlog_t o;
-        outlog_fetch(c, &o);
+        outlog_read(c, &o);
         uint64_t head = o.head;
         outlog_free(&o);
         cchc_decoded_t *dec = cluster_alerts(c, SCENARIO_WARD);
@@ -312,7 +267,7 @@ static void test_quarter_exact(void **state)
     wait_all(c);
 
     outlog_t o;
-    outlog_fetch(c, &o);
+    outlog_read(c, &o);
     assert_int_equal(o.count, 18);
     size_t n_want;
     char *want = expected_keys(&o, &n_want);
@@ -379,7 +334,7 @@ static void test_kill9_mid_stream(void **state)
     wait_all(c);
 
     outlog_t o;
-    outlog_fetch(c, &o);
+    outlog_read(c, &o);
     assert_true(o.count > 150);
     size_t n_want, n_got;
     char *want = expected_keys(&o, &n_want);

@@ -148,29 +148,10 @@ static int teardown(void **state)
 // ---------------------------------------------------------------------------
 //  Captured requests
 
-//  The value of field name of a request, or NULL (copied into out).
-static const char *field(const char *text, const char *name, char *out, size_t size)
-{
-    size_t nlen = strlen(name);
-    for (const char *p = text; *p && *p != '\n';) {
-        const char *eol = strchr(p, '\n');
-        assert_non_null(eol);
-        if (!strncmp(p, name, nlen) && !strncmp(p + nlen, ": ", 2)) {
-            size_t len = (size_t)(eol - p - nlen - 2);
-            assert_true(len < size);
-            memcpy(out, p + nlen + 2, len);
-            out[len] = '\0';
-            return out;
-        }
-        p = eol + 1;
-    }
-    return NULL;
-}
-
 static bool is(const char *text, const char *name, const char *value)
 {
     char v[2048];
-    return field(text, name, v, sizeof(v)) && !strcmp(v, value);
+    return harness_captured_field(text, name, v, sizeof(v)) && !strcmp(v, value);
 }
 
 //  Requests to path carrying request id key: how many in all, how many 200.
@@ -217,9 +198,9 @@ static void check_webhook(const char *r, const Cchc__Alert *a, const char *key)
     assert_true(is(r, "h.content-type", "application/json; charset=utf-8"));
     assert_true(is(r, "h.idempotency-key", key));
     assert_true(is(r, "h.authorization", "Bearer " WEBHOOK_TOKEN));
-    assert_null(field(r, "h.access_token", v, sizeof(v)));
+    assert_null(harness_captured_field(r, "h.access_token", v, sizeof(v)));
     assert_string_equal(
-        field(r, "keys", v, sizeof(v)),
+        harness_captured_field(r, "keys", v, sizeof(v)),
         "id,token,kind,kind_vi,level,ward,task,unit,person,person_name,due,days_overdue,decided,"
         "text");
     snprintf(n, sizeof(n), "%llu", (unsigned long long)a->id);
@@ -247,8 +228,8 @@ static void check_zalo(const char *r, const Cchc__Alert *a, const char *key)
     assert_true(is(r, "method", "POST"));
     assert_true(is(r, "h.idempotency-key", key));
     assert_true(is(r, "h.access_token", ZALO_TOKEN));
-    assert_null(field(r, "h.authorization", v, sizeof(v)));
-    assert_string_equal(field(r, "keys", v, sizeof(v)), "recipient,message");
+    assert_null(harness_captured_field(r, "h.authorization", v, sizeof(v)));
+    assert_string_equal(harness_captured_field(r, "keys", v, sizeof(v)), "recipient,message");
     assert_true(is(r, "j.recipient.user_id", zalo_id_of(a->person)));
     assert_true(is(r, "j.message.text", a->text));
     //  nothing else in the body
