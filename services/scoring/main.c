@@ -316,6 +316,12 @@ static void handle_period_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t
     cchc_period_ranking_free(r);
 }
 
+static int compare_rank(const void *a, const void *b)
+{
+    uint32_t x = ((const Cchc__RankEntry *)a)->rank, y = ((const Cchc__RankEntry *)b)->rank;
+    return x < y ? -1 : x > y;
+}
+
 //  The year ranking as it stood at q->as_of_ms, from each unit's last
 //  output-log record at or before then (score, rank and tier only).
 static void handle_ranking_as_of(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
@@ -353,14 +359,7 @@ static void handle_ranking_as_of(scoring_t *self, zmq_msg_t *identity, uint64_t 
         e->score_centi = score;
         e->tier = (Cchc__Tier)tier;
     }
-    //  Records are consistent per instant, so the ranks are 1..n; sort by them.
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            if (entries[j].rank < entries[i].rank) {
-                Cchc__RankEntry t = entries[i];
-                entries[i] = entries[j];
-                entries[j] = t;
-            }
+    qsort(entries, n, sizeof(*entries), compare_rank); //  records agree per instant: ranks 1..n
     for (size_t i = 0; i < n; i++)
         ptrs[i] = &entries[i];
     Cchc__Ranking ranking = CCHC__RANKING__INIT;
@@ -438,19 +437,28 @@ static void handle_ranking(scoring_t *self, zmq_msg_t *identity, uint64_t reques
     free(ptrs);
 }
 
+//  The unit of a query, or NULL after replying ERR_UNKNOWN_WARD or
+//  ERR_UNKNOWN_UNIT.
+static cchc_unit_t *unit_or_reply(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
+                                  const char *ward_code, const char *unit_code)
+{
+    cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), ward_code);
+    cchc_unit_t *unit = cchc_ward_unit(ward, unit_code);
+    if (!unit) {
+        cchc_err_t err;
+        cchc_err_set(&err, ward ? CCHC__ERROR_CODE__ERR_UNKNOWN_UNIT : CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1,
+                     ward ? (unit_code ? unit_code : "") : (ward_code ? ward_code : ""));
+        reply_error(self, identity, request_id, &err);
+    }
+    return unit;
+}
+
 static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
                            const Cchc__ExplainQuery *q)
 {
-    cchc_model_t *model = cchc_follower_model(self->follower);
-    cchc_ward_t *ward = cchc_model_ward(model, q->ward);
-    cchc_unit_t *unit = cchc_ward_unit(ward, q->unit);
-    cchc_err_t err;
-    if (!ward || !unit) {
-        cchc_err_set(&err, ward ? CCHC__ERROR_CODE__ERR_UNKNOWN_UNIT : CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1,
-                     ward ? (q->unit ? q->unit : "") : (q->ward ? q->ward : ""));
-        reply_error(self, identity, request_id, &err);
+    cchc_unit_t *unit = unit_or_reply(self, identity, request_id, q->ward, q->unit);
+    if (!unit)
         return;
-    }
     uint32_t rank = 0; //  stays 0 for a unit not ranked yet
     cchc_ranking_eval(self->ranking, unit, &rank);
     Cchc__Explanation x = CCHC__EXPLANATION__INIT;
@@ -476,30 +484,24 @@ static void handle_explain(scoring_t *self, zmq_msg_t *identity, uint64_t reques
 static void handle_history(scoring_t *self, zmq_msg_t *identity, uint64_t request_id,
                            const Cchc__HistoryQuery *q)
 {
-    cchc_model_t *model = cchc_follower_model(self->follower);
-    cchc_ward_t *ward = cchc_model_ward(model, q->ward);
-    cchc_unit_t *unit = cchc_ward_unit(ward, q->unit);
-    cchc_err_t err;
-    if (!ward || !unit) {
-        cchc_err_set(&err, ward ? CCHC__ERROR_CODE__ERR_UNKNOWN_UNIT : CCHC__ERROR_CODE__ERR_UNKNOWN_WARD, -1,
-                     ward ? (q->unit ? q->unit : "") : (q->ward ? q->ward : ""));
-        reply_error(self, identity, request_id, &err);
+    cchc_unit_t *unit = unit_or_reply(self, identity, request_id, q->ward, q->unit);
+    if (!unit)
         return;
-    }
     size_t limit = q->limit ? q->limit : HISTORY_DEFAULT_LIMIT;
     if (limit > HISTORY_MAX_LIMIT)
         limit = HISTORY_MAX_LIMIT;
     Cchc__ScoreChange **items = NULL;
     uint64_t total = 0;
-    long n = cchc_outlog_history(cchc_follower_reader(self->follower), ward->code, unit->rec->def->code,
+    long n = cchc_outlog_history(cchc_follower_reader(self->follower), unit->ward->code, unit->rec->def->code,
                                  limit, &items, &total);
     if (n < 0) {
+        cchc_err_t err;
         cchc_err_set(&err, CCHC__ERROR_CODE__ERR_INTERNAL, -1, "cannot read the output log");
         reply_error(self, identity, request_id, &err);
         return;
     }
     Cchc__ScoreHistory h = CCHC__SCORE_HISTORY__INIT;
-    h.ward = ward->code;
+    h.ward = unit->ward->code;
     h.unit = unit->rec->def->code;
     h.unit_name = unit->rec->def->name;
     h.n_changes = (size_t)n;

@@ -79,8 +79,8 @@ Cchc__Ranking *cchc_period_ranking(const cchc_rules_t *rules, const cchc_ward_t 
     }
     qsort(ranked, n, sizeof(*ranked), compare_ranked);
     cchc__ranking__init(r);
-    r->ward = xstrdup(ward->code);
-    r->ward_name = xstrdup(ward->def && ward->def->name ? ward->def->name : ward->code);
+    r->ward = ward->code; //  borrowed from the model, like the entries' strings
+    r->ward_name = ward->def && ward->def->name ? ward->def->name : ward->code;
     r->has_as_of_ms = r->has_last_seq = r->has_period = r->has_period_index = r->has_year = true;
     r->has_from_date = r->has_to_date = r->has_final = true;
     r->as_of_ms = now_ms;
@@ -99,10 +99,6 @@ Cchc__Ranking *cchc_period_ranking(const cchc_rules_t *rules, const cchc_ward_t 
         if (!e)
             abort();
         cchc_rank_entry_fill(e, ranked[i].unit, &ranked[i].eval, (uint32_t)(i + 1));
-        //  The entry borrows the model's strings; the ranking owns copies.
-        e->unit = xstrdup(e->unit);
-        e->unit_name = xstrdup(e->unit_name);
-        e->par_group = xstrdup(e->par_group);
         r->entries[r->n_entries++] = e;
     }
     free(ranked);
@@ -113,15 +109,9 @@ void cchc_period_ranking_free(Cchc__Ranking *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_entries; i++) {
-        free(r->entries[i]->unit);
-        free(r->entries[i]->unit_name);
-        free(r->entries[i]->par_group);
+    for (size_t i = 0; i < r->n_entries; i++)
         free(r->entries[i]);
-    }
     free(r->entries);
-    free(r->ward);
-    free(r->ward_name);
     free(r);
 }
 

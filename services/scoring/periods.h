@@ -52,7 +52,8 @@ int64_t cchc_period_next_boundary(int64_t ms);
 
 //  The ranking of ward over period at now_ms, every unit evaluated with
 //  rules: entries in ranking order (cchc_eval_compare), final as given.
-//  The caller owns the result and frees it with cchc_period_ranking_free.
+//  The caller owns the result and frees it with cchc_period_ranking_free; its
+//  strings are borrowed from the model (use it before the next event).
 Cchc__Ranking *cchc_period_ranking(const cchc_rules_t *rules, const cchc_ward_t *ward,
                                    const cchc_period_key_t *period, int64_t now_ms, uint64_t last_seq,
                                    bool final);
