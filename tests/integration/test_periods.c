@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -487,6 +488,56 @@ static void test_province(void **state)
     assert_null(strstr(out, "Phường Tỉnh Khác"));
 }
 
+//  A change of rules re-scores the year but leaves closed periods as they
+//  were frozen (docs/SCORING.md): a quality deduction of 50 % instead of
+//  25 % lowers VHXH (one failed review) in the year, not in January's or
+//  the first quarter's frozen rankings.
+static void test_rules_change_keeps_closed_periods(void **state)
+{
+    cluster_t *c = *state;
+    char rules[400], arg[460];
+    snprintf(rules, sizeof(rules), "%s/rules.ini", c->dir);
+    snprintf(arg, sizeof(arg), "--rules_file=%s", rules);
+    FILE *f = fopen(rules, "w");
+    assert_non_null(f);
+    fputs("[bonus]\ncap = 5\n", f); //  the defaults
+    fclose(f);
+    assert_int_equal(cluster_stop(c, SVC_SCORING), 0);
+    const char *args[] = {arg, NULL};
+    assert_int_equal(cluster_start(c, SVC_SCORING, args), 0);
+    assert_int_equal(cluster_wait_caught_up(c, SCENARIO_WARD, 10000), 0);
+
+    cchc_decoded_t *reply = period(c, CCHC__PERIOD_KIND__PERIOD_MONTH, 1);
+    size_t jan_len, q1_len;
+    uint8_t *jan = packed(ranking_of(reply), &jan_len);
+    expect_entry(ranking_of(reply), 1, "VHXH", 9166, CCHC__TIER__TIER_EXCELLENT);
+    cchc_decoded_destroy(&reply);
+    reply = period(c, CCHC__PERIOD_KIND__PERIOD_QUARTER, 1);
+    uint8_t *q1 = packed(ranking_of(reply), &q1_len);
+    cchc_decoded_destroy(&reply);
+    reply = cluster_ranking(c, SCENARIO_WARD);
+    int32_t year_before = ranking_entry(ranking_of(reply), "VHXH")->score_centi;
+    cchc_decoded_destroy(&reply);
+
+    f = fopen(rules, "w");
+    assert_non_null(f);
+    fputs("[components]\nquality_deduction = 50\n", f);
+    fclose(f);
+    kill(c->pid[SVC_SCORING], SIGHUP);
+    int32_t year_after = year_before;
+    for (int i = 0; i < 100 && year_after == year_before; i++) {
+        harness_sleep_ms(50);
+        reply = cluster_ranking(c, SCENARIO_WARD);
+        year_after = ranking_entry(ranking_of(reply), "VHXH")->score_centi;
+        cchc_decoded_destroy(&reply);
+    }
+    assert_true(year_after < year_before); //  the year is re-scored
+    expect_same_bytes(c, CCHC__PERIOD_KIND__PERIOD_MONTH, 1, jan, jan_len);
+    expect_same_bytes(c, CCHC__PERIOD_KIND__PERIOD_QUARTER, 1, q1, q1_len);
+    free(jan);
+    free(q1);
+}
+
 int main(int argc, char **argv)
 {
     g_argv = argv;
@@ -495,6 +546,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_periods),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_province),
+        cmocka_unit_test(test_rules_change_keeps_closed_periods),
     };
     return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }
