@@ -1,10 +1,19 @@
 /*  model.c - the ward model folded from the event log.
 
     One struct per ward holds hash maps by code and arrays in registration
-    order. Records are protobuf-c messages (state.proto) so that a consumer can
-    persist them as blobs without a schema of its own: a record changed by an
-    event is put on the dirty list, serialised by cchc_model_take_dirty and
-    written by the consumer in the same transaction as its last_seq.
+    order. Wards, units, officials and areas are kept as protobuf-c messages
+    (state.proto); tasks, of which a province has millions, as compact
+    structs (model.h) allocated in the model's arena with their code right
+    after them, the texts many tasks share interned once per model. Every
+    record is persisted as a protobuf blob (a task as a TaskRecord), so a
+    consumer needs no schema of its own: a record changed by an event is put
+    on the dirty list, serialised by cchc_model_take_dirty and written by
+    the consumer in the same transaction as its last_seq.
+
+    Memory at 2 million tasks (cchc-bench scoring): cchc-scoring's RSS is
+    about 270 bytes a task, model and ranking together, against ~730 when
+    each task was a TaskRecord with its own TaskAssigned and strings
+    (docs/PERFORMANCE.md).
 
     cchc_model_check and cchc_model_apply are kept side by side per event type
     so that what is accepted and what it does are read together.
@@ -27,8 +36,18 @@
 typedef struct {
     int kind;
     cchc_ward_t *ward;
-    const char *code; //  borrowed from the record
+    const char *code;  //  borrowed from the record
+    cchc_task_t *task; //  CCHC_REC_TASK: the task (its dirty flag dedupes)
 } dirty_t;
+
+//  Strings that live as long as the model, bump-allocated in blocks.
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    _Alignas(8) char data[];
+} arena_block_t;
+
+#define ARENA_BLOCK (64 * 1024)
 
 struct cchc_model {
     cchc_strmap_t *wards_by_code; //  code -> cchc_ward_t *
@@ -36,9 +55,11 @@ struct cchc_model {
     size_t nwards, wards_cap;
     cchc_source_t **sources; //  by index, owned (pointers stable: wards point at them)
     size_t nsources, sources_cap;
-    cchc_strmap_t *dirty_keys; //  "kind/ward/code" -> dirty_t *, dedupes the list
-    dirty_t **dirty;
+    cchc_strmap_t *dirty_keys; //  "kind/ward/code" -> 1, dedupes the list (not tasks)
+    dirty_t *dirty;
     size_t ndirty, dirty_cap;
+    arena_block_t *arena;    //  tasks, their codes and co-unit lists; newest block first
+    cchc_strmap_t *interned; //  titles, output descriptions, official and unit codes of tasks
 };
 
 // ---------------------------------------------------------------------------
@@ -100,6 +121,101 @@ static bool code_ok(const char *s)
 }
 
 // ---------------------------------------------------------------------------
+//  Storage of tasks: the arena, interned strings, task blocks, the index
+
+//  n bytes (8-aligned) that live as long as the model.
+static void *arena_alloc(cchc_model_t *self, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    arena_block_t *b = self->arena;
+    if (!b || b->used + n > b->cap) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        b = malloc(sizeof(*b) + cap);
+        if (!b)
+            abort();
+        b->used = 0;
+        b->cap = cap;
+        b->next = self->arena;
+        self->arena = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+//  The model's one copy of s ("" for NULL or empty).
+static const char *intern(cchc_model_t *self, const char *s)
+{
+    return empty(s) ? "" : cchc_strmap_intern(self->interned, s);
+}
+
+//  A zeroed task from the arena, its code copied right after it (a lookup
+//  that reaches the task finds the code in the same or the next cache line).
+static cchc_task_t *task_alloc(cchc_model_t *self, const char *code)
+{
+    size_t n = strlen(code) + 1;
+    cchc_task_t *t = arena_alloc(self, sizeof(*t) + n);
+    memset(t, 0, sizeof(*t));
+    char *copy = (char *)(t + 1);
+    memcpy(copy, code, n);
+    t->code = copy;
+    return t;
+}
+
+static uint32_t task_hash(const char *code)
+{
+    uint32_t h = 2166136261u; //  FNV-1a
+    for (const unsigned char *p = (const unsigned char *)code; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+//  A ward's tasks by code: open addressing with linear probing; a slot
+//  holds the task and its code's hash: 16 bytes, against a string map's
+//  24-byte slot and key copy. The code compared sits right after the task.
+struct cchc_task_slot {
+    cchc_task_t *task; //  NULL: empty
+    uint32_t hash;
+};
+
+//  The slot of code in the index: where it is, or the empty slot ending its probe.
+static size_t task_slot(const cchc_ward_t *ward, const char *code, uint32_t hash)
+{
+    const struct cchc_task_index *ix = &ward->tasks_by_code;
+    size_t mask = ix->cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const struct cchc_task_slot *sl = &ix->slots[i];
+        if (!sl->task || (sl->hash == hash && strcmp(sl->task->code, code) == 0))
+            return i;
+    }
+}
+
+static void task_index_put(cchc_ward_t *ward, cchc_task_t *task)
+{
+    struct cchc_task_index *ix = &ward->tasks_by_code;
+    if ((ix->count + 1) * 10 > ix->cap * 7) {
+        struct cchc_task_slot *old = ix->slots;
+        size_t old_cap = ix->cap;
+        ix->cap = old_cap ? old_cap * 2 : 16;
+        ix->slots = xcalloc(ix->cap, sizeof(*ix->slots));
+        for (size_t i = 0; i < old_cap; i++) {
+            if (!old[i].task)
+                continue;
+            size_t k = old[i].hash & (ix->cap - 1);
+            while (ix->slots[k].task)
+                k = (k + 1) & (ix->cap - 1);
+            ix->slots[k] = old[i];
+        }
+        free(old);
+    }
+    uint32_t hash = task_hash(task->code);
+    size_t i = task_slot(ward, task->code, hash);
+    assert(!ix->slots[i].task);
+    ix->slots[i] = (struct cchc_task_slot){task, hash};
+    ix->count++;
+}
+
+// ---------------------------------------------------------------------------
 //  Model lifecycle and lookups
 
 cchc_model_t *cchc_model_new(void)
@@ -107,15 +223,23 @@ cchc_model_t *cchc_model_new(void)
     cchc_model_t *self = xcalloc(1, sizeof(*self));
     self->wards_by_code = cchc_strmap_new();
     self->dirty_keys = cchc_strmap_new();
+    self->interned = cchc_strmap_new();
     return self;
+}
+
+static void hold_free(cchc_task_hold_t *hold)
+{
+    if (!hold)
+        return;
+    free(hold->ack_official);
+    free(hold->silence_reason);
+    free(hold);
 }
 
 static void ward_destroy(cchc_ward_t *ward)
 {
-    for (size_t i = 0; i < ward->ntasks; i++) {
-        protobuf_c_message_free_unpacked(&ward->tasks[i]->rec->base, NULL);
-        free(ward->tasks[i]);
-    }
+    for (size_t i = 0; i < ward->ntasks; i++) //  the tasks themselves are in the model's arena
+        hold_free(ward->tasks[i]->hold);
     for (size_t i = 0; i < ward->nunits; i++) {
         protobuf_c_message_free_unpacked(&ward->units[i]->rec->base, NULL);
         free(ward->units[i]->tasks);
@@ -138,7 +262,7 @@ static void ward_destroy(cchc_ward_t *ward)
     cchc_strmap_destroy(&ward->units_by_code);
     cchc_strmap_destroy(&ward->officials_by_code);
     cchc_strmap_destroy(&ward->areas_by_code);
-    cchc_strmap_destroy(&ward->tasks_by_code);
+    free(ward->tasks_by_code.slots);
     if (ward->def)
         protobuf_c_message_free_unpacked(&ward->def->base, NULL);
     free(ward->chairman);
@@ -149,10 +273,13 @@ static void ward_destroy(cchc_ward_t *ward)
 static void dirty_clear(cchc_model_t *self)
 {
     for (size_t i = 0; i < self->ndirty; i++)
-        free(self->dirty[i]);
+        if (self->dirty[i].task)
+            self->dirty[i].task->dirty = false;
     self->ndirty = 0;
-    cchc_strmap_destroy(&self->dirty_keys);
-    self->dirty_keys = cchc_strmap_new();
+    if (cchc_strmap_size(self->dirty_keys) > 0) {
+        cchc_strmap_destroy(&self->dirty_keys);
+        self->dirty_keys = cchc_strmap_new();
+    }
     for (size_t i = 0; i < self->nsources; i++)
         self->sources[i]->dirty = false;
 }
@@ -163,11 +290,11 @@ void cchc_model_destroy(cchc_model_t **self_p)
     cchc_model_t *self = *self_p;
     if (!self)
         return;
+    dirty_clear(self);
     for (size_t i = 0; i < self->nwards; i++)
         ward_destroy(self->wards[i]);
     free(self->wards);
     cchc_strmap_destroy(&self->wards_by_code);
-    dirty_clear(self);
     for (size_t i = 0; i < self->nsources; i++) {
         free(self->sources[i]->id);
         free(self->sources[i]);
@@ -175,6 +302,12 @@ void cchc_model_destroy(cchc_model_t **self_p)
     free(self->sources);
     cchc_strmap_destroy(&self->dirty_keys);
     free(self->dirty);
+    while (self->arena) {
+        arena_block_t *next = self->arena->next;
+        free(self->arena);
+        self->arena = next;
+    }
+    cchc_strmap_destroy(&self->interned);
     free(self);
     *self_p = NULL;
 }
@@ -191,7 +324,10 @@ cchc_unit_t *cchc_ward_unit(const cchc_ward_t *ward, const char *code)
 
 cchc_task_t *cchc_ward_task(const cchc_ward_t *ward, const char *code)
 {
-    return ward && code ? cchc_strmap_get(ward->tasks_by_code, code) : NULL;
+    if (!ward || !code || ward->ntasks == 0)
+        return NULL;
+    const struct cchc_task_slot *sl = &ward->tasks_by_code.slots[task_slot(ward, code, task_hash(code))];
+    return sl->task;
 }
 
 cchc_area_t *cchc_ward_area(const cchc_ward_t *ward, const char *code)
@@ -255,43 +391,45 @@ int64_t cchc_ward_now(const cchc_ward_t *ward)
 // ---------------------------------------------------------------------------
 //  Derived task status
 
+const cchc_task_hold_t *cchc_task_hold(const cchc_task_t *task)
+{
+    static const cchc_task_hold_t none = {0};
+    return task->hold ? task->hold : &none;
+}
+
 bool cchc_task_done(const cchc_task_t *task)
 {
-    return task->rec->phase == CCHC__TASK_PHASE__PHASE_DONE;
+    return task->phase == CCHC__TASK_PHASE__PHASE_DONE;
 }
 
 bool cchc_task_overdue(const cchc_task_t *task, int64_t now_ms)
 {
-    const Cchc__TaskRecord *rec = task->rec;
-    return !rec->cancelled && !rec->paused && !cchc_task_done(task) &&
-           now_ms >= cchc_date_end_ms(rec->due_in_force);
+    return !task->cancelled && !task->paused && !cchc_task_done(task) &&
+           now_ms >= cchc_date_end_ms(task->due_in_force);
 }
 
 int cchc_task_delays(const cchc_task_t *task, int64_t now_ms)
 {
-    const Cchc__TaskRecord *rec = task->rec;
     bool done = cchc_task_done(task);
-    int64_t at = done ? rec->done_ms : now_ms;
-    return rec->missed_deadlines + (done ? 0 : rec->missed_pending) +
-           (at >= cchc_date_end_ms(rec->due_in_force) ? 1 : 0);
+    int64_t at = done ? task->done_ms : now_ms;
+    return task->missed_deadlines + (done ? 0 : task->missed_pending) +
+           (at >= cchc_date_end_ms(task->due_in_force) ? 1 : 0);
 }
 
 bool cchc_task_unmet(const cchc_task_t *task, int64_t now_ms)
 {
-    const Cchc__TaskRecord *rec = task->rec;
-    if (rec->cancelled || rec->paused || cchc_task_done(task))
+    if (task->cancelled || task->paused || cchc_task_done(task))
         return false;
-    return cchc_task_overdue(task, now_ms) || rec->phase == CCHC__TASK_PHASE__PHASE_REWORK;
+    return cchc_task_overdue(task, now_ms) || task->phase == CCHC__TASK_PHASE__PHASE_REWORK;
 }
 
 cchc_status_t cchc_task_status(const cchc_task_t *task, int64_t now_ms)
 {
-    const Cchc__TaskRecord *rec = task->rec;
-    if (rec->cancelled)
+    if (task->cancelled)
         return CCHC_STATUS_CANCELLED;
     if (cchc_task_done(task))
         return cchc_task_delays(task, now_ms) == 0 ? CCHC_STATUS_DONE_ON_TIME : CCHC_STATUS_DONE_LATE;
-    if (rec->paused)
+    if (task->paused)
         return CCHC_STATUS_PAUSED;
     return cchc_task_overdue(task, now_ms) ? CCHC_STATUS_OVERDUE : CCHC_STATUS_NOT_DUE;
 }
@@ -336,18 +474,36 @@ const char *cchc_phase_label_vi(Cchc__TaskPhase phase)
 // ---------------------------------------------------------------------------
 //  Dirty tracking
 
+static void dirty_push(cchc_model_t *self, dirty_t d)
+{
+    if (self->ndirty == self->dirty_cap) {
+        self->dirty_cap = self->dirty_cap ? self->dirty_cap * 2 : 256;
+        dirty_t *grown = realloc(self->dirty, self->dirty_cap * sizeof(*grown));
+        if (!grown)
+            abort();
+        self->dirty = grown;
+    }
+    self->dirty[self->ndirty++] = d;
+}
+
+//  Put a record other than a task on the dirty list (once).
 static void mark_dirty(cchc_model_t *self, int kind, cchc_ward_t *ward, const char *code)
 {
+    assert(kind != CCHC_REC_TASK);
     char key[3 * MAX_CODE_LEN + 16];
     snprintf(key, sizeof(key), "%d\x1f%s\x1f%s", kind, ward ? ward->code : "", code ? code : "");
     if (cchc_strmap_get(self->dirty_keys, key))
         return;
-    dirty_t *d = xcalloc(1, sizeof(*d));
-    d->kind = kind;
-    d->ward = ward;
-    d->code = code;
-    cchc_strmap_put(self->dirty_keys, key, d);
-    push_ptr((void ***)&self->dirty, &self->ndirty, &self->dirty_cap, d);
+    cchc_strmap_put(self->dirty_keys, key, (void *)1);
+    dirty_push(self, (dirty_t){.kind = kind, .ward = ward, .code = code});
+}
+
+static void mark_task_dirty(cchc_model_t *self, cchc_task_t *task)
+{
+    if (task->dirty)
+        return;
+    task->dirty = true;
+    dirty_push(self, (dirty_t){.kind = CCHC_REC_TASK, .ward = task->ward, .code = task->code, .task = task});
 }
 
 // ---------------------------------------------------------------------------
@@ -361,7 +517,6 @@ static cchc_ward_t *ward_add(cchc_model_t *self, const char *code, Cchc__WardReg
     ward->units_by_code = cchc_strmap_new();
     ward->officials_by_code = cchc_strmap_new();
     ward->areas_by_code = cchc_strmap_new();
-    ward->tasks_by_code = cchc_strmap_new();
     cchc_strmap_put(self->wards_by_code, ward->code, ward);
     push_ptr((void ***)&self->wards, &self->nwards, &self->wards_cap, ward);
     return ward;
@@ -397,28 +552,144 @@ static cchc_unit_t *unit_add(cchc_ward_t *ward, Cchc__UnitRecord *rec)
     cchc_unit_t *u = xcalloc(1, sizeof(*u));
     u->ward = ward;
     u->rec = rec;
+    u->code = rec->def->code;
     u->index = (int)ward->nunits;
     cchc_strmap_put(ward->units_by_code, rec->def->code, u);
     push_ptr((void ***)&ward->units, &ward->nunits, &ward->units_cap, u);
     return u;
 }
 
-//  Returns NULL if the record references a unit or area the ward lacks.
-static cchc_task_t *task_add(cchc_ward_t *ward, Cchc__TaskRecord *rec)
+//  A new task of the ward with the assignment def (strings copied into the
+//  model), or NULL if def names a unit or area the ward lacks. The state
+//  fields are the caller's to set.
+static cchc_task_t *task_add(cchc_model_t *self, cchc_ward_t *ward, const Cchc__TaskAssigned *def)
 {
-    cchc_unit_t *unit = cchc_ward_unit(ward, rec->def->unit);
-    cchc_area_t *area = cchc_ward_area(ward, rec->def->area);
-    if (!unit || !area)
+    cchc_unit_t *unit = cchc_ward_unit(ward, def->unit);
+    cchc_area_t *area = cchc_ward_area(ward, def->area);
+    if (!unit || !area || empty(def->code) || def->n_co_units > UINT16_MAX)
         return NULL;
-    cchc_task_t *t = xcalloc(1, sizeof(*t));
+    cchc_task_t *t = task_alloc(self, def->code);
     t->ward = ward;
     t->unit = unit;
     t->area = area;
-    t->rec = rec;
-    t->index = (int)ward->ntasks;
-    cchc_strmap_put(ward->tasks_by_code, rec->def->code, t);
+    t->title = intern(self, def->title);
+    t->lead_official = intern(self, def->lead_official);
+    t->output_desc = intern(self, def->output_desc);
+    if (def->n_co_units > 0) {
+        t->co_units = arena_alloc(self, def->n_co_units * sizeof(*t->co_units));
+        for (size_t i = 0; i < def->n_co_units; i++)
+            t->co_units[i] = intern(self, def->co_units[i]);
+        t->n_co_units = (uint16_t)def->n_co_units;
+    }
+    t->due_date = def->due_date;
+    t->factor_milli = def->has_factor_milli ? def->factor_milli : 1000;
+    t->outputs_required = (int16_t)(def->has_outputs_required ? def->outputs_required : 1);
+    t->points_milli = (int32_t)def->points_milli;
+    t->index = (int32_t)ward->ntasks;
     push_ptr((void ***)&ward->tasks, &ward->ntasks, &ward->tasks_cap, t);
+    task_index_put(ward, t);
     push_ptr((void ***)&unit->tasks, &unit->ntasks, &unit->tasks_cap, t);
+    return t;
+}
+
+void cchc_task_record(const cchc_task_t *task, Cchc__TaskRecord *rec, Cchc__TaskAssigned *def,
+                      char **co_units)
+{
+    cchc__task_assigned__init(def);
+    def->code = (char *)task->code;
+    def->unit = task->unit->rec->def->code;
+    def->area = task->area->def->code;
+    def->title = (char *)task->title;
+    def->has_due_date = def->has_factor_milli = def->has_outputs_required = true;
+    def->due_date = task->due_date;
+    def->factor_milli = task->factor_milli;
+    def->outputs_required = task->outputs_required;
+    if (*task->lead_official)
+        def->lead_official = (char *)task->lead_official;
+    if (task->points_milli) {
+        def->has_points_milli = true;
+        def->points_milli = task->points_milli;
+    }
+    if (*task->output_desc)
+        def->output_desc = (char *)task->output_desc;
+    if (task->n_co_units) {
+        for (size_t i = 0; i < task->n_co_units; i++)
+            co_units[i] = (char *)task->co_units[i];
+        def->co_units = co_units;
+        def->n_co_units = task->n_co_units;
+    }
+    cchc__task_record__init(rec);
+    rec->def = def;
+    rec->has_assigned_ms = rec->has_percent = rec->has_outputs_done = rec->has_phase = true;
+    rec->has_submitted_ms = rec->has_done_ms = rec->has_failed_reviews = rec->has_due_in_force = true;
+    rec->has_due_target = rec->has_paused = rec->has_cancelled = rec->has_last_seq = true;
+    rec->assigned_ms = task->assigned_ms;
+    rec->percent = task->percent;
+    rec->outputs_done = task->outputs_done;
+    rec->phase = (Cchc__TaskPhase)task->phase;
+    rec->submitted_ms = task->submitted_ms;
+    rec->done_ms = task->done_ms;
+    rec->failed_reviews = task->failed_reviews;
+    rec->due_in_force = task->due_in_force;
+    rec->due_target = task->due_target;
+    rec->paused = task->paused;
+    rec->cancelled = task->cancelled;
+    rec->last_seq = task->last_seq;
+    rec->has_missed_deadlines = task->missed_deadlines != 0;
+    rec->missed_deadlines = task->missed_deadlines;
+    rec->has_missed_pending = task->missed_pending != 0;
+    rec->missed_pending = task->missed_pending;
+    rec->has_excused = task->excused;
+    rec->excused = task->excused;
+    const cchc_task_hold_t *h = task->hold;
+    if (h && h->ack_ms) {
+        rec->has_ack_ms = rec->has_ack_level = true;
+        rec->ack_ms = h->ack_ms;
+        rec->ack_level = h->ack_level;
+        rec->ack_official = h->ack_official;
+    }
+    if (h && h->silenced_until) {
+        rec->has_silenced_until = true;
+        rec->silenced_until = h->silenced_until;
+        rec->silence_reason = h->silence_reason;
+    }
+}
+
+//  A task from its stored record, or NULL if the record is out of range
+//  or names a unit or area the ward lacks.
+static cchc_task_t *task_from_record(cchc_model_t *self, cchc_ward_t *ward, const Cchc__TaskRecord *rec)
+{
+    const Cchc__TaskAssigned *def = rec->def;
+    if (def->points_milli < 0 || def->points_milli > INT32_MAX || def->outputs_required > INT16_MAX ||
+        rec->outputs_done < 0 || rec->outputs_done > INT16_MAX || rec->percent < 0 || rec->percent > 100 ||
+        rec->phase < 0 || rec->phase > UINT8_MAX)
+        return NULL;
+    cchc_task_t *t = task_add(self, ward, def);
+    if (!t)
+        return NULL;
+    t->assigned_ms = rec->assigned_ms;
+    t->percent = (uint8_t)rec->percent;
+    t->outputs_done = (int16_t)rec->outputs_done;
+    t->phase = (uint8_t)rec->phase;
+    t->submitted_ms = rec->submitted_ms;
+    t->done_ms = rec->done_ms;
+    t->failed_reviews = rec->failed_reviews;
+    t->due_in_force = rec->due_in_force;
+    t->due_target = rec->due_target;
+    t->missed_deadlines = rec->missed_deadlines;
+    t->missed_pending = rec->missed_pending;
+    t->excused = rec->excused;
+    t->paused = rec->paused;
+    t->cancelled = rec->cancelled;
+    t->last_seq = rec->last_seq;
+    if (rec->ack_ms || rec->silenced_until) {
+        t->hold = xcalloc(1, sizeof(*t->hold));
+        t->hold->ack_ms = rec->ack_ms;
+        t->hold->ack_level = rec->ack_level;
+        t->hold->ack_official = rec->ack_official ? xstrdup(rec->ack_official) : NULL;
+        t->hold->silenced_until = rec->silenced_until;
+        t->hold->silence_reason = rec->silence_reason ? xstrdup(rec->silence_reason) : NULL;
+    }
     return t;
 }
 
@@ -430,7 +701,7 @@ static cchc_task_t *task_add(cchc_ward_t *ward, Cchc__TaskRecord *rec)
 #define FAIL2(code, vi, en) return cchc_err_set_vi_en(err, CCHC__ERROR_CODE__##code, err->index, (vi), (en))
 
 //  Why a task is not open for an update, in both languages.
-static int fail_state(cchc_err_t *err, const Cchc__TaskRecord *rec, bool done, const char *other_vi,
+static int fail_state(cchc_err_t *err, const cchc_task_t *rec, bool done, const char *other_vi,
                       const char *other_en)
 {
     if (rec->cancelled)
@@ -500,6 +771,8 @@ static int check_task_assigned(const cchc_ward_t *ward, const Cchc__TaskAssigned
         FAIL(ERR_MISSING_FIELD, "task.area");
     if (!cchc_ward_area(ward, t->area))
         FAIL(ERR_UNKNOWN_AREA, t->area);
+    if (t->n_co_units > 1000)
+        FAIL(ERR_OUT_OF_RANGE, "co_units: 1000 at most");
     for (size_t i = 0; i < t->n_co_units; i++)
         if (!cchc_ward_unit(ward, t->co_units[i]))
             FAIL(ERR_UNKNOWN_UNIT, t->co_units[i]);
@@ -517,11 +790,11 @@ static int check_task_assigned(const cchc_ward_t *ward, const Cchc__TaskAssigned
 static int check_task_event(const cchc_ward_t *ward, const Cchc__Event *ev, const cchc_task_t *task,
                             int64_t now_ms, cchc_err_t *err)
 {
-    const Cchc__TaskRecord *rec = task->rec;
+    const cchc_task_t *rec = task;
     bool done = cchc_task_done(task);
     Cchc__TaskPhase phase = rec->phase;
     if (now_ms < rec->assigned_ms)
-        FAIL(ERR_TIME_BEFORE_ASSIGNED, task->rec->def->code);
+        FAIL(ERR_TIME_BEFORE_ASSIGNED, task->code);
     switch (ev->payload_case) {
     case CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED: {
         const Cchc__ProgressReported *p = ev->progress_reported;
@@ -529,7 +802,7 @@ static int check_task_event(const cchc_ward_t *ward, const Cchc__Event *ev, cons
             FAIL(ERR_MISSING_FIELD, "percent");
         if (p->percent < 0 || p->percent > 100)
             FAIL(ERR_OUT_OF_RANGE, "percent 0..100");
-        int required = rec->def->has_outputs_required ? rec->def->outputs_required : 1;
+        int required = rec->outputs_required;
         if (p->has_outputs_done && (p->outputs_done < 0 || p->outputs_done > required))
             FAIL(ERR_OUT_OF_RANGE, "outputs_done 0..outputs_required");
         if (rec->cancelled || rec->paused || done || phase == CCHC__TASK_PHASE__PHASE_SUBMITTED)
@@ -618,9 +891,11 @@ static const char *leave_deputy(const cchc_ward_t *ward, const Cchc__OfficialLea
     return NULL;
 }
 
-int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t now_ms, cchc_err_t *err)
+//  cchc_model_check, giving the event's ward (NULL for a registration or a
+//  clock event) and, for a task event, its task, found once for apply.
+static int check_event(const cchc_model_t *self, const Cchc__Event *ev, int64_t now_ms, cchc_err_t *err,
+                       cchc_ward_t **ward_out, cchc_task_t **task_out)
 {
-    assert(self && ev && err);
     Cchc__Event__PayloadCase c = ev->payload_case;
     if (c == CCHC__EVENT__PAYLOAD__NOT_SET)
         FAIL(ERR_UNKNOWN_TYPE, "event payload");
@@ -630,7 +905,7 @@ int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t no
         FAIL(ERR_MISSING_FIELD, "ward");
     if (!code_ok(ev->actor))
         FAIL(ERR_MISSING_FIELD, "actor");
-    const cchc_ward_t *ward = cchc_model_ward(self, ev->ward);
+    cchc_ward_t *ward = cchc_model_ward(self, ev->ward);
 
     if (c == CCHC__EVENT__PAYLOAD_WARD_REGISTERED) {
         const Cchc__WardRegistered *w = ev->ward_registered;
@@ -646,26 +921,29 @@ int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t no
     }
     if (!ward)
         FAIL(ERR_UNKNOWN_WARD, ev->ward);
+    *ward_out = ward;
 
     //  Who may send what: the ward office anything, a unit only progress and
     //  submissions on its own tasks.
+    const char *task_code = event_task_code(ev);
+    cchc_task_t *task = empty(task_code) ? NULL : cchc_ward_task(ward, task_code);
     bool by_ward = strcmp(ev->actor, "ward") == 0;
+    bool own = task && strcmp(task->unit->code, ev->actor) == 0; //  then the unit is known
     if (!by_ward) {
-        if (!cchc_ward_unit(ward, ev->actor))
+        if (!own && !cchc_ward_unit(ward, ev->actor))
             FAIL(ERR_UNKNOWN_UNIT, ev->actor);
         if (!unit_may_send(c))
             FAIL(ERR_NOT_PERMITTED, ev->actor);
     }
 
-    const char *task_code = event_task_code(ev);
     if (task_code) {
         if (empty(task_code))
             FAIL(ERR_MISSING_FIELD, "task");
-        const cchc_task_t *task = cchc_ward_task(ward, task_code);
         if (!task)
             FAIL(ERR_UNKNOWN_TASK, task_code);
-        if (!by_ward && strcmp(task->rec->def->unit, ev->actor) != 0)
+        if (!by_ward && !own)
             FAIL(ERR_TASK_NOT_OWNED, task_code);
+        *task_out = task;
         return check_task_event(ward, ev, task, now_ms, err);
     }
 
@@ -766,121 +1044,116 @@ int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t no
     }
 }
 
+int cchc_model_check(const cchc_model_t *self, const Cchc__Event *ev, int64_t now_ms, cchc_err_t *err)
+{
+    assert(self && ev && err);
+    cchc_ward_t *ward = NULL;
+    cchc_task_t *task = NULL;
+    return check_event(self, ev, now_ms, err, &ward, &task);
+}
+
 // ---------------------------------------------------------------------------
 //  Folding
 
-static void apply_deadline_change(Cchc__TaskRecord *rec, const Cchc__DeadlineChanged *d, int64_t at_ms)
+static void apply_deadline_change(cchc_task_t *task, const Cchc__DeadlineChanged *d, int64_t at_ms)
 {
-    bool in_time = at_ms < cchc_date_end_ms(rec->due_in_force);
+    bool in_time = at_ms < cchc_date_end_ms(task->due_in_force);
     if (in_time && d->objective) {
-        rec->due_in_force = d->new_due_date; //  excused extension
-        rec->has_excused = rec->excused = true;
-    } else if (!in_time && rec->phase == CCHC__TASK_PHASE__PHASE_SUBMITTED &&
-               rec->submitted_ms < cchc_date_end_ms(rec->due_in_force)) {
+        task->due_in_force = d->new_due_date; //  excused extension
+        task->excused = true;
+    } else if (!in_time && task->phase == CCHC__TASK_PHASE__PHASE_SUBMITTED &&
+               task->submitted_ms < cchc_date_end_ms(task->due_in_force)) {
         //  submitted before the date passed: missed only if that submission fails
-        rec->missed_pending++;
-        rec->has_missed_pending = true;
-        rec->due_in_force = d->new_due_date;
+        task->missed_pending++;
+        task->due_in_force = d->new_due_date;
     } else if (!in_time) {
-        rec->missed_deadlines++; //  the missed date is a delay
-        rec->has_missed_deadlines = true;
-        rec->due_in_force = d->new_due_date;
+        task->missed_deadlines++; //  the missed date is a delay
+        task->due_in_force = d->new_due_date;
     }
     //  in time without an objective reason: lateness still judged by due_in_force
-    rec->due_target = d->new_due_date;
+    task->due_target = d->new_due_date;
+}
+
+static cchc_task_hold_t *task_hold(cchc_task_t *task)
+{
+    if (!task->hold)
+        task->hold = xcalloc(1, sizeof(*task->hold));
+    return task->hold;
 }
 
 static int apply_task_event(cchc_model_t *self, cchc_task_t *task, const Cchc__Event *ev)
 {
-    Cchc__TaskRecord *rec = task->rec;
     int64_t at = ev->log_time_ms;
     switch (ev->payload_case) {
     case CCHC__EVENT__PAYLOAD_PROGRESS_REPORTED:
-        rec->percent = ev->progress_reported->percent;
+        task->percent = (uint8_t)ev->progress_reported->percent;
         if (ev->progress_reported->has_outputs_done)
-            rec->outputs_done = ev->progress_reported->outputs_done;
-        if (rec->phase == CCHC__TASK_PHASE__PHASE_NOT_STARTED)
-            rec->phase = CCHC__TASK_PHASE__PHASE_IN_PROGRESS;
+            task->outputs_done = (int16_t)ev->progress_reported->outputs_done;
+        if (task->phase == CCHC__TASK_PHASE__PHASE_NOT_STARTED)
+            task->phase = CCHC__TASK_PHASE__PHASE_IN_PROGRESS;
         break;
     case CCHC__EVENT__PAYLOAD_SUBMITTED:
-        rec->phase = CCHC__TASK_PHASE__PHASE_SUBMITTED;
-        rec->submitted_ms = at;
-        rec->percent = 100;
+        task->phase = CCHC__TASK_PHASE__PHASE_SUBMITTED;
+        task->submitted_ms = at;
+        task->percent = 100;
         break;
     case CCHC__EVENT__PAYLOAD_VERIFIED:
         if (ev->verified->passed) {
-            rec->phase = CCHC__TASK_PHASE__PHASE_DONE;
-            rec->done_ms = rec->submitted_ms;
+            task->phase = CCHC__TASK_PHASE__PHASE_DONE;
+            task->done_ms = task->submitted_ms;
         } else {
-            rec->phase = CCHC__TASK_PHASE__PHASE_REWORK;
-            rec->failed_reviews++;
-            rec->ack_ms = 0; //  a new failure: the acknowledgement no longer holds
-            rec->missed_deadlines += rec->missed_pending; //  those dates were missed after all
-            rec->has_missed_deadlines = rec->missed_pending > 0 || rec->has_missed_deadlines;
+            task->phase = CCHC__TASK_PHASE__PHASE_REWORK;
+            task->failed_reviews++;
+            if (task->hold)
+                task->hold->ack_ms = 0; //  a new failure: the acknowledgement no longer holds
+            task->missed_deadlines += task->missed_pending; //  those dates were missed after all
         }
-        rec->missed_pending = 0;
+        task->missed_pending = 0;
         break;
     case CCHC__EVENT__PAYLOAD_DEADLINE_CHANGED:
-        apply_deadline_change(rec, ev->deadline_changed, at);
+        apply_deadline_change(task, ev->deadline_changed, at);
         break;
     case CCHC__EVENT__PAYLOAD_PAUSED:
-        rec->paused = true;
+        task->paused = true;
         break;
     case CCHC__EVENT__PAYLOAD_RESUMED:
-        rec->paused = false;
+        task->paused = false;
         break;
     case CCHC__EVENT__PAYLOAD_CANCELLED:
-        rec->cancelled = true;
+        task->cancelled = true;
         break;
-    case CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED:
-        rec->has_ack_ms = rec->has_ack_level = true;
-        rec->ack_ms = at;
-        rec->ack_level = ev->alert_acknowledged->kind == 1 ? 0 : ev->alert_acknowledged->level;
-        free(rec->ack_official);
-        rec->ack_official = xstrdup(ev->alert_acknowledged->official);
+    case CCHC__EVENT__PAYLOAD_ALERT_ACKNOWLEDGED: {
+        cchc_task_hold_t *h = task_hold(task);
+        h->ack_ms = at;
+        h->ack_level = ev->alert_acknowledged->kind == 1 ? 0 : ev->alert_acknowledged->level;
+        free(h->ack_official);
+        h->ack_official = xstrdup(ev->alert_acknowledged->official);
         break;
-    case CCHC__EVENT__PAYLOAD_SILENCE_SET:
-        rec->has_silenced_until = true;
-        rec->silenced_until = ev->silence_set->until_date;
-        free(rec->silence_reason);
-        rec->silence_reason = xstrdup(ev->silence_set->reason);
+    }
+    case CCHC__EVENT__PAYLOAD_SILENCE_SET: {
+        cchc_task_hold_t *h = task_hold(task);
+        h->silenced_until = ev->silence_set->until_date;
+        free(h->silence_reason);
+        h->silence_reason = xstrdup(ev->silence_set->reason);
         break;
+    }
     default:
         return -1;
     }
-    //  proto2 presence flags: set them so that packing keeps every field.
-    rec->has_percent = rec->has_outputs_done = rec->has_phase = rec->has_submitted_ms = true;
-    rec->has_done_ms = rec->has_failed_reviews = rec->has_due_in_force = rec->has_due_target = true;
-    rec->has_paused = rec->has_cancelled = rec->has_last_seq = true;
-    rec->last_seq = ev->seq;
-    mark_dirty(self, CCHC_REC_TASK, task->ward, rec->def->code);
+    task->last_seq = ev->seq;
+    mark_task_dirty(self, task);
     return 0;
 }
 
-static cchc_task_t *task_assign(cchc_ward_t *ward, const Cchc__Event *ev)
+static cchc_task_t *task_assign(cchc_model_t *self, cchc_ward_t *ward, const Cchc__Event *ev)
 {
-    Cchc__TaskRecord *rec = xcalloc(1, sizeof(*rec));
-    cchc__task_record__init(rec);
-    rec->def = message_dup(&ev->task_assigned->base);
-    if (!rec->def->has_factor_milli) {
-        rec->def->has_factor_milli = true;
-        rec->def->factor_milli = 1000;
-    }
-    if (!rec->def->has_outputs_required) {
-        rec->def->has_outputs_required = true;
-        rec->def->outputs_required = 1;
-    }
-    rec->has_assigned_ms = true;
-    rec->assigned_ms = ev->log_time_ms;
-    rec->has_phase = true;
-    rec->phase = CCHC__TASK_PHASE__PHASE_NOT_STARTED;
-    rec->has_due_in_force = rec->has_due_target = true;
-    rec->due_in_force = rec->due_target = rec->def->due_date;
-    rec->has_last_seq = true;
-    rec->last_seq = ev->seq;
-    cchc_task_t *task = task_add(ward, rec);
+    cchc_task_t *task = task_add(self, ward, ev->task_assigned);
     if (!task)
-        protobuf_c_message_free_unpacked(&rec->base, NULL);
+        return NULL;
+    task->assigned_ms = ev->log_time_ms;
+    task->phase = CCHC__TASK_PHASE__PHASE_NOT_STARTED;
+    task->due_in_force = task->due_target = task->due_date;
+    task->last_seq = ev->seq;
     return task;
 }
 
@@ -907,27 +1180,31 @@ int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev,
         src->last_seq = ev->seq;
     src->dirty = true;
 
-    if (ev->payload_case != CCHC__EVENT__PAYLOAD_CLOCK) {
-        const cchc_ward_t *owned = cchc_model_ward(self, ev->ward);
-        if (owned && owned->source != src) { //  a ward of another shard: never folded twice
-            cchc_log(CCHC_ERROR, "model_apply_ignored", "seq=%llu ward=%s source=%s owner=%s",
-                     (unsigned long long)ev->seq, ev->ward, src->id, owned->source ? owned->source->id : "");
-            return -1;
-        }
-    }
-
     cchc_err_t err;
     cchc_err_clear(&err);
     err.index = -1;
-    if (cchc_model_check(self, ev, ev->log_time_ms, &err) != 0) {
-        cchc_log(CCHC_ERROR, "model_apply_ignored", "seq=%llu ward=%s error=%s detail=%s",
-                 (unsigned long long)ev->seq, ev->ward ? ev->ward : "", cchc_err_name(err.code), err.en);
+    cchc_ward_t *ward = NULL;
+    cchc_task_t *task = NULL;
+    if (check_event(self, ev, ev->log_time_ms, &err, &ward, &task) != 0) {
+        const cchc_ward_t *owned = err.code == CCHC__ERROR_CODE__ERR_DUPLICATE &&
+                                           ev->payload_case == CCHC__EVENT__PAYLOAD_WARD_REGISTERED
+                                       ? cchc_model_ward(self, ev->ward)
+                                       : NULL;
+        if (owned && owned->source != src) //  another shard's ward
+            cchc_log(CCHC_ERROR, "model_apply_ignored", "seq=%llu ward=%s source=%s owner=%s",
+                     (unsigned long long)ev->seq, ev->ward, src->id, owned->source ? owned->source->id : "");
+        else
+            cchc_log(CCHC_ERROR, "model_apply_ignored", "seq=%llu ward=%s error=%s detail=%s",
+                     (unsigned long long)ev->seq, ev->ward ? ev->ward : "", cchc_err_name(err.code), err.en);
         return -1;
     }
     if (ev->payload_case == CCHC__EVENT__PAYLOAD_CLOCK)
         return 0;
-
-    cchc_ward_t *ward = cchc_model_ward(self, ev->ward);
+    if (ward && ward->source != src) { //  a ward of another shard: never folded twice
+        cchc_log(CCHC_ERROR, "model_apply_ignored", "seq=%llu ward=%s source=%s owner=%s",
+                 (unsigned long long)ev->seq, ev->ward, src->id, ward->source ? ward->source->id : "");
+        return -1;
+    }
     touch->ward = ward;
     switch (ev->payload_case) {
     case CCHC__EVENT__PAYLOAD_WARD_REGISTERED:
@@ -957,12 +1234,12 @@ int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev,
         return 0;
     }
     case CCHC__EVENT__PAYLOAD_TASK_ASSIGNED: {
-        cchc_task_t *task = task_assign(ward, ev);
-        if (!task)
+        cchc_task_t *added = task_assign(self, ward, ev);
+        if (!added)
             return -1;
-        touch->task = task;
-        touch->unit = task->unit;
-        mark_dirty(self, CCHC_REC_TASK, ward, task->rec->def->code);
+        touch->task = added;
+        touch->unit = added->unit;
+        mark_task_dirty(self, added);
         return 0;
     }
     case CCHC__EVENT__PAYLOAD_ADJUSTMENT: {
@@ -1011,7 +1288,6 @@ int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev,
         break;
     }
     //  the task events (a task's silence breaks out of the switch above)
-    cchc_task_t *task = cchc_ward_task(ward, event_task_code(ev));
     touch->task = task;
     touch->unit = task->unit;
     return apply_task_event(self, task, ev);
@@ -1020,53 +1296,53 @@ int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev,
 // ---------------------------------------------------------------------------
 //  Persistence
 
-static void set_push(cchc_record_set_t *set, int kind, const char *ward, const char *code, int64_t ord,
-                     uint8_t *blob, size_t len)
+//  A new record in set with room for a blob of len bytes: one allocation
+//  holds the blob, then the ward and code strings (freed with the blob).
+static uint8_t *set_push(cchc_record_set_t *set, int kind, const char *ward, const char *code, int64_t ord,
+                         size_t len)
 {
     if (set->count == set->cap) {
-        set->cap = set->cap ? set->cap * 2 : 16;
+        set->cap = set->cap ? set->cap * 2 : 256;
         cchc_record_blob_t *grown = realloc(set->items, set->cap * sizeof(*grown));
         if (!grown)
             abort();
         set->items = grown;
     }
-    cchc_record_blob_t *r = &set->items[set->count++];
-    r->kind = kind;
-    r->ward = xstrdup(ward);
-    r->code = xstrdup(code);
-    r->ord = ord;
-    r->blob = blob;
-    r->len = len;
-}
-
-static uint8_t *pack_message(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
+    size_t wlen = strlen(ward) + 1, clen = strlen(code) + 1;
+    uint8_t *buf = malloc(len + wlen + clen);
     if (!buf)
         abort();
-    protobuf_c_message_pack(msg, buf);
+    cchc_record_blob_t *r = &set->items[set->count++];
+    r->kind = kind;
+    r->ward = memcpy(buf + len, ward, wlen);
+    r->code = memcpy(buf + len + wlen, code, clen);
+    r->ord = ord;
+    r->blob = buf;
+    r->len = len;
     return buf;
 }
 
-//  The clock record: now_ms and last_seq, 8 bytes each, little-endian.
-static uint8_t *pack_clock(int64_t now_ms, uint64_t last_seq, size_t *len)
+static void set_push_message(cchc_record_set_t *set, int kind, const char *ward, const char *code,
+                             int64_t ord, const ProtobufCMessage *msg)
 {
-    uint8_t *buf = malloc(16);
-    if (!buf)
-        abort();
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    protobuf_c_message_pack(msg, set_push(set, kind, ward, code, ord, len));
+}
+
+//  The clock record: now_ms and last_seq, 8 bytes each, little-endian.
+static void set_push_clock(cchc_record_set_t *set, const char *code, int64_t now_ms, uint64_t last_seq)
+{
+    uint8_t *buf = set_push(set, CCHC_REC_CLOCK, "", code, 0, 16);
     for (int i = 0; i < 8; i++) {
         buf[i] = (uint8_t)((uint64_t)now_ms >> (8 * i));
         buf[8 + i] = (uint8_t)(last_seq >> (8 * i));
     }
-    *len = 16;
-    return buf;
 }
 
 void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
 {
     for (size_t i = 0; i < self->ndirty; i++) {
-        dirty_t *d = self->dirty[i];
+        const dirty_t *d = &self->dirty[i];
         cchc_ward_t *w = d->ward;
         const ProtobufCMessage *msg = NULL;
         int64_t ord = 0;
@@ -1078,9 +1354,7 @@ void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
         case CCHC_REC_WARD_SOURCE: {
             Cchc__WardSource ws = CCHC__WARD_SOURCE__INIT;
             ws.shard = w->source ? w->source->id : (char *)"";
-            size_t len;
-            uint8_t *blob = pack_message(&ws.base, &len);
-            set_push(out, d->kind, w->code, d->code, 0, blob, len);
+            set_push_message(out, d->kind, w->code, d->code, 0, &ws.base);
             continue;
         }
         case CCHC_REC_UNIT: {
@@ -1104,10 +1378,19 @@ void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
             break;
         }
         case CCHC_REC_TASK: {
-            cchc_task_t *t = cchc_ward_task(w, d->code);
-            msg = &t->rec->base;
-            ord = t->index;
-            break;
+            Cchc__TaskRecord rec;
+            Cchc__TaskAssigned def;
+            char *co_stack[8], **co = co_stack;
+            if (d->task->n_co_units > 8) {
+                co = malloc(d->task->n_co_units * sizeof(*co));
+                if (!co)
+                    abort();
+            }
+            cchc_task_record(d->task, &rec, &def, co);
+            set_push_message(out, d->kind, w->code, d->code, d->task->index, &rec.base);
+            if (co != co_stack)
+                free(co);
+            continue;
         }
         case CCHC_REC_LEAVE: {
             cchc_official_t *o = cchc_ward_official(w, d->code);
@@ -1120,28 +1403,21 @@ void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out)
         default:
             assert(!"unknown dirty kind");
         }
-        size_t len;
-        uint8_t *blob = pack_message(msg, &len);
-        set_push(out, d->kind, w->code, d->code, ord, blob, len);
+        set_push_message(out, d->kind, w->code, d->code, ord, msg);
     }
     for (size_t i = 0; i < self->nsources; i++) {
         const cchc_source_t *src = self->sources[i];
         if (!src->dirty)
             continue;
-        size_t len;
-        uint8_t *blob = pack_clock(src->now_ms, src->last_seq, &len);
-        set_push(out, CCHC_REC_CLOCK, "", src->id, 0, blob, len);
+        set_push_clock(out, src->id, src->now_ms, src->last_seq);
     }
     dirty_clear(self);
 }
 
 void cchc_record_set_clear(cchc_record_set_t *set)
 {
-    for (size_t i = 0; i < set->count; i++) {
-        free(set->items[i].ward);
-        free(set->items[i].code);
-        free(set->items[i].blob);
-    }
+    for (size_t i = 0; i < set->count; i++)
+        free(set->items[i].blob); //  holds ward and code too
     free(set->items);
     memset(set, 0, sizeof(*set));
 }
@@ -1182,10 +1458,69 @@ int cchc_record_set_save(const cchc_record_set_t *set, sqlite3 *db)
 //  The kinds still come in kind order, so units and areas precede the tasks
 //  that reference them, and officials precede their leaves.
 
+//  Task records are unpacked into a scratch arena of their batch (a bump
+//  allocator whose free does nothing), since each is only read once, to
+//  build its task, and then dropped: millions of mallocs and frees, half
+//  of them across threads, would cost more than the unpacking. A batch's
+//  task records can wait in a pending group after the batch is done, so
+//  the arena counts its users: the batch and each record still pending.
+#define SCRATCH_BLOCK (256 * 1024)
+
+typedef struct {
+    arena_block_t *blocks;
+    size_t refs;
+} scratch_t;
+
+static void *scratch_alloc(void *data, size_t size)
+{
+    scratch_t *sc = data;
+    size = (size + 15) & ~(size_t)15;
+    arena_block_t *b = sc->blocks;
+    if (!b || b->used + size > b->cap) {
+        size_t cap = size > SCRATCH_BLOCK ? size : SCRATCH_BLOCK;
+        b = malloc(sizeof(*b) + cap);
+        if (!b)
+            return NULL;
+        b->used = 0;
+        b->cap = cap;
+        b->next = sc->blocks;
+        sc->blocks = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    return p;
+}
+
+static void scratch_free(void *data, void *p)
+{
+    (void)data;
+    (void)p; //  freed with the arena
+}
+
+static scratch_t *scratch_new(void)
+{
+    scratch_t *sc = xcalloc(1, sizeof(*sc));
+    sc->refs = 1;
+    return sc;
+}
+
+static void scratch_release(scratch_t *sc)
+{
+    if (!sc || --sc->refs > 0)
+        return;
+    while (sc->blocks) {
+        arena_block_t *next = sc->blocks->next;
+        free(sc->blocks);
+        sc->blocks = next;
+    }
+    free(sc);
+}
+
 typedef struct {
     int64_t ord;
-    size_t seq; //  arrival within the group (code order): a stable tie-break
-    void *msg;  //  owned until added to the ward
+    size_t seq;         //  arrival within the group (code order): a stable tie-break
+    void *msg;          //  owned until added to the ward
+    scratch_t *scratch; //  where msg lives (a task record), or NULL: malloc'd
 } pending_t;
 
 typedef struct {
@@ -1203,7 +1538,7 @@ static int pending_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void pending_push(pending_group_t *g, int64_t ord, void *msg)
+static void pending_push(pending_group_t *g, int64_t ord, void *msg, scratch_t *scratch)
 {
     if (g->count == g->cap) {
         g->cap = g->cap ? g->cap * 2 : 256;
@@ -1212,14 +1547,16 @@ static void pending_push(pending_group_t *g, int64_t ord, void *msg)
             abort();
         g->items = grown;
     }
-    g->items[g->count] = (pending_t){.ord = ord, .seq = g->count, .msg = msg};
+    g->items[g->count] = (pending_t){.ord = ord, .seq = g->count, .msg = msg, .scratch = scratch};
+    if (scratch)
+        scratch->refs++;
     g->count++;
 }
 
 //  Add the pending group to its ward in ord order and empty it. Returns 0,
 //  or -1 if a task references a unit or area the ward lacks (every message
 //  not added is freed).
-static int pending_flush(pending_group_t *g)
+static int pending_flush(cchc_model_t *self, pending_group_t *g)
 {
     int rc = 0;
     bool sorted = true;
@@ -1229,6 +1566,17 @@ static int pending_flush(pending_group_t *g)
         qsort(g->items, g->count, sizeof(*g->items), pending_cmp);
     for (size_t i = 0; i < g->count; i++) {
         void *msg = g->items[i].msg;
+        if (g->items[i].scratch) { //  a task record: built into a task, then dropped
+            Cchc__TaskRecord *rec = msg;
+            if (rc == 0 && !task_from_record(self, g->ward, rec)) {
+                cchc_log(CCHC_ERROR, "model_load_damaged",
+                         "kind=%d ward=%s code=%s detail=unknown_unit_or_area_or_out_of_range", g->kind,
+                         g->ward->code, rec->def->code);
+                rc = -1;
+            }
+            scratch_release(g->items[i].scratch);
+            continue;
+        }
         if (rc != 0) {
             protobuf_c_message_free_unpacked(msg, NULL);
             continue;
@@ -1243,16 +1591,6 @@ static int pending_flush(pending_group_t *g)
         case CCHC_REC_UNIT:
             unit_add(g->ward, msg);
             break;
-        case CCHC_REC_TASK:
-            if (!task_add(g->ward, msg)) {
-                Cchc__TaskRecord *rec = msg;
-                cchc_log(CCHC_ERROR, "model_load_damaged",
-                         "kind=%d ward=%s code=%s detail=unknown_unit_or_area", g->kind, g->ward->code,
-                         rec->def->code);
-                protobuf_c_message_free_unpacked(msg, NULL);
-                rc = -1;
-            }
-            break;
         default:
             assert(!"not a pending kind");
         }
@@ -1264,7 +1602,9 @@ static int pending_flush(pending_group_t *g)
 }
 
 //  Decode a record of a kind that is added in ord order; NULL if damaged.
-static void *decode_ordered(int kind, const uint8_t *blob, size_t len)
+//  Task records are unpacked with task_alloc (the batch's scratch), the
+//  others with malloc: the model keeps them.
+static void *decode_ordered(int kind, const uint8_t *blob, size_t len, ProtobufCAllocator *task_alloc)
 {
     switch (kind) {
     case CCHC_REC_OFFICIAL: {
@@ -1286,10 +1626,8 @@ static void *decode_ordered(int kind, const uint8_t *blob, size_t len)
         return rec;
     }
     case CCHC_REC_TASK: {
-        Cchc__TaskRecord *rec = cchc__task_record__unpack(NULL, len, blob);
-        if (rec && (!rec->def || empty(rec->def->code)))
-            protobuf_c_message_free_unpacked(&rec->base, NULL), rec = NULL;
-        return rec;
+        Cchc__TaskRecord *rec = cchc__task_record__unpack(task_alloc, len, blob);
+        return rec && rec->def && !empty(rec->def->code) ? rec : NULL; //  the scratch frees it
     }
     default:
         return NULL;
@@ -1333,6 +1671,8 @@ typedef struct load_batch {
     size_t count;
     char *text; //  the ward and code strings, NUL-terminated
     size_t text_len, text_cap;
+    scratch_t *scratch;            //  where its task records are unpacked
+    ProtobufCAllocator task_alloc; //  allocates from scratch
     struct load_batch *next;
 } load_batch_t;
 
@@ -1372,14 +1712,15 @@ static size_t batch_text(load_batch_t *b, const char *s)
 static void batch_free(load_batch_t *b)
 {
     for (size_t i = 0; i < b->count; i++)
-        if (b->items[i].msg)
+        if (b->items[i].msg && b->items[i].kind != CCHC_REC_TASK)
             protobuf_c_message_free_unpacked(b->items[i].msg, NULL);
+    scratch_release(b->scratch);
     free(b->text);
     free(b);
 }
 
 //  Unpack one row into item (bad set if it cannot be).
-static void load_decode(loaded_t *item, const uint8_t *blob, size_t len)
+static void load_decode(load_batch_t *b, loaded_t *item, const uint8_t *blob, size_t len)
 {
     switch (item->kind) {
     case CCHC_REC_CLOCK:
@@ -1399,7 +1740,7 @@ static void load_decode(loaded_t *item, const uint8_t *blob, size_t len)
         item->msg = cchc__official_leave__unpack(NULL, len, blob);
         break;
     default:
-        item->msg = decode_ordered(item->kind, blob, len);
+        item->msg = decode_ordered(item->kind, blob, len, &b->task_alloc);
         break;
     }
     item->bad = item->msg == NULL;
@@ -1440,6 +1781,8 @@ static void *load_reader(void *arg)
             b->text = malloc(b->text_cap);
             if (!b->text)
                 abort();
+            b->scratch = scratch_new();
+            b->task_alloc = (ProtobufCAllocator){scratch_alloc, scratch_free, b->scratch};
         }
         loaded_t *item = &b->items[b->count++];
         memset(item, 0, sizeof(*item));
@@ -1456,7 +1799,7 @@ static void *load_reader(void *arg)
             item->blob = batch_bytes(b, blob ? blob : (const uint8_t *)"", len);
             item->len = len;
         } else {
-            load_decode(item, blob ? blob : (const uint8_t *)"", len);
+            load_decode(b, item, blob ? blob : (const uint8_t *)"", len);
         }
         if (b->count == LOAD_BATCH) {
             pipe_push(pipe, b, false, 0);
@@ -1546,12 +1889,12 @@ static int load_batch(cchc_model_t *self, load_batch_t *b, pending_group_t *grou
         loaded_t *item = &b->items[i];
         if (item->raw) {
             item->raw = false;
-            load_decode(item, (const uint8_t *)b->text + item->blob, item->len);
+            load_decode(b, item, (const uint8_t *)b->text + item->blob, item->len);
         }
         const char *ward = b->text + item->ward, *code = b->text + item->code;
         int kind = item->kind;
         if (group->kind >= 0 && (group->kind != kind || strcmp(group->ward->code, ward) != 0) &&
-            pending_flush(group) != 0)
+            pending_flush(self, group) != 0)
             return -1;
         int one = -1;
         if (item->bad) {
@@ -1562,7 +1905,7 @@ static int load_batch(cchc_model_t *self, load_batch_t *b, pending_group_t *grou
                 group->ward = cchc_model_ward(self, ward);
             }
             if (group->ward) {
-                pending_push(group, item->ord, item->msg);
+                pending_push(group, item->ord, item->msg, kind == CCHC_REC_TASK ? b->scratch : NULL);
                 item->msg = NULL;
                 one = 0;
             } else {
@@ -1617,7 +1960,7 @@ int cchc_model_load(cchc_model_t *self, sqlite3 *db)
     }
     if (threaded)
         pthread_join(reader, NULL);
-    if (group.kind >= 0 && pending_flush(&group) != 0) //  frees what it does not add
+    if (group.kind >= 0 && pending_flush(self, &group) != 0) //  frees what it does not add
         rc = -1;
     free(group.items);
     if (rc == 0 && pipe.step != SQLITE_DONE) {

@@ -42,8 +42,9 @@
     WARD_SOURCE record naming it.
 
     Ownership: the model owns every record and source; records are returned
-    as borrowed pointers valid until the model is destroyed or the record
-    removed.
+    as borrowed pointers valid until the model is destroyed (nothing is ever
+    removed). A task's strings are the model's too (its arena or interned
+    texts), valid as long as the model.
 */
 #ifndef CCHC_MODEL_H
 #define CCHC_MODEL_H
@@ -59,6 +60,12 @@
 #include "strmap.h"
 
 typedef struct cchc_ward cchc_ward_t;
+
+//  A ward's tasks by code (private to model.c; a member of cchc_ward_t).
+struct cchc_task_index {
+    struct cchc_task_slot *slots;
+    size_t cap, count;
+};
 
 //  A source of events (an intake shard): its log time and last seq folded.
 typedef struct {
@@ -86,28 +93,80 @@ typedef struct cchc_task cchc_task_t;
 typedef struct {
     cchc_ward_t *ward;
     Cchc__UnitRecord *rec; //  owned: rec->def is the registration
+    const char *code;      //  rec->def->code
     int index;             //  position in ward->units
     cchc_task_t **tasks;   //  the tasks it leads, in ward order (borrowed from ward->tasks)
     size_t ntasks, tasks_cap;
 } cchc_unit_t;
 
+//  Notify's alert state of a task (AlertAcknowledged, SilenceSet), kept
+//  apart because few tasks ever have one: allocated on the first such event.
+typedef struct {
+    int64_t ack_ms;         //  the acknowledgement in force; 0: none
+    char *ack_official;     //  owned, NULL when none
+    int32_t ack_level;      //  acknowledged up to this escalation level
+    int32_t silenced_until; //  no alert until the end of this date; 0: none
+    char *silence_reason;   //  owned, NULL when none
+} cchc_task_hold_t;
+
+//  A task: its assignment (TaskAssigned, never changed after it) and what
+//  has happened to it, as plain fields. The model holds millions of these,
+//  so they are compact: allocated in blocks, the code kept in the model's
+//  string arena, the title, output description and lead official interned
+//  (shared by every task that has the same text). A task is persisted as
+//  a TaskRecord (state.proto; cchc_task_record).
 struct cchc_task {
     cchc_ward_t *ward;
     cchc_unit_t *unit; //  lead unit
     cchc_area_t *area;
-    Cchc__TaskRecord *rec; //  owned: rec->def is the assignment
-    int index;             //  position in ward->tasks
-    void *user;            //  free for the consumer (scoring, notify)
+    void *user; //  free for the consumer (scoring, notify)
+    //  The assignment; strings borrowed from the model (arena or interned).
+    const char *code;
+    const char *title;
+    const char *lead_official; //  "" when none
+    const char *output_desc;   //  "" when none
+    const char **co_units;     //  n_co_units codes, NULL when none
+    cchc_task_hold_t *hold;    //  owned, NULL until an acknowledgement or silence (cchc_task_hold)
+    int64_t assigned_ms;       //  log time of the assignment
+    int64_t submitted_ms;      //  of the last submission for verification
+    int64_t done_ms;           //  when done: the passed submission's time
+    uint64_t last_seq;         //  seq of the last event that changed it
+    int32_t index;             //  position in ward->tasks
+    int32_t due_date;          //  yyyymmdd as assigned
+    int32_t due_in_force;      //  the date lateness is judged by (model.h, Deadlines)
+    int32_t due_target;        //  the date reminders aim at
+    int32_t points_milli;      //  fixed points; 0: a share of the area
+    int32_t factor_milli;      //  conversion factor, 1000 = 1.0
+    int32_t failed_reviews;
+    int32_t missed_deadlines; //  dates missed before a late change: delays
+    int32_t missed_pending;   //  dates passed while awaiting verification
+    int16_t outputs_required; //  1..1000
+    int16_t outputs_done;
+    uint16_t n_co_units;
+    uint8_t percent; //  0..100
+    uint8_t phase;   //  Cchc__TaskPhase
+    bool excused, paused, cancelled;
+    bool dirty; //  on the model's dirty list
 };
+
+//  The task's alert state; a shared all-zero one when it has none.
+const cchc_task_hold_t *cchc_task_hold(const cchc_task_t *task);
+
+//  The task as a TaskRecord (its def filled in too), for packing: every
+//  string and array is borrowed from the task, so rec and def must not be
+//  freed with protobuf_c_message_free_unpacked. co_units is scratch of at
+//  least task->n_co_units pointers, or NULL when there are none.
+void cchc_task_record(const cchc_task_t *task, Cchc__TaskRecord *rec, Cchc__TaskAssigned *def,
+                      char **co_units);
 
 struct cchc_ward {
     char *code;
-    Cchc__WardRegistered *def;        //  owned copy, NULL until registered
-    cchc_strmap_t *units_by_code;     //  code -> cchc_unit_t *
-    cchc_strmap_t *officials_by_code; //  code -> cchc_official_t *
-    cchc_strmap_t *areas_by_code;     //  code -> cchc_area_t *
-    cchc_strmap_t *tasks_by_code;     //  code -> cchc_task_t *
-    cchc_unit_t **units;              //  in registration order
+    Cchc__WardRegistered *def;            //  owned copy, NULL until registered
+    cchc_strmap_t *units_by_code;         //  code -> cchc_unit_t *
+    cchc_strmap_t *officials_by_code;     //  code -> cchc_official_t *
+    cchc_strmap_t *areas_by_code;         //  code -> cchc_area_t *
+    struct cchc_task_index tasks_by_code; //  code -> task (model.c)
+    cchc_unit_t **units;                  //  in registration order
     size_t nunits, units_cap;
     cchc_area_t **areas;
     size_t nareas, areas_cap;
@@ -222,11 +281,11 @@ const char *cchc_phase_label_vi(Cchc__TaskPhase phase);
 //  in one transaction on their writer thread.
 
 typedef struct {
-    int kind; //  CCHC_REC_WARD, _UNIT, _OFFICIAL, _AREA, _TASK, _LEAVE, _CLOCK
-    char *ward;
-    char *code;
-    int64_t ord; //  position within its kind and ward (registration order)
-    uint8_t *blob;
+    int kind;      //  CCHC_REC_WARD, _UNIT, _OFFICIAL, _AREA, _TASK, _LEAVE, _CLOCK
+    char *ward;    //  in blob's allocation, after the blob
+    char *code;    //  in blob's allocation too
+    int64_t ord;   //  position within its kind and ward (registration order)
+    uint8_t *blob; //  owned: one allocation with ward and code
     size_t len;
 } cchc_record_blob_t;
 

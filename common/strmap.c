@@ -134,6 +134,17 @@ void *cchc_strmap_remove(cchc_strmap_t *self, const char *key)
     return value;
 }
 
+const char *cchc_strmap_intern(cchc_strmap_t *self, const char *key)
+{
+    assert(self && key);
+    uint64_t hash = hash_of(key);
+    slot_t *slot = &self->slots[find(self, key, hash)];
+    if (slot->key)
+        return slot->key;
+    cchc_strmap_put(self, key, NULL);
+    return self->slots[find(self, key, hash)].key;
+}
+
 size_t cchc_strmap_size(const cchc_strmap_t *self)
 {
     assert(self);

@@ -27,6 +27,10 @@ void *cchc_strmap_remove(cchc_strmap_t *self, const char *key);
 
 size_t cchc_strmap_size(const cchc_strmap_t *self);
 
+//  The map's own copy of key, added (with a NULL value) if absent: an
+//  interned string, valid until the map is destroyed or key removed.
+const char *cchc_strmap_intern(cchc_strmap_t *self, const char *key);
+
 //  Iterate: start with *cursor = 0; returns 1 and fills key/value while
 //  entries remain, 0 at the end. Do not modify the map while iterating.
 int cchc_strmap_next(const cchc_strmap_t *self, size_t *cursor, const char **key, void **value);

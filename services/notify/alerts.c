@@ -250,7 +250,7 @@ static void alert_emit(const decision_t *d, const cchc_official_t *o, const cchc
     a->person_name = text_dup(to->def->full_name);
     a->kind = kind;
     a->level = level;
-    a->due_date = d->task ? d->task->rec->due_target : 0;
+    a->due_date = d->task ? d->task->due_target : 0;
     a->days_overdue = days_overdue;
     a->decided_ms = d->now;
     a->cause_seq = d->seq;
@@ -266,7 +266,7 @@ static void decide_reminder(const decision_t *d, const char *person, int level, 
     const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_REMINDER, level, &key, &to);
     if (!o)
         return;
-    const Cchc__TaskAssigned *t = d->task->rec->def;
+    const cchc_task_t *t = d->task;
     bool is_head = d->unit->head && strcmp(person, d->unit->head) == 0;
     char *who = person_phrase(o, true);
     char *when = days_left > 0 ? text_format("đến hạn ngày %s, còn %d ngày", d->due, days_left)
@@ -296,7 +296,7 @@ static void decide_overdue(const decision_t *d, int days, int escalation_days)
     const cchc_official_t *o = new_recipient(d, d->unit->head, CCHC__ALERT_KIND__ALERT_OVERDUE, 0, &key, &to);
     if (!o)
         return;
-    const Cchc__TaskAssigned *t = d->task->rec->def;
+    const cchc_task_t *t = d->task;
     char *who = person_phrase(o, true);
     char *next = escalation_days >= d->rules->escalate_after_days
                      ? text_format("Nhiệm vụ đã được báo cáo Phó Chủ tịch phụ trách%s.", d->vice_tail)
@@ -322,7 +322,7 @@ static void decide_escalation(const decision_t *d, const char *person, bool coor
     const cchc_official_t *o = new_recipient(d, person, CCHC__ALERT_KIND__ALERT_ESCALATION, 1, &key, &to);
     if (!o)
         return;
-    const Cchc__TaskAssigned *t = d->task->rec->def;
+    const cchc_task_t *t = d->task;
     char *who = person_phrase(o, true);
     char *next = escalation_days >= d->rules->chairman_after_days
                      ? text_format("Nhiệm vụ đã được báo cáo Chủ tịch UBND phường.")
@@ -348,14 +348,13 @@ static void decide_chairman(const decision_t *d, int days, bool late)
         new_recipient(d, d->ward->chairman, CCHC__ALERT_KIND__ALERT_ESCALATION, 2, &key, &to);
     if (!o)
         return;
-    const Cchc__TaskRecord *rec = d->task->rec;
-    const Cchc__TaskAssigned *t = rec->def;
+    const cchc_task_t *t = d->task;
     char *who = person_phrase(o, true);
     char *what =
         late ? text_format("đã quá hạn %d ngày (hạn %s), chưa hoàn thành", days, d->due)
              : text_format("có kết quả không đạt yêu cầu khi kiểm tra, xác nhận (lần %d), phải thực hiện "
                            "lại; hạn %s",
-                           rec->failed_reviews, d->due);
+                           t->failed_reviews, d->due);
     char *text =
         text_format("Báo cáo Chủ tịch UBND phường: nhiệm vụ %s «%s» của %s %s. Thủ trưởng đơn vị%s chịu "
                     "trách nhiệm trước Chủ tịch về nhiệm vụ chưa đạt yêu cầu. Kính đề nghị %s xem xét, chỉ "
@@ -371,16 +370,16 @@ static void decide_chairman(const decision_t *d, int days, bool late)
 //  between runs), so each is checked against the keys already decided.
 static void decide_resolved(const decision_t *d)
 {
-    const Cchc__TaskRecord *rec = d->task->rec;
+    const cchc_task_t *task = d->task;
     char done[16];
-    cchc_date_format(cchc_date_of_ms(rec->done_ms), done, sizeof(done));
+    cchc_date_format(cchc_date_of_ms(task->done_ms), done, sizeof(done));
     for (size_t i = 0; i < d->ward->nofficials; i++) {
         const cchc_official_t *o = d->ward->officials[i];
         bool told = false;
         for (int level = 0; level <= 2 && !told; level++) {
             Cchc__AlertKind kind =
                 level == 0 ? CCHC__ALERT_KIND__ALERT_OVERDUE : CCHC__ALERT_KIND__ALERT_ESCALATION;
-            char *key = key_new(d->ward->code, rec->def->code, o->def->code, kind, level);
+            char *key = key_new(d->ward->code, task->code, o->def->code, kind, level);
             told = d->seen(d->arg, key);
             free(key);
         }
@@ -392,7 +391,7 @@ static void decide_resolved(const decision_t *d)
         char *text =
             text_format("Đã xử lý: nhiệm vụ %s «%s» (%s) đã hoàn thành ngày %s (hạn %s). Xin thông báo "
                         "tới %s: cảnh báo về nhiệm vụ này đã kết thúc.",
-                        rec->def->code, rec->def->title, d->unit_name, done, d->due, who);
+                        task->code, task->title, d->unit_name, done, d->due, who);
         free(who);
         alert_emit(d, o, to, key, CCHC__ALERT_KIND__ALERT_RESOLVED, 0, 0, text);
     }
@@ -435,7 +434,7 @@ static int64_t escalation_at(const cchc_alert_rules_t *rules, int32_t due, int k
 //  The end of the task's silence (its own or its unit's, the later), or 0.
 static int64_t silence_end(const cchc_task_t *task)
 {
-    int32_t until = task->rec->silenced_until;
+    int32_t until = cchc_task_hold(task)->silenced_until;
     if (task->unit->rec->silenced_until > until)
         until = task->unit->rec->silenced_until;
     return until ? cchc_date_end_ms(until) : 0;
@@ -455,8 +454,7 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
                         cchc_alert_seen_fn *seen, cchc_alert_emit_fn *emit, void *arg)
 {
     assert(rules && task && seen && emit);
-    const Cchc__TaskRecord *rec = task->rec;
-    if (rec->cancelled || rec->paused || now < silence_end(task))
+    if (task->cancelled || task->paused || now < silence_end(task))
         return;
     const cchc_ward_t *ward = task->ward;
     const Cchc__UnitRegistered *unit = task->unit->rec->def;
@@ -465,7 +463,7 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
     decision_t d = {
         .rules = rules,
         .task = task,
-        .task_code = rec->def->code,
+        .task_code = task->code,
         .ward = ward,
         .unit = unit,
         .unit_name = unit->name && *unit->name ? unit->name : unit->code,
@@ -479,15 +477,15 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
         .emit = emit,
         .arg = arg,
     };
-    cchc_date_format(rec->due_target, d.due, sizeof(d.due));
+    cchc_date_format(task->due_target, d.due, sizeof(d.due));
 
     //  an acknowledgement in force caps the escalation at its level
-    int max_level = rec->ack_ms ? rec->ack_level : 2;
+    int max_level = cchc_task_hold(task)->ack_ms ? cchc_task_hold(task)->ack_level : 2;
     if (cchc_task_done(task)) {
         decide_resolved(&d);
-    } else if (now >= cchc_date_end_ms(rec->due_target)) {
-        int days = days_overdue(rec->due_target, now);
-        int late = escalation_days(rules, rec->due_target, now);
+    } else if (now >= cchc_date_end_ms(task->due_target)) {
+        int days = days_overdue(task->due_target, now);
+        int late = escalation_days(rules, task->due_target, now);
         decide_overdue(&d, days, late);
         if (late >= rules->escalate_after_days && max_level >= 1) {
             decide_escalation(&d, unit->vice_chairman, false, days, late);
@@ -498,10 +496,10 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
         if (late >= rules->chairman_after_days && max_level >= 2)
             decide_chairman(&d, days, true);
     } else {
-        int level = reminder_level(rules, rec->due_target, now);
+        int level = reminder_level(rules, task->due_target, now);
         if (level >= 0) {
-            int left = cchc_date_diff(cchc_date_of_ms(now), rec->due_target);
-            const char *lead = rec->def->lead_official;
+            int left = cchc_date_diff(cchc_date_of_ms(now), task->due_target);
+            const char *lead = task->lead_official;
             if (lead && *lead)
                 decide_reminder(&d, lead, level, left);
             if (unit->head && *unit->head && !(lead && strcmp(lead, unit->head) == 0))
@@ -509,11 +507,11 @@ void cchc_alerts_decide(const cchc_alert_rules_t *rules, const cchc_task_t *task
         }
     }
     //  A failed verification not yet redone goes to the Chairman at once.
-    if (!cchc_task_done(task) && rec->phase == CCHC__TASK_PHASE__PHASE_REWORK && max_level >= 2) {
-        bool late = now >= cchc_date_end_ms(rec->due_target) &&
-                    escalation_days(rules, rec->due_target, now) >= rules->chairman_after_days;
-        decide_chairman(&d, now >= cchc_date_end_ms(rec->due_target) ? days_overdue(rec->due_target, now) : 0,
-                        late);
+    if (!cchc_task_done(task) && task->phase == CCHC__TASK_PHASE__PHASE_REWORK && max_level >= 2) {
+        bool late = now >= cchc_date_end_ms(task->due_target) &&
+                    escalation_days(rules, task->due_target, now) >= rules->chairman_after_days;
+        decide_chairman(
+            &d, now >= cchc_date_end_ms(task->due_target) ? days_overdue(task->due_target, now) : 0, late);
     }
     free(d.head_mid);
     free(d.head_tail);
@@ -638,8 +636,7 @@ void cchc_alerts_decide_change(const cchc_alert_rules_t *rules, const cchc_ward_
 int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_task_t *task, int64_t now)
 {
     assert(rules && task);
-    const Cchc__TaskRecord *rec = task->rec;
-    if (rec->cancelled || rec->paused)
+    if (task->cancelled || task->paused)
         return CCHC_ALERT_NEVER;
     int64_t silenced = silence_end(task);
     if (now < silenced)
@@ -647,11 +644,11 @@ int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_ta
     if (cchc_task_done(task))
         return CCHC_ALERT_NEVER;
     int64_t next = CCHC_ALERT_NEVER;
-    int64_t due_end = cchc_date_end_ms(rec->due_target);
+    int64_t due_end = cchc_date_end_ms(task->due_target);
     if (now < due_end) {
         next = due_end;
         for (int i = 0; i < rules->nreminders; i++) {
-            int64_t point = cchc_date_start_ms(cchc_date_add(rec->due_target, -rules->reminder_days[i]));
+            int64_t point = cchc_date_start_ms(cchc_date_add(task->due_target, -rules->reminder_days[i]));
             if (point > now && point < next)
                 next = point;
         }
@@ -661,7 +658,7 @@ int64_t cchc_alerts_next_check_ms(const cchc_alert_rules_t *rules, const cchc_ta
     int thresholds[] = {rules->escalate_after_days, rules->chairman_after_days};
     for (int i = 0; i < 2; i++) {
         int k = thresholds[i] < 1 ? 1 : thresholds[i];
-        int64_t at = escalation_at(rules, rec->due_target, k);
+        int64_t at = escalation_at(rules, task->due_target, k);
         if (at > now && at < next)
             next = at;
     }

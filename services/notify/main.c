@@ -885,27 +885,30 @@ static void handle_holds(notify_t *self, zmq_msg_t *identity, uint64_t request_i
     if (!holds || !ptrs)
         abort();
     for (size_t i = 0; i < ward->ntasks; i++) {
-        const Cchc__TaskRecord *rec = ward->tasks[i]->rec;
-        if (rec->ack_ms && !cchc_task_done(ward->tasks[i])) {
+        const cchc_task_t *task = ward->tasks[i];
+        const cchc_task_hold_t *hold = task->hold;
+        if (!hold)
+            continue;
+        if (hold->ack_ms && !cchc_task_done(task)) {
             Cchc__AlertHold *h = &holds[n++];
             cchc__alert_hold__init(h);
             h->kind = "ack";
-            h->task = rec->def->code;
-            h->unit = rec->def->unit;
-            h->official = rec->ack_official;
+            h->task = (char *)task->code;
+            h->unit = task->unit->rec->def->code;
+            h->official = hold->ack_official;
             h->has_level = h->has_since_ms = true;
-            h->level = rec->ack_level;
-            h->since_ms = rec->ack_ms;
+            h->level = hold->ack_level;
+            h->since_ms = hold->ack_ms;
         }
-        if (rec->silenced_until >= today) {
+        if (hold->silenced_until >= today) {
             Cchc__AlertHold *h = &holds[n++];
             cchc__alert_hold__init(h);
             h->kind = "silence";
-            h->task = rec->def->code;
-            h->unit = rec->def->unit;
+            h->task = (char *)task->code;
+            h->unit = task->unit->rec->def->code;
             h->has_until_date = true;
-            h->until_date = rec->silenced_until;
-            h->reason = rec->silence_reason;
+            h->until_date = hold->silenced_until;
+            h->reason = hold->silence_reason;
         }
     }
     for (size_t i = 0; i < ward->nunits; i++) {

@@ -52,6 +52,14 @@
 
 typedef struct ward_rank ward_rank_t;
 
+//  A task's state in its ward's ranking.
+struct task_rank {
+    int64_t deadline;      //  the instant indexed for it (NO_DEADLINE: none yet)
+    cchc_task_part_t part; //  its part in its unit's sums
+    bool part_in;          //  part is in its unit's sums
+    bool dirty;            //  listed in dirty_list
+};
+
 #define NO_DEADLINE INT64_MIN //  a task not indexed yet
 
 struct ward_rank {
@@ -63,21 +71,20 @@ struct ward_rank {
     cchc_ostree_t *order;    //  unit indices in rank order
     cchc_unit_eval_t *evals; //  by unit index
     uint32_t *ranks;         //  by unit index: last rank reported; 0 = not ranked yet
+    uint32_t *code_order;    //  by unit index: position in the ward's units sorted by code
     bool *touched;           //  by unit index: listed in touched_list
     uint32_t *touched_list;  //  units to re-evaluate at the next update
     size_t ntouched;
-    bool all_touched;       //  re-evaluate every unit at the next update
-    bool queued;            //  listed in owner->pending
-    int64_t *task_deadline; //  by task index: the instant indexed for it
-    size_t ntask_slots;
+    bool all_touched; //  re-evaluate every unit at the next update
+    bool queued;      //  listed in owner->pending
     //  The evaluation in parts (rules.h): by unit index the sums of its
-    //  tasks' parts, by task index the part in those sums; tasks whose part
-    //  must be computed again at the next update.
+    //  tasks' parts, by task index the part in those sums (with the rest of
+    //  the task's state here, in one array: an event reads one place per
+    //  task); tasks whose part must be computed again at the next update.
+    struct task_rank *tasks; //  by task index
+    size_t ntask_slots;
     cchc_unit_sums_t *sums; //  by unit index
     bool *sums_valid;       //  by unit index: sums hold every task's part
-    cchc_task_part_t *parts;
-    bool *part_in;    //  by task index: parts[i] is in its unit's sums
-    bool *task_dirty; //  by task index: listed in dirty_list
     uint32_t *dirty_list;
     size_t ndirty;
     int64_t year_end; //  instant indexed for the plan year's end (0: none)
@@ -290,11 +297,34 @@ static dindex_t *ward_index(cchc_ranking_t *self, const cchc_ward_t *ward)
 // ---------------------------------------------------------------------------
 //  Ward states
 
+//  cchc_eval_compare, with the code's tie-break read from code_order
+//  (each comparison would otherwise follow two units to their codes).
 static int unit_compare(void *ctx, uint32_t a, uint32_t b)
 {
     const ward_rank_t *wr = ctx;
-    return cchc_eval_compare(&wr->evals[a], wr->ward->units[a]->rec->def->code, &wr->evals[b],
-                             wr->ward->units[b]->rec->def->code);
+    int c = cchc_eval_compare_scores(&wr->evals[a], &wr->evals[b]);
+    if (c)
+        return c;
+    return wr->code_order[a] < wr->code_order[b] ? -1 : wr->code_order[a] > wr->code_order[b];
+}
+
+//  Number the ward's units in code order (when units were added: the
+//  relative order of the others stays, so the set's order is kept).
+static void code_order_build(ward_rank_t *wr)
+{
+    const cchc_ward_t *ward = wr->ward;
+    uint32_t *idx = xrealloc(NULL, ward->nunits * sizeof(*idx));
+    for (size_t i = 0; i < ward->nunits; i++) { //  insertion sort: a ward has tens of units
+        size_t k = i;
+        while (k > 0 && strcmp(ward->units[idx[k - 1]]->code, ward->units[i]->code) > 0) {
+            idx[k] = idx[k - 1];
+            k--;
+        }
+        idx[k] = (uint32_t)i;
+    }
+    for (size_t k = 0; k < ward->nunits; k++)
+        wr->code_order[idx[k]] = (uint32_t)k;
+    free(idx);
 }
 
 static void unit_touch(ward_rank_t *wr, uint32_t index)
@@ -307,9 +337,9 @@ static void unit_touch(ward_rank_t *wr, uint32_t index)
 
 static void task_mark(ward_rank_t *wr, uint32_t index)
 {
-    if (wr->task_dirty[index])
+    if (wr->tasks[index].dirty)
         return;
-    wr->task_dirty[index] = true;
+    wr->tasks[index].dirty = true;
     wr->dirty_list[wr->ndirty++] = index;
 }
 
@@ -339,6 +369,7 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
             n *= 2;
         wr->evals = xrealloc(wr->evals, n * sizeof(*wr->evals));
         wr->ranks = xrealloc(wr->ranks, n * sizeof(*wr->ranks));
+        wr->code_order = xrealloc(wr->code_order, n * sizeof(*wr->code_order));
         wr->touched = xrealloc(wr->touched, n * sizeof(*wr->touched));
         wr->touched_list = xrealloc(wr->touched_list, n * sizeof(*wr->touched_list));
         wr->old_score = xrealloc(wr->old_score, n * sizeof(*wr->old_score));
@@ -357,19 +388,18 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
     }
     for (size_t i = wr->nknown; i < ward->nunits; i++) //  registered since the last call
         unit_touch(wr, (uint32_t)i);
+    if (wr->nknown != ward->nunits)
+        code_order_build(wr);
     wr->nknown = ward->nunits;
     if (wr->ntask_slots < ward->ntasks) {
         size_t n = wr->ntask_slots ? wr->ntask_slots : 16;
         while (n < ward->ntasks)
             n *= 2;
-        wr->task_deadline = xrealloc(wr->task_deadline, n * sizeof(*wr->task_deadline));
-        wr->parts = xrealloc(wr->parts, n * sizeof(*wr->parts));
-        wr->part_in = xrealloc(wr->part_in, n * sizeof(*wr->part_in));
-        wr->task_dirty = xrealloc(wr->task_dirty, n * sizeof(*wr->task_dirty));
+        wr->tasks = xrealloc(wr->tasks, n * sizeof(*wr->tasks));
         wr->dirty_list = xrealloc(wr->dirty_list, n * sizeof(*wr->dirty_list));
         for (size_t i = wr->ntask_slots; i < n; i++) {
-            wr->task_deadline[i] = NO_DEADLINE;
-            wr->part_in[i] = wr->task_dirty[i] = false;
+            memset(&wr->tasks[i], 0, sizeof(wr->tasks[i]));
+            wr->tasks[i].deadline = NO_DEADLINE;
         }
         wr->ntask_slots = n;
     }
@@ -379,10 +409,10 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
 //  Index the task's end of due date in force, if not indexed already.
 static void index_task(cchc_ranking_t *self, ward_rank_t *wr, const cchc_task_t *task)
 {
-    int64_t at = cchc_date_end_ms(task->rec->due_in_force);
-    if (wr->task_deadline[task->index] == at)
+    int64_t at = cchc_date_end_ms(task->due_in_force);
+    if (wr->tasks[task->index].deadline == at)
         return;
-    wr->task_deadline[task->index] = at;
+    wr->tasks[task->index].deadline = at;
     dindex_t *ix = ward_index(self, wr->ward);
     if (at > ix->now) //  a deadline already behind cannot be crossed again
         deadline_push(ix, at, wr->id, task->index);
@@ -445,10 +475,9 @@ static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
                 continue;
             }
             const cchc_task_t *task = wr->ward->tasks[d.task];
-            if (wr->task_deadline[d.task] != ref.at) //  the due date changed since: stale
+            if (wr->tasks[d.task].deadline != ref.at) //  the due date changed since: stale
                 continue;
-            const Cchc__TaskRecord *rec = task->rec;
-            if (cchc_task_done(task) || rec->cancelled || rec->paused)
+            if (cchc_task_done(task) || task->cancelled || task->paused)
                 continue;
             ward_state(self, wr->ward);
             task_mark(wr, (uint32_t)d.task);
@@ -471,7 +500,7 @@ static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, cons
     const cchc_unit_eval_t *now = &wr->evals[unit->index];
     Cchc__RankChanged *c = cchc_rank_changes_add(changes);
     c->ward = wr->ward->code; //  borrowed from the model
-    c->unit = unit->rec->def->code;
+    c->unit = (char *)unit->code;
     c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
     c->has_old_tier = c->has_new_tier = c->has_seq = true;
     c->old_rank = old_rank;
@@ -491,10 +520,10 @@ static void unit_rebuild(cchc_ranking_t *self, ward_rank_t *wr, uint32_t i, int6
     cchc_unit_sums_reset(sums, wr->ward->nareas);
     for (size_t k = 0; k < unit->ntasks; k++) {
         const cchc_task_t *task = unit->tasks[k];
-        cchc_task_part(&self->rules, task, now, &wr->parts[task->index]);
+        cchc_task_part(&self->rules, task, now, &wr->tasks[task->index].part);
         self->stats.parts++;
-        cchc_unit_sums_add(sums, &wr->parts[task->index], 1);
-        wr->part_in[task->index] = true;
+        cchc_unit_sums_add(sums, &wr->tasks[task->index].part, 1);
+        wr->tasks[task->index].part_in = true;
     }
     wr->sums_valid[i] = true;
 }
@@ -522,18 +551,18 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
     //  The parts of the tasks touched, swapped in their units' sums.
     for (size_t k = 0; k < wr->ndirty; k++) {
         uint32_t t = wr->dirty_list[k];
-        wr->task_dirty[t] = false;
+        wr->tasks[t].dirty = false;
         const cchc_task_t *task = ward->tasks[t];
         uint32_t u = (uint32_t)task->unit->index;
         unit_touch(wr, u);
         if (rebuild_all || !wr->sums_valid[u] || wr->sums[u].nareas != ward->nareas)
             continue; //  rebuilt below from every task
-        if (wr->part_in[t])
-            cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], -1);
-        cchc_task_part(&self->rules, task, now, &wr->parts[t]);
+        if (wr->tasks[t].part_in)
+            cchc_unit_sums_add(&wr->sums[u], &wr->tasks[t].part, -1);
+        cchc_task_part(&self->rules, task, now, &wr->tasks[t].part);
         self->stats.parts++;
-        cchc_unit_sums_add(&wr->sums[u], &wr->parts[t], 1);
-        wr->part_in[t] = true;
+        cchc_unit_sums_add(&wr->sums[u], &wr->tasks[t].part, 1);
+        wr->tasks[t].part_in = true;
     }
     wr->ndirty = 0;
     if (wr->ntouched == 0)
@@ -626,18 +655,16 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p)
         cchc_ostree_destroy(&wr->order);
         free(wr->evals);
         free(wr->ranks);
+        free(wr->code_order);
         free(wr->touched);
         free(wr->touched_list);
         free(wr->old_score);
         free(wr->old_tier);
-        free(wr->task_deadline);
+        free(wr->tasks);
         for (size_t u = 0; u < wr->nslots; u++)
             cchc_unit_sums_free(&wr->sums[u]);
         free(wr->sums);
         free(wr->sums_valid);
-        free(wr->parts);
-        free(wr->part_in);
-        free(wr->task_dirty);
         free(wr->dirty_list);
         free(wr);
     }

@@ -75,16 +75,15 @@ typedef struct {
 static task_score_t task_score(const cchc_rules_t *r, const cchc_task_t *t, int64_t now)
 {
     task_score_t ts = {0};
-    const Cchc__TaskRecord *rec = t->rec;
     bool done = cchc_task_done(t);
-    bool due = now >= cchc_date_end_ms(rec->due_in_force);
-    ts.evaluated = !rec->cancelled && !rec->paused && (due || done);
-    ts.weight = rec->def->points_milli > 0 ? rec->def->points_milli : rec->def->factor_milli;
-    int required = rec->def->outputs_required > 0 ? rec->def->outputs_required : 1;
-    int outputs = rec->outputs_done < required ? rec->outputs_done : required;
+    bool due = now >= cchc_date_end_ms(t->due_in_force);
+    ts.evaluated = !t->cancelled && !t->paused && (due || done);
+    ts.weight = t->points_milli > 0 ? t->points_milli : t->factor_milli;
+    int required = t->outputs_required > 0 ? t->outputs_required : 1;
+    int outputs = t->outputs_done < required ? t->outputs_done : required;
     ts.delays = cchc_task_delays(t, now);
     ts.a = (int32_t)((int64_t)outputs * CCHC_PPM / required);
-    ts.b = done ? (int32_t)max64(0, CCHC_PPM - (int64_t)r->quality_deduction_ppm * rec->failed_reviews) : 0;
+    ts.b = done ? (int32_t)max64(0, CCHC_PPM - (int64_t)r->quality_deduction_ppm * t->failed_reviews) : 0;
     ts.c = done ? (int32_t)max64(0, CCHC_PPM - (int64_t)r->progress_deduction_ppm * ts.delays) : 0;
     //  With equal weights this is (a + b + c) / 3, floored, exactly.
     int64_t wsum = (int64_t)r->quantity_weight_milli + r->quality_weight_milli + r->progress_weight_milli;
@@ -202,7 +201,7 @@ static void finish(const cchc_rules_t *r, const cchc_unit_t *unit, const cchc_un
 //  Is t one of the tasks evaluated for period (NULL: every task)?
 static bool in_period(const cchc_period_t *period, const cchc_task_t *t)
 {
-    return !period || (t->rec->due_in_force >= period->from_date && t->rec->due_in_force <= period->to_date);
+    return !period || (t->due_in_force >= period->from_date && t->due_in_force <= period->to_date);
 }
 
 void cchc_unit_evaluate(const cchc_rules_t *r, const cchc_unit_t *unit, int64_t now, cchc_unit_eval_t *e,
@@ -251,8 +250,8 @@ void cchc_unit_evaluate_period(const cchc_rules_t *r, const cchc_unit_t *unit, i
                 continue;
             Cchc__TaskExplain *tx = calloc(1, sizeof(*tx));
             cchc__task_explain__init(tx);
-            tx->task = xstrdup(t->rec->def->code);
-            tx->title = xstrdup(t->rec->def->title);
+            tx->task = xstrdup(t->code);
+            tx->title = xstrdup(t->title);
             tx->area = xstrdup(t->area->def->code);
             tx->status = xstrdup(cchc_status_label_vi(cchc_task_status(t, now)));
             tx->has_evaluated = tx->has_max_milli = tx->has_earned_milli = true;
@@ -262,20 +261,19 @@ void cchc_unit_evaluate_period(const cchc_rules_t *r, const cchc_unit_t *unit, i
             tx->evaluated = ts->evaluated;
             int64_t aw = sums.area_w[t->area->index];
             if (ts->evaluated && aw) {
-                tx->max_milli = t->rec->def->points_milli > 0
-                                    ? t->rec->def->points_milli
-                                    : (int64_t)t->area->def->weight * 1000 * ts->weight / aw;
+                tx->max_milli = t->points_milli > 0 ? t->points_milli
+                                                    : (int64_t)t->area->def->weight * 1000 * ts->weight / aw;
                 tx->earned_milli = tx->max_milli * ts->s / CCHC_PPM;
             }
             tx->quantity_ppm = ts->a;
             tx->quality_ppm = ts->b;
             tx->progress_ppm = ts->c;
-            tx->failed_reviews = t->rec->failed_reviews;
+            tx->failed_reviews = t->failed_reviews;
             tx->delays = cchc_task_done(t) || ts->evaluated ? ts->delays : 0;
-            tx->due_date = t->rec->due_in_force;
-            tx->done_date = cchc_task_done(t) ? cchc_date_of_ms(t->rec->done_ms) : 0;
+            tx->due_date = t->due_in_force;
+            tx->done_date = cchc_task_done(t) ? cchc_date_of_ms(t->done_ms) : 0;
             tx->unmet = cchc_task_unmet(t, now);
-            tx->excused = t->rec->excused;
+            tx->excused = t->excused;
             x->tasks[x->n_tasks++] = tx;
         }
     }
@@ -448,6 +446,12 @@ void cchc_explanation_clear(Cchc__Explanation *x)
 int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_unit_eval_t *b,
                       const char *code_b)
 {
+    int c = cchc_eval_compare_scores(a, b);
+    return c ? c : strcmp(code_a, code_b);
+}
+
+int cchc_eval_compare_scores(const cchc_unit_eval_t *a, const cchc_unit_eval_t *b)
+{
     bool ra = a->rated || a->appraised, rb = b->rated || b->appraised;
     if (ra != rb)
         return ra ? -1 : 1;
@@ -457,7 +461,7 @@ int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_
         return a->on_time_ppm > b->on_time_ppm ? -1 : 1;
     if (a->overdue != b->overdue)
         return a->overdue < b->overdue ? -1 : 1;
-    return strcmp(code_a, code_b);
+    return 0;
 }
 
 void cchc_rank_entry_fill(Cchc__RankEntry *e, const cchc_unit_t *unit, const cchc_unit_eval_t *ev,

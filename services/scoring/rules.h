@@ -125,6 +125,9 @@ void cchc_rank_entry_fill(Cchc__RankEntry *e, const cchc_unit_t *unit, const cch
 //  Ranking order: score desc, on-time desc, overdue asc, unit code asc;
 //  unrated units (neither a due task nor an appraisal) after rated ones.
 //  Returns < 0 when a ranks before b, > 0 after, 0 only for equal codes.
+//  cchc_eval_compare_scores is the same order without the code: 0 when
+//  only the code can decide.
+int cchc_eval_compare_scores(const cchc_unit_eval_t *a, const cchc_unit_eval_t *b);
 int cchc_eval_compare(const cchc_unit_eval_t *a, const char *code_a, const cchc_unit_eval_t *b,
                       const char *code_b);
 

@@ -123,7 +123,7 @@ Cchc__ErrorCode b_task(builder_t *b, const char *code, const char *unit, const c
 static const char *owner(builder_t *b, const char *task)
 {
     cchc_task_t *t = b_task_get(b, task);
-    return t ? t->rec->def->unit : "ward";
+    return t ? t->unit->rec->def->code : "ward";
 }
 
 Cchc__ErrorCode b_progress_as(builder_t *b, const char *actor, const char *task, int percent, int outputs,

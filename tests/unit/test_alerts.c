@@ -569,7 +569,7 @@ static void test_schedule_decides_as_every_task_after_every_event(void **state)
         } else if (action == 10 || action == 11) {
             rc = b_verify(&f->b, code, action == 10 && xorshift(&rng) % 3 != 0, next_day);
         } else if (action == 12) {
-            int32_t due = b_task_get(&f->b, code)->rec->due_target;
+            int32_t due = b_task_get(&f->b, code)->due_target;
             rc = b_deadline(&f->b, code, cchc_date_add(due, 1 + (int)(xorshift(&rng) % 20)),
                             xorshift(&rng) % 2, next_day);
         } else if (action == 13) {
@@ -783,14 +783,14 @@ static void test_ack_stops_escalation(void **state)
                      CCHC__ERROR_CODE__ERR_UNKNOWN_OFFICIAL);
     assert_int_equal(ev_ack(f, "KT", "T", "H_KT", 3, at9(20260402)), CCHC__ERROR_CODE__ERR_OUT_OF_RANGE);
     assert_int_equal(ev_ack(f, "KT", "T", "H_KT", 0, at9(20260402)), CCHC__ERROR_CODE__ERR_NONE);
-    assert_int_equal(b_task_get(&f->b, "T")->rec->ack_level, 0);
+    assert_int_equal(cchc_task_hold(b_task_get(&f->b, "T"))->ack_level, 0);
     assert_int_equal(decide_at(f, 20260407), 0); //  day 7: no vice-chairman
     assert_int_equal(decide_at(f, 20260420), 0); //  day 20: no Chairman
     assert_int_equal(count(f, ESC, -1, NULL), 0);
     //  a failed verification is a new failure: the acknowledgement ends
     assert_int_equal(b_submit(&f->b, "T", 20260421), 0);
     assert_int_equal(b_verify(&f->b, "T", false, 20260422), 0);
-    assert_int_equal(b_task_get(&f->b, "T")->rec->ack_ms, 0);
+    assert_int_equal(cchc_task_hold(b_task_get(&f->b, "T"))->ack_ms, 0);
     assert_int_equal(decide_at(f, 20260422), 3); //  level 1 (two) and the Chairman now
     assert_int_equal(count(f, ESC, 2, "CT"), 1);
     assert_int_equal(b_submit(&f->b, "T", 20260423), 0);
@@ -808,7 +808,7 @@ static void test_ack_at_level_one_stops_the_chairman(void **state)
     assert_int_equal(decide_at(f, 20260416), 0);
     assert_int_equal(count(f, ESC, 2, NULL), 0);
     //  without the acknowledgement the same decision tells the Chairman
-    b_task_get(&f->b, "T")->rec->ack_ms = 0;
+    b_task_get(&f->b, "T")->hold->ack_ms = 0;
     assert_int_equal(decide_at(f, 20260416), 1);
     assert_int_equal(count(f, ESC, 2, "CT"), 1);
 }
@@ -821,8 +821,8 @@ static void test_silence_expires(void **state)
     fixture_t *f = *state;
     assert_int_equal(ev_silence(f, "T", NULL, 20260403, at9(20260330)), CCHC__ERROR_CODE__ERR_NONE);
     cchc_task_t *t = b_task_get(&f->b, "T");
-    assert_int_equal(t->rec->silenced_until, 20260403);
-    assert_string_equal(t->rec->silence_reason, "Đang trình gia hạn");
+    assert_int_equal(t->hold->silenced_until, 20260403);
+    assert_string_equal(t->hold->silence_reason, "Đang trình gia hạn");
     assert_int_equal(cchc_alerts_next_check_ms(&f->rules, t, at9(20260330)), cchc_date_end_ms(20260403));
     assert_int_equal(decide_at(f, 20260331), 0);
     assert_int_equal(decide_at(f, 20260403), 0);

@@ -85,8 +85,8 @@ static void test_registration_and_lookup(void **state)
     ev.payload_case = CCHC__EVENT__PAYLOAD_TASK_ASSIGNED;
     ev.task_assigned = &t5;
     assert_int_equal(builder_apply(f, &ev, at(20260102)), CCHC__ERROR_CODE__ERR_NONE);
-    assert_int_equal(task(f, "T5")->rec->def->factor_milli, 1000);
-    assert_int_equal(task(f, "T5")->rec->def->outputs_required, 1);
+    assert_int_equal(task(f, "T5")->factor_milli, 1000);
+    assert_int_equal(task(f, "T5")->outputs_required, 1);
 }
 
 static void test_who_may_send_what(void **state)
@@ -137,8 +137,8 @@ static void test_failed_review_is_unmet_until_resubmitted(void **state)
     cchc_task_t *t = task(f, "T1");
     b_submit_as(f, "U1", "T1", 20260110);
     b_verify_as(f, "ward", "T1", false, 20260111);
-    assert_int_equal(t->rec->phase, CCHC__TASK_PHASE__PHASE_REWORK);
-    assert_int_equal(t->rec->failed_reviews, 1);
+    assert_int_equal(t->phase, CCHC__TASK_PHASE__PHASE_REWORK);
+    assert_int_equal(t->failed_reviews, 1);
     assert_true(cchc_task_unmet(t, at(20260112))); //  not due, yet unmet
     assert_int_equal(b_submit_as(f, "U1", "T1", 20260115), CCHC__ERROR_CODE__ERR_NONE);
     assert_false(cchc_task_unmet(t, at(20260116)));
@@ -153,7 +153,7 @@ static void test_deadline_rules(void **state)
     b_submit_as(f, "U1", "E", 20260220);
     b_verify_as(f, "ward", "E", true, 20260221);
     assert_int_equal(cchc_task_delays(task(f, "E"), at(20260301)), 0);
-    assert_true(task(f, "E")->rec->excused);
+    assert_true(task(f, "E")->excused);
     //  extension approved after the due date passed: the missed date is a delay
     assign(f, "L", "U1", 20260131, 1);
     assert_int_equal(b_deadline(f, "L", 20260228, true, 20260205), CCHC__ERROR_CODE__ERR_NONE);
@@ -170,8 +170,8 @@ static void test_deadline_rules(void **state)
     //  in time but no objective reason: reminders move, lateness does not
     assign(f, "N", "U1", 20260131, 1);
     b_deadline(f, "N", 20260228, false, 20260120);
-    assert_int_equal(task(f, "N")->rec->due_in_force, 20260131);
-    assert_int_equal(task(f, "N")->rec->due_target, 20260228);
+    assert_int_equal(task(f, "N")->due_in_force, 20260131);
+    assert_int_equal(task(f, "N")->due_target, 20260228);
     assert_true(cchc_task_overdue(task(f, "N"), at(20260201)));
     //  no change once the task is done
     assert_int_equal(b_deadline(f, "E", 20260331, true, 20260302), CCHC__ERROR_CODE__ERR_INVALID_STATE);
@@ -268,7 +268,12 @@ static void test_persistence_round_trip(void **state)
     assert_string_equal(w2->chairman, "CT");
     for (size_t i = 0; i < w1->ntasks; i++) {
         //  same order, same packed record
-        const Cchc__TaskRecord *a = w1->tasks[i]->rec, *b = w2->tasks[i]->rec;
+        Cchc__TaskRecord ra, rb;
+        Cchc__TaskAssigned da, db2;
+        char *ca[8], *cb[8];
+        cchc_task_record(w1->tasks[i], &ra, &da, ca);
+        cchc_task_record(w2->tasks[i], &rb, &db2, cb);
+        const Cchc__TaskRecord *a = &ra, *b = &rb;
         size_t la = cchc__task_record__get_packed_size(a), lb = cchc__task_record__get_packed_size(b);
         assert_int_equal(la, lb);
         uint8_t *ba = malloc(la), *bb = malloc(lb);
@@ -278,12 +283,12 @@ static void test_persistence_round_trip(void **state)
         free(ba);
         free(bb);
     }
-    assert_int_equal(cchc_ward_task(w2, "T2")->rec->failed_reviews, 1);
-    assert_int_equal(cchc_ward_task(w2, "T1")->rec->due_in_force, 20260215);
+    assert_int_equal(cchc_ward_task(w2, "T2")->failed_reviews, 1);
+    assert_int_equal(cchc_ward_task(w2, "T1")->due_in_force, 20260215);
     assert_ptr_equal(cchc_ward_task(w2, "T1")->unit, cchc_ward_unit(w2, "U1"));
-    assert_int_equal(cchc_ward_task(w2, "T2")->rec->ack_level, 2);
-    assert_string_equal(cchc_ward_task(w2, "T2")->rec->ack_official, "CT");
-    assert_int_equal(cchc_ward_task(w2, "T1")->rec->silenced_until, 20260206);
+    assert_int_equal(cchc_ward_task(w2, "T2")->hold->ack_level, 2);
+    assert_string_equal(cchc_ward_task(w2, "T2")->hold->ack_official, "CT");
+    assert_int_equal(cchc_ward_task(w2, "T1")->hold->silenced_until, 20260206);
     assert_int_equal(cchc_ward_unit(w2, "U1")->rec->silenced_until, 20260205);
     assert_string_equal(cchc_ward_unit(w2, "U1")->rec->silence_reason, "Gia hạn");
     const cchc_official_t *ct = cchc_ward_official(w2, "CT");
@@ -354,8 +359,7 @@ static void test_load_restores_registration_order(void **state)
         assert_int_equal(w2->units[i]->index, (int)i);
         assert_int_equal(w2->units[i]->ntasks, w1->units[i]->ntasks);
         for (size_t k = 0; k < w1->units[i]->ntasks; k++)
-            assert_string_equal(w2->units[i]->tasks[k]->rec->def->code,
-                                w1->units[i]->tasks[k]->rec->def->code);
+            assert_string_equal(w2->units[i]->tasks[k]->code, w1->units[i]->tasks[k]->code);
     }
     for (size_t i = 0; i < w1->nareas; i++) {
         assert_string_equal(w2->areas[i]->def->code, w1->areas[i]->def->code);
@@ -364,12 +368,12 @@ static void test_load_restores_registration_order(void **state)
     for (size_t i = 0; i < w1->nofficials; i++)
         assert_string_equal(w2->officials[i]->def->code, w1->officials[i]->def->code);
     for (size_t i = 0; i < w1->ntasks; i++) {
-        assert_string_equal(w2->tasks[i]->rec->def->code, codes[i]);
+        assert_string_equal(w2->tasks[i]->code, codes[i]);
         assert_int_equal(w2->tasks[i]->index, (int)i);
         assert_ptr_equal(w2->tasks[i]->unit, cchc_ward_unit(w2, units[i]));
     }
-    assert_string_equal(w2->units[2]->tasks[0]->rec->def->code, "T3"); //  U0: T3 then T11
-    assert_string_equal(w2->units[2]->tasks[1]->rec->def->code, "T11");
+    assert_string_equal(w2->units[2]->tasks[0]->code, "T3"); //  U0: T3 then T11
+    assert_string_equal(w2->units[2]->tasks[1]->code, "T11");
     assert_string_equal(w2->chairman, "CT");
     cchc_model_destroy(&loaded);
 
@@ -389,6 +393,102 @@ static void test_load_restores_registration_order(void **state)
     sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
+    loaded = cchc_model_new();
+    assert_int_equal(cchc_model_load(loaded, db), -1);
+    cchc_model_destroy(&loaded);
+    cchc_store_close(&db);
+    remove_dir(dir);
+}
+
+//  Every field of an assignment survives the compact task (strings in the
+//  model's arena or interned) and a save and load: co-units (more than the
+//  packer's 8 on its stack), lead official, output description, fixed
+//  points. Equal texts are stored once. A stored record out of range (a
+//  percentage of 200) is refused at load rather than truncated.
+static void test_task_fields_round_trip(void **state)
+{
+    builder_t *f = *state;
+    char codes[10][8];
+    char *co[10];
+    for (int i = 0; i < 10; i++) {
+        snprintf(codes[i], sizeof(codes[i]), "C%d", i);
+        b_unit(f, codes[i], NULL, NULL);
+        co[i] = codes[i];
+    }
+    Cchc__TaskAssigned t = CCHC__TASK_ASSIGNED__INIT;
+    t.code = "TF";
+    t.unit = "U1";
+    t.area = "A1";
+    t.title = "Rà soát thủ tục hành chính";
+    t.has_due_date = true;
+    t.due_date = 20260320;
+    t.co_units = co;
+    t.n_co_units = 10;
+    t.lead_official = "CT";
+    t.output_desc = "Báo cáo";
+    t.has_points_milli = true;
+    t.points_milli = 2500;
+    t.has_outputs_required = true;
+    t.outputs_required = 3;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "W";
+    ev.actor = "ward";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_TASK_ASSIGNED;
+    ev.task_assigned = &t;
+    assert_int_equal(builder_apply(f, &ev, at(20260102)), CCHC__ERROR_CODE__ERR_NONE);
+    t.code = "TG"; //  same title, no co-units
+    t.n_co_units = 0;
+    t.co_units = NULL;
+    assert_int_equal(builder_apply(f, &ev, at(20260102)), CCHC__ERROR_CODE__ERR_NONE);
+    assert_ptr_equal(task(f, "TF")->title, task(f, "TG")->title); //  interned
+    assert_ptr_equal(task(f, "TF")->output_desc, task(f, "TG")->output_desc);
+
+    char dir[] = "/tmp/cchc-test-model-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    sqlite3 *db = save_all(f, dir);
+    cchc_model_t *loaded = cchc_model_new();
+    assert_int_equal(cchc_model_load(loaded, db), 0);
+    const cchc_task_t *a = cchc_ward_task(cchc_model_ward(loaded, "W"), "TF");
+    assert_non_null(a);
+    assert_string_equal(a->code, "TF");
+    assert_string_equal(a->unit->code, "U1");
+    assert_string_equal(a->area->def->code, "A1");
+    assert_string_equal(a->title, "Rà soát thủ tục hành chính");
+    assert_int_equal(a->due_date, 20260320);
+    assert_int_equal(a->due_in_force, 20260320);
+    assert_int_equal(a->n_co_units, 10);
+    for (int i = 0; i < 10; i++)
+        assert_string_equal(a->co_units[i], codes[i]);
+    assert_string_equal(a->lead_official, "CT");
+    assert_string_equal(a->output_desc, "Báo cáo");
+    assert_int_equal(a->points_milli, 2500);
+    assert_int_equal(a->outputs_required, 3);
+    assert_int_equal(a->factor_milli, 1000);
+    assert_null(a->hold);
+    const cchc_task_t *g = cchc_ward_task(cchc_model_ward(loaded, "W"), "TG");
+    assert_ptr_equal(a->title, g->title);
+    assert_int_equal(g->n_co_units, 0);
+    cchc_model_destroy(&loaded);
+
+    //  the same record with a percentage out of range: the load refuses it
+    Cchc__TaskRecord rec;
+    Cchc__TaskAssigned def;
+    char *scratch[10];
+    cchc_task_record(task(f, "TF"), &rec, &def, scratch);
+    rec.has_percent = true;
+    rec.percent = 200;
+    uint8_t buf[512];
+    assert_true(cchc__task_record__get_packed_size(&rec) <= sizeof(buf));
+    size_t len = cchc__task_record__pack(&rec, buf);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "UPDATE model_record SET blob = ?1 WHERE kind = 5 AND code = 'TF'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_changes(db), 1);
     loaded = cchc_model_new();
     assert_int_equal(cchc_model_load(loaded, db), -1);
     cchc_model_destroy(&loaded);
@@ -417,7 +517,7 @@ static void test_load_many_records(void **state)
     cchc_ward_t *w1 = cchc_model_ward(f->model, "W"), *w2 = cchc_model_ward(loaded, "W");
     assert_int_equal(w2->ntasks, TASKS);
     for (size_t i = 0; i < TASKS; i++) {
-        assert_string_equal(w2->tasks[i]->rec->def->code, w1->tasks[i]->rec->def->code);
+        assert_string_equal(w2->tasks[i]->code, w1->tasks[i]->code);
         assert_int_equal(w2->tasks[i]->index, (int)i);
     }
     for (size_t u = 0; u < w1->nunits; u++) {
@@ -447,6 +547,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paused_and_cancelled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_restores_registration_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_task_fields_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_many_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -286,7 +286,7 @@ static void use_ward(fixture_t *f, int w)
 static const char *owner_of(builder_t *b, const char *task)
 {
     cchc_task_t *t = cchc_ward_task(cchc_model_ward(b->model, b->ward), task);
-    return t ? t->rec->def->unit : "ward";
+    return t ? t->unit->rec->def->code : "ward";
 }
 
 //  After one event on both models: compare everything.
