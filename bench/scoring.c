@@ -315,7 +315,7 @@ static void fold_chunk(fold_t *f, gen_t *g)
         (cchc_store_exec(f->db, "BEGIN IMMEDIATE") != 0 || cchc_record_set_save(&f->records, f->db) != 0 ||
          cchc_outlog_append(f->db, &f->append, &f->rows) != 0 || cchc_store_exec(f->db, "COMMIT") != 0))
         abort();
-    cchc_record_set_clear(&f->records);
+    cchc_record_set_reset(&f->records);
     cchc_outrows_clear(&f->rows);
     f->records_ns += t4 - t3;
     f->store_ns += bench_thread_cpu_ns() - t4;
@@ -871,7 +871,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
     cchc_ranking_destroy(&f.ranking);
     cchc_model_destroy(&f.model);
     cchc_rank_changes_free(&f.changes);
-    free(f.records.items);
+    cchc_record_set_clear(&f.records);
     cchc_outrows_free(&f.rows);
     free(f.events);
     free(g.phase);

@@ -102,7 +102,7 @@ static void fold_held(cchc_follower_t *self)
 static void batch_committed(int status, void *arg)
 {
     cchc_follower_t *self = arg;
-    cchc_record_set_clear(&self->records);
+    cchc_record_set_reset(&self->records);
     shard_t *shard = self->busy;
     if (status != 0) {
         cchc_log(CCHC_ERROR, "commit_failed_fatal", "last_seq=%llu",

@@ -313,6 +313,10 @@ void cchc_model_take_dirty(cchc_model_t *self, cchc_record_set_t *out);
 //  Free the blobs of a set and reset it to empty.
 void cchc_record_set_clear(cchc_record_set_t *set);
 
+//  Free the blobs of a set but keep its array for the next batch (a set
+//  reused batch after batch grows once). cchc_record_set_clear frees all.
+void cchc_record_set_reset(cchc_record_set_t *set);
+
 //  SQL for the table the records live in (a migration step).
 #define CCHC_MODEL_MIGRATION                                                                                 \
     "CREATE TABLE model_record (kind INTEGER NOT NULL, ward TEXT NOT NULL, code TEXT NOT NULL,"              \

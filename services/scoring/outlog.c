@@ -36,14 +36,6 @@ const char *const cchc_outlog_migrations[] = {
 };
 const int cchc_outlog_migration_count = 3;
 
-static char *xstrdup(const char *s)
-{
-    char *copy = strdup(s ? s : "");
-    if (!copy)
-        abort();
-    return copy;
-}
-
 // ---------------------------------------------------------------------------
 //  Rows
 
@@ -80,8 +72,7 @@ void cchc_outrows_add(cchc_outrows_t *rows, uint64_t seq, const Cchc__RankChange
     cchc_outrow_t *row = &rows->items[rows->count++];
     row->seq = seq;
     row->log_time_ms = log_time_ms;
-    row->ward = xstrdup(change->ward);
-    row->unit = xstrdup(change->unit);
+
     row->period = rec.period;
     row->old_score = rec.old_score_centi;
     row->new_score = rec.new_score_centi;
@@ -91,21 +82,22 @@ void cchc_outrows_add(cchc_outrows_t *rows, uint64_t seq, const Cchc__RankChange
     row->new_tier = (int)rec.new_tier;
     row->input_seq = input_seq;
     row->cause = (int)cause;
+    //  One allocation: the blob, then the ward and unit strings.
     row->len = cchc__score_change__get_packed_size(&rec);
-    row->blob = malloc(row->len ? row->len : 1);
+    size_t wlen = strlen(change->ward) + 1, ulen = strlen(change->unit) + 1;
+    row->blob = malloc(row->len + wlen + ulen);
     if (!row->blob)
         abort();
     cchc__score_change__pack(&rec, row->blob);
+    row->ward = memcpy(row->blob + row->len, change->ward, wlen);
+    row->unit = memcpy(row->blob + row->len + wlen, change->unit, ulen);
 }
 
 void cchc_outrows_clear(cchc_outrows_t *rows)
 {
     assert(rows);
-    for (size_t i = 0; i < rows->count; i++) {
-        free(rows->items[i].ward);
-        free(rows->items[i].unit);
-        free(rows->items[i].blob);
-    }
+    for (size_t i = 0; i < rows->count; i++)
+        free(rows->items[i].blob); //  holds ward and unit too
     rows->count = 0;
 }
 

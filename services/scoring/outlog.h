@@ -36,14 +36,14 @@ extern const int cchc_outlog_migration_count;
 typedef struct {
     uint64_t seq;
     int64_t log_time_ms;
-    char *ward, *unit; //  owned copies
+    char *ward, *unit; //  in blob's allocation, after the blob
     int32_t period;
     int32_t old_score, new_score;
     uint32_t old_rank, new_rank;
     int old_tier, new_tier;
     uint64_t input_seq;
     int cause;     //  Cchc__ChangeCause
-    uint8_t *blob; //  packed ScoreChange, owned
+    uint8_t *blob; //  packed ScoreChange, owned: one allocation with ward and unit
     size_t len;
 } cchc_outrow_t;
 
