@@ -116,30 +116,34 @@ typedef struct {
 //  (shared by every task that has the same text). A task is persisted as
 //  a TaskRecord (state.proto; cchc_task_record).
 struct cchc_task {
+    //  Cold: read to word alerts and explanations, and to persist.
     cchc_ward_t *ward;
-    cchc_unit_t *unit; //  lead unit
-    cchc_area_t *area;
-    void *user; //  free for the consumer (scoring, notify)
+    void *user; //  free for the consumer (notify's schedule entry)
     //  The assignment; strings borrowed from the model (arena or interned).
-    const char *code;
     const char *title;
     const char *lead_official; //  "" when none
     const char *output_desc;   //  "" when none
     const char **co_units;     //  n_co_units codes, NULL when none
     cchc_task_hold_t *hold;    //  owned, NULL until an acknowledgement or silence (cchc_task_hold)
+    const char *code;          //  right after the struct (task_alloc in model.c)
     int64_t assigned_ms;       //  log time of the assignment
-    int64_t submitted_ms;      //  of the last submission for verification
-    int64_t done_ms;           //  when done: the passed submission's time
     uint64_t last_seq;         //  seq of the last event that changed it
-    int32_t index;             //  position in ward->tasks
-    int32_t due_date;          //  yyyymmdd as assigned
-    int32_t due_in_force;      //  the date lateness is judged by (model.h, Deadlines)
-    int32_t due_target;        //  the date reminders aim at
-    int32_t points_milli;      //  fixed points; 0: a share of the area
-    int32_t factor_milli;      //  conversion factor, 1000 = 1.0
+    //  Hot: read by every event on the task, by the deadline index and by
+    //  scoring's task part. Last, next to the code that a lookup compares,
+    //  so that a lookup, a check and a fold touch adjacent cache lines.
+    cchc_unit_t *unit; //  lead unit
+    cchc_area_t *area;
+    int64_t submitted_ms; //  of the last submission for verification
+    int64_t done_ms;      //  when done: the passed submission's time
+    int32_t index;        //  position in ward->tasks
+    int32_t due_in_force; //  the date lateness is judged by (model.h, Deadlines)
+    int32_t due_target;   //  the date reminders aim at
+    int32_t points_milli; //  fixed points; 0: a share of the area
+    int32_t factor_milli; //  conversion factor, 1000 = 1.0
     int32_t failed_reviews;
     int32_t missed_deadlines; //  dates missed before a late change: delays
     int32_t missed_pending;   //  dates passed while awaiting verification
+    int32_t due_date;         //  yyyymmdd as assigned
     int16_t outputs_required; //  1..1000
     int16_t outputs_done;
     uint16_t n_co_units;
