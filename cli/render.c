@@ -897,6 +897,15 @@ void cchc_render_province(FILE *f, const Cchc__ProvinceRanking *p)
     table_free(&t);
     fprintf(f, "Điểm TB: trung bình điểm các đơn vị đã được đánh giá; Đơn vị: đã đánh giá/tổng số; "
                "Chịu TN: số người đứng đầu chịu trách nhiệm trước Chủ tịch.\n");
+    //  Wards followed from several intake shards can stand at different times.
+    for (size_t i = 0; i < p->n_entries; i++) {
+        const Cchc__WardEntry *e = p->entries[i];
+        if (e->has_as_of_ms && e->as_of_ms != p->as_of_ms) {
+            cchc_time_format(e->as_of_ms, when, sizeof(when));
+            fprintf(f, "Số liệu %s tính đến %s.\n", e->ward_name && *e->ward_name ? e->ward_name : e->ward,
+                    when);
+        }
+    }
 }
 
 void cchc_render_province_json(FILE *f, const Cchc__ProvinceRanking *p)
@@ -918,9 +927,9 @@ void cchc_render_province_json(FILE *f, const Cchc__ProvinceRanking *p)
         json_fixed(f, e->score_centi, 2);
         fprintf(f,
                 ",\"score_centi\":%d,\"units\":%u,\"rated\":%u,\"excellent\":%u,\"good\":%u,\"completed\":%u,"
-                "\"not_completed\":%u,\"head_accountable\":%u}",
+                "\"not_completed\":%u,\"head_accountable\":%u,\"as_of_ms\":%lld}",
                 e->score_centi, e->units, e->rated, e->excellent, e->good, e->completed, e->not_completed,
-                e->head_accountable);
+                e->head_accountable, (long long)(e->has_as_of_ms ? e->as_of_ms : p->as_of_ms));
     }
     fputs("]}\n", f);
 }

@@ -369,7 +369,7 @@ static void handle_ranking_as_of(scoring_t *self, zmq_msg_t *identity, uint64_t 
     ranking.has_period = true;
     ranking.period = CCHC__PERIOD_KIND__PERIOD_YEAR;
     ranking.as_of_ms = q->as_of_ms;
-    ranking.last_seq = cchc_follower_committed_seq(self->follower);
+    ranking.last_seq = cchc_follower_source_committed_seq(self->follower, ward->source);
     ranking.year = plan_year(ward, q->as_of_ms);
     ranking.from_history = true;
     ranking.n_entries = n;
@@ -556,6 +556,8 @@ static void handle_province(scoring_t *self, zmq_msg_t *identity, uint64_t reque
         e->province = (char *)ward_province;
         e->has_rank = e->has_score_centi = e->has_units = e->has_rated = e->has_excellent = true;
         e->has_good = e->has_completed = e->has_not_completed = e->has_head_accountable = true;
+        e->has_as_of_ms = true;
+        e->as_of_ms = cchc_ward_now(ward);
         int64_t sum = 0;
         for (size_t i = 0; i < ward->nunits; i++) {
             uint32_t rank = 0;
@@ -579,7 +581,9 @@ static void handle_province(scoring_t *self, zmq_msg_t *identity, uint64_t reque
     Cchc__ProvinceRanking pr = CCHC__PROVINCE_RANKING__INIT;
     pr.province = (char *)(province ? province : "");
     pr.has_as_of_ms = true;
-    pr.as_of_ms = cchc_model_now(model);
+    pr.as_of_ms = n ? ptrs[0]->as_of_ms : cchc_model_now(model);
+    for (size_t i = 1; i < n; i++)
+        pr.as_of_ms = ptrs[i]->as_of_ms < pr.as_of_ms ? ptrs[i]->as_of_ms : pr.as_of_ms;
     pr.n_entries = n;
     pr.entries = ptrs;
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
@@ -902,9 +906,21 @@ static int scoring_start(scoring_t *self)
     uint64_t t_ready = uv_hrtime();
     cchc_log(CCHC_INFO, "start_timing", "load_ms=%.0f rank_ms=%.0f output_log_ms=%.0f",
              (t_loaded - t_open) / 1e6, (t_ranked - t_loaded) / 1e6, (t_ready - t_ranked) / 1e6);
-    char status[96];
-    snprintf(status, sizeof(status), "last_seq=%llu output_seq=%llu",
-             (unsigned long long)cchc_model_last_seq(model), (unsigned long long)self->out_committed);
+    //  Each source's position: "last_seq=42", or with several intake shards
+    //  "last_seq=A:42,B:17" (shard 0's alone would hide the others').
+    char status[512];
+    size_t nsources = cchc_model_source_count(model);
+    int len = snprintf(status, sizeof(status), "last_seq=");
+    for (size_t i = 0; i < nsources && len > 0 && (size_t)len < sizeof(status); i++) {
+        const cchc_source_t *src = cchc_model_source_at(model, i);
+        len += snprintf(status + len, sizeof(status) - (size_t)len, nsources > 1 ? "%s%s:%llu" : "%s%s%llu",
+                        i ? "," : "", nsources > 1 ? src->id : "", (unsigned long long)src->last_seq);
+    }
+    if (nsources == 0)
+        len += snprintf(status + len, sizeof(status) - (size_t)len, "0");
+    if (len > 0 && (size_t)len < sizeof(status))
+        snprintf(status + len, sizeof(status) - (size_t)len, " output_seq=%llu",
+                 (unsigned long long)self->out_committed);
     cchc_service_ready(&self->service, status);
     return 0;
 }

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "outlog.h"
 
@@ -321,6 +322,31 @@ static void test_clock_moves_its_shard_only(void **state)
     assert_true(overdue > 0); //  overdue alerts for A's tasks
     same_alerts(&s->m, &s->b, "T2", &overdue);
     assert_int_equal(overdue, 0); //  none for B's: its clock stands at 01/01
+
+    //  The province view: each ward at its own shard's time, the whole as of
+    //  the earlier (B's), not shard A's (the first source's).
+    Cchc__ProvinceQuery q = CCHC__PROVINCE_QUERY__INIT;
+    q.province = (char *)"";
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.body_case = CCHC__ENVELOPE__BODY_PROVINCE_QUERY;
+    env.province_query = &q;
+    cchc_decoded_t *reply = NULL;
+    assert_int_equal(cluster_call(&s->m, SVC_SCORING, &env, &reply), 0);
+    const Cchc__ProvinceRanking *p = cchc_decoded_env(reply)->province_ranking;
+    assert_non_null(p);
+    assert_int_equal(p->n_entries, 2);
+    int64_t a_ms = -1, b_ms = -1;
+    for (size_t i = 0; i < p->n_entries; i++) {
+        assert_true(p->entries[i]->has_as_of_ms);
+        if (strcmp(p->entries[i]->ward, "T1") == 0)
+            a_ms = p->entries[i]->as_of_ms;
+        else if (strcmp(p->entries[i]->ward, "T2") == 0)
+            b_ms = p->entries[i]->as_of_ms;
+    }
+    assert_true(a_ms >= cchc_date_start_ms(20260205)); //  A advanced to 05/02 09:00
+    assert_true(b_ms > 0 && b_ms < cchc_date_start_ms(20260102));
+    assert_int_equal(p->as_of_ms, b_ms);
+    cchc_decoded_destroy(&reply);
 }
 
 //  kill -9 while both shards stream; then per ward equal to the shard's own
