@@ -43,6 +43,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ struct task_rank {
 };
 
 #define NO_DEADLINE INT64_MIN //  a task not indexed yet
+#define DUE_AHEAD   8         //  deadline entries prefetched ahead of the one handled
 
 struct ward_rank {
     cchc_ranking_t *owner;   //  the ranking this state belongs to
@@ -100,8 +102,10 @@ struct ward_rank {
 //  clock move pops the buckets reached and walks their lists in order,
 //  instead of sifting a heap of millions of entries for each.
 typedef struct {
-    uint32_t ward; //  state id
-    int32_t task;  //  task index, or -1 for the plan year
+    uint32_t ward;          //  state id
+    int32_t task;           //  task index, or -1 for the plan year
+    const cchc_task_t *ptr; //  the task (NULL for the plan year): popped
+                            //  entries are prefetched a few ahead
 } due_t;
 
 typedef struct {
@@ -241,7 +245,7 @@ static void map_remove(dindex_t *self, int64_t at)
 }
 
 //  Index (ward, task) at instant at.
-static void deadline_push(dindex_t *self, int64_t at, uint32_t ward, int32_t task)
+static void deadline_push(dindex_t *self, int64_t at, uint32_t ward, int32_t task, const cchc_task_t *ptr)
 {
     if ((self->map_count + 1) * 10 > self->map_cap * 7)
         map_grow(self);
@@ -270,7 +274,7 @@ static void deadline_push(dindex_t *self, int64_t at, uint32_t ward, int32_t tas
         bk->cap = bk->cap ? bk->cap * 2 : 16;
         bk->items = xrealloc(bk->items, bk->cap * sizeof(*bk->items));
     }
-    bk->items[bk->count++] = (due_t){ward, task};
+    bk->items[bk->count++] = (due_t){ward, task, ptr};
 }
 
 //  The deadline index of a source, created on first use.
@@ -415,7 +419,7 @@ static void index_task(cchc_ranking_t *self, ward_rank_t *wr, const cchc_task_t 
     wr->tasks[task->index].deadline = at;
     dindex_t *ix = ward_index(self, wr->ward);
     if (at > ix->now) //  a deadline already behind cannot be crossed again
-        deadline_push(ix, at, wr->id, task->index);
+        deadline_push(ix, at, wr->id, task->index, task);
 }
 
 //  Index the end of the ward's plan year, if it has one not indexed yet.
@@ -429,7 +433,7 @@ static void index_year(cchc_ranking_t *self, ward_rank_t *wr)
     wr->year_end = at;
     dindex_t *ix = ward_index(self, wr->ward);
     if (at > ix->now)
-        deadline_push(ix, at, wr->id, -1);
+        deadline_push(ix, at, wr->id, -1, NULL);
 }
 
 static void ward_queue(cchc_ranking_t *self, ward_rank_t *wr)
@@ -463,8 +467,20 @@ static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
     while (ix->nheap > 0 && ix->heap[0].at <= now) {
         bucket_ref_t ref = heap_pop(ix);
         map_remove(ix, ref.at);
-        for (size_t k = 0; k < ix->buckets[ref.bucket].count; k++) {
-            due_t d = ix->buckets[ref.bucket].items[k];
+        const due_t *items = ix->buckets[ref.bucket].items;
+        size_t count = ix->buckets[ref.bucket].count;
+        for (size_t k = 0; k < count; k++) {
+            //  A day's deadlines cross together, thousands of tasks spread
+            //  over the heap: ask for the entries ahead (their ward's state,
+            //  then the task and its state there) so their misses overlap.
+            if (k + 2 * DUE_AHEAD < count)
+                __builtin_prefetch(self->states[items[k + 2 * DUE_AHEAD].ward]);
+            if (k + DUE_AHEAD < count && items[k + DUE_AHEAD].ptr) {
+                const due_t *a = &items[k + DUE_AHEAD];
+                __builtin_prefetch((const char *)a->ptr + offsetof(cchc_task_t, unit));
+                __builtin_prefetch(&self->states[a->ward]->tasks[a->task]);
+            }
+            due_t d = items[k];
             self->stats.deadlines++;
             ward_rank_t *wr = self->states[d.ward];
             if (d.task < 0) {
@@ -474,7 +490,7 @@ static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
                 }
                 continue;
             }
-            const cchc_task_t *task = wr->ward->tasks[d.task];
+            const cchc_task_t *task = d.ptr;
             if (wr->tasks[d.task].deadline != ref.at) //  the due date changed since: stale
                 continue;
             if (cchc_task_done(task) || task->cancelled || task->paused)
