@@ -188,32 +188,44 @@ static const cchc_official_t *deputy_now(const decision_t *d, const cchc_officia
     return official(d->ward, l->deputy);
 }
 
-static bool key_seen(const decision_t *d, const char *person, Cchc__AlertKind kind, int level)
+//  Who acts for o at now: o while present; else o's deputy, or, while that
+//  deputy is on leave too, the deputy's deputy, and so on. The chain stops
+//  at someone present, at someone on leave without a deputy registered, or
+//  before it would come back to someone already in it (then with the last
+//  one reached). NULL when o is present.
+static const cchc_official_t *acting_for(const decision_t *d, const cchc_official_t *o)
 {
-    char *key = key_new(d->ward->code, d->task_code, person, kind, level);
-    bool seen = d->seen(d->arg, key);
-    free(key);
-    return seen;
+    const cchc_official_t *cur = o;
+    for (size_t hops = 0; hops < d->ward->nofficials; hops++) {
+        const cchc_official_t *next = deputy_now(d, cur);
+        bool seen = next == o;
+        for (const cchc_official_t *k = o; next && !seen && k && k != cur;) { //  already in the chain?
+            k = deputy_now(d, k);
+            seen = k == next;
+        }
+        if (!next || seen)
+            break;
+        cur = next;
+    }
+    return cur == o ? NULL : cur;
 }
 
 //  The official the alert (person, kind, level) is addressed to when it is
-//  new, with its key in *key_out (the caller owns it) and the official who
-//  receives it in *to (the deputy while the addressee is on leave, else the
-//  addressee); NULL when it was decided before or nobody is registered
-//  under that code.
+//  new, with its key in *key_out (the caller owns it; keyed by the
+//  addressee) and the official who receives it in *to (who acts for the
+//  addressee while on leave, else the addressee); NULL when it was decided
+//  before or nobody is registered under that code.
 static const cchc_official_t *new_recipient(const decision_t *d, const char *person, Cchc__AlertKind kind,
                                             int level, char **key_out, const cchc_official_t **to)
 {
     const cchc_official_t *o = official(d->ward, person);
     if (!o)
         return NULL;
-    const cchc_official_t *deputy = deputy_now(d, o);
+    const cchc_official_t *deputy = acting_for(d, o);
     *to = deputy ? deputy : o;
-    //  back from leave: what the deputy had on the official's behalf is not repeated
-    if (!deputy && o->leave && cchc_date_of_ms(d->now) > o->leave->to_date &&
-        key_seen(d, o->leave->deputy, kind, level))
-        return NULL;
-    char *key = key_new(d->ward->code, d->task_code, (*to)->def->code, kind, level);
+    //  Keyed by the addressee, whoever receives it: back from leave, the
+    //  official is not told again what a stand-in had on their behalf.
+    char *key = key_new(d->ward->code, d->task_code, o->def->code, kind, level);
     if (d->seen(d->arg, key)) {
         free(key);
         return NULL;

@@ -882,7 +882,7 @@ static void test_leave_delegates_to_the_deputy(void **state)
     assert_int_equal(decide_at(f, 20260328), 2); //  D-3
     assert_int_equal(count(f, REM, 3, "H_KT"), 0);
     const cchc_alert_t *d = find(f, REM, 3, "P_KT");
-    assert_string_equal(d->key, "W/T/P_KT/0/3");
+    assert_string_equal(d->key, "W/T/H_KT/0/3"); //  keyed by the addressee
     assert_string_equal(d->person_name, "Lê Văn Phó");
     assert_true(
         !strncmp(d->text,
@@ -902,6 +902,47 @@ static void test_leave_delegates_to_the_deputy(void **state)
     assert_int_equal(decide_task_at_ms(f, "T2", at9(20260403)), 2);
     assert_int_equal(count(f, REM, 7, "H_KT"), 1);
     assert_null(strstr(find(f, REM, 7, "H_KT")->text, "nghỉ phép"));
+}
+
+//  Deputies chain: the head on leave 28/03-02/04 with deputy P_KT, who is
+//  on leave too (27/03-30/03, deputy PCT): the head's D-3 reminder goes to
+//  PCT, on the head's behalf; from 31/03, P_KT back, the head's alerts go
+//  to P_KT; after the leave the head is not told again what either had. A
+//  loop of deputies (PCT on leave with deputy P_KT) ends at the last one
+//  before the loop.
+static void test_leave_deputies_chain(void **state)
+{
+    fixture_t *f = *state;
+    b_official(&f->b, "P_KT", "Lê Văn Phó", "KT", CCHC__OFFICIAL_ROLE__ROLE_DEPUTY);
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, "P_KT", at9(20260326)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(ev_leave(f, "P_KT", 20260327, 20260330, "PCT", at9(20260326)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(decide_at(f, 20260328), 2); //  D-3: the head's (to PCT) and the lead's
+    assert_int_equal(count(f, REM, 3, "H_KT"), 0);
+    assert_int_equal(count(f, REM, 3, "P_KT"), 0);
+    const cchc_alert_t *d = find(f, REM, 3, "PCT");
+    assert_non_null(d);
+    assert_non_null(strstr(d->text, "thay đồng chí Vũ Đức Thắng (Cán bộ) nghỉ phép từ ngày 28/03/2026"));
+    assert_int_equal(count(f, REM, 3, "S_KT"), 1);
+    //  31/03: P_KT is back and acts for the head: the overdue alert goes to P_KT
+    assert_int_equal(decide_at(f, 20260401), 1);
+    assert_int_equal(count(f, OVD, 0, "P_KT"), 1);
+    //  back on 03/04: neither is repeated to the head
+    assert_int_equal(decide_at(f, 20260403), 0);
+    assert_int_equal(count(f, OVD, 0, "H_KT"), 0);
+    assert_int_equal(count(f, REM, 3, "H_KT"), 0);
+    //  a loop: H_XD on leave with deputy PCT, PCT with deputy H_XD: to PCT
+    b_official(&f->b, "H_XD", "Lê Văn Nam", "KT", CCHC__OFFICIAL_ROLE__ROLE_STAFF);
+    assert_int_equal(ev_leave(f, "H_XD", 20260403, 20260420, "PCT", at9(20260403)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(ev_leave(f, "PCT", 20260403, 20260420, "H_XD", at9(20260403)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(b_task(&f->b, "T2", "KT", "A", 20260410, 1, 1000, "H_XD"), 0);
+    assert_int_equal(decide_task_at_ms(f, "T2", at9(20260403)), 2); //  the lead's (to PCT) and the head's
+    assert_int_equal(count(f, REM, 7, "PCT"), 1);
+    assert_int_equal(count(f, REM, 7, "H_XD"), 0);
+    assert_int_equal(count(f, REM, 7, "H_KT"), 1);
 }
 
 //  A leave without a deputy named takes the unit's registered deputy.
@@ -1096,7 +1137,7 @@ static void test_drop_silence_and_leave(void **state)
     assert_int_equal(decide_change(f, &c), 1);
     assert_int_equal(count(f, TIER, 3, "H_KT"), 0);
     const cchc_alert_t *d = find(f, TIER, 3, "P_KT");
-    assert_string_equal(d->key, "W//P_KT/4/3");
+    assert_string_equal(d->key, "W//H_KT/4/3"); //  keyed by the addressee
     assert_true(
         !strncmp(d->text, "Gửi đồng chí Lê Văn Phó (Cán bộ), thay đồng chí Vũ Đức Thắng (Cán bộ) nghỉ phép",
                  strlen("Gửi đồng chí Lê Văn Phó (Cán bộ), thay đồng chí Vũ Đức Thắng (Cán bộ) nghỉ phép")));
@@ -1134,6 +1175,7 @@ int main(void)
         T(test_silence_expires),
         T(test_unit_silence_and_lifting),
         T(test_leave_delegates_to_the_deputy),
+        T(test_leave_deputies_chain),
         T(test_leave_takes_the_units_deputy),
         T(test_working_day_chairman_after_a_restart_gap),
         T(test_tier_and_rank_drop_to_the_head),
