@@ -36,6 +36,9 @@ int bench_free_port(void);
 //  this process. -1 when unreadable.
 double bench_status_mb(pid_t pid, const char *field);
 
+//  CPU time (user + system, s) a process used so far; -1 if unknown.
+double bench_cpu_s(pid_t pid);
+
 //  qsort comparator for int64_t.
 int bench_cmp_i64(const void *a, const void *b);
 

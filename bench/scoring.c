@@ -26,15 +26,20 @@
       - restart_s: from the fork to its first answer to a RankingQuery with
         the full ranking and the expected last_seq (load + rank_all).
       - rss_mb: the restarted cchc-scoring's resident memory once ready.
-    End to end (unless --no-e2e): a fresh cchc-intake (manual clock) and
-    cchc-scoring following it, a ward of 10 units; one appraisal per
-    submission, paced at --rate (5,000/s) for --e2e-updates (20,000), each
-    changing its unit's score; the time from each submission's Ack to the
-    RankChanged carrying its seq on scoring's PUB (p50, p99).
+    End to end (unless --no-e2e; --e2e-only runs nothing else): a fresh
+    cchc-intake (manual clock) and cchc-scoring (--scoring-bin) following
+    it, a ward of 10 units; one appraisal per submission, paced at --rate
+    (5,000/s) for --e2e-updates (20,000), each changing its unit's score;
+    the time from each submission's Ack to the RankChanged carrying its seq
+    on scoring's PUB (p50, p99), the CPU time each service used, then the
+    services' own timing lines (intake's ack_timing, scoring's
+    follow_timing). Their databases go under --e2e-dir (/tmp); --keep
+    keeps them and the logs.
     Prints the figures and, as its last line, one JSON object.
 */
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -68,9 +74,10 @@
 
 typedef struct {
     long units, tasks_per_unit, units_per_ward, events;
-    bool restart, keep, e2e;
-    double rate;      //  e2e: submissions/s offered
-    long e2e_updates; //  e2e: submissions
+    bool restart, keep, e2e, e2e_only;
+    double rate;         //  e2e: submissions/s offered
+    long e2e_updates;    //  e2e: submissions
+    const char *e2e_dir; //  e2e: where the services' databases go
     const char *scoring_bin;
     bool no_prefetch; //  fold without cchc_model_prefetch (to measure what it saves)
 } params_t;
@@ -442,19 +449,55 @@ static int stop(pid_t pid)
 
 #define E2E_UNITS 10
 
+static bool has_input(void *sock)
+{
+    int events = 0;
+    size_t len = sizeof(events);
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) == 0 && (events & ZMQ_POLLIN);
+}
+
+//  Wait until either socket has input or until deadline (monotonic ns),
+//  without spinning: zmq_poll's timeout is in milliseconds, and the next
+//  submission is due within 200 us at 5,000/s, so a zmq_poll loop spun one
+//  of the two cores the services share. The deadline is a timerfd (to the
+//  nanosecond, as in ingest.c). ZMQ_FD only signals edges: it is polled
+//  only after ZMQ_EVENTS showed no input (which also resets it).
+static void wait_input(void *a, void *b, int timer, int64_t deadline)
+{
+    if (has_input(a) || has_input(b) || deadline <= bench_now_ns())
+        return;
+    struct pollfd fds[3] = {
+        {.fd = -1, .events = POLLIN}, {.fd = -1, .events = POLLIN}, {.fd = timer, .events = POLLIN}};
+    size_t len = sizeof(int);
+    zmq_getsockopt(a, ZMQ_FD, &fds[0].fd, &len);
+    len = sizeof(int);
+    zmq_getsockopt(b, ZMQ_FD, &fds[1].fd, &len);
+    struct itimerspec at = {
+        .it_value = {.tv_sec = deadline / 1000000000LL, .tv_nsec = deadline % 1000000000LL}};
+    timerfd_settime(timer, TFD_TIMER_ABSTIME, &at, NULL);
+    if (poll(fds, 3, -1) > 0 && (fds[2].revents & POLLIN)) {
+        uint64_t expirations;
+        if (read(timer, &expirations, sizeof(expirations)) < 0)
+            return; //  EAGAIN: re-armed meanwhile
+    }
+}
+
 //  The ward E2E (one area, 10 units, a due-today task each so that the
 //  units are rated) through intake; then one appraisal per submission at
 //  rate/s, each changing its unit's score: the time from the Ack to the
 //  RankChanged carrying that seq on scoring's PUB. Prints the figures.
-static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50, double *p99)
+static int bench_e2e(const char *bin_dir, const params_t *p, double *p50, double *p99)
 {
-    char dir[] = "/tmp/cchc-bench-e2e-XXXXXX";
+    double rate = p->rate;
+    long updates = p->e2e_updates;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/cchc-bench-e2e-XXXXXX", p->e2e_dir);
     if (!mkdtemp(dir))
         return -1;
     int ip = bench_free_port(), ipub = bench_free_port(), sp = bench_free_port(), spub = bench_free_port();
     char intake_bin[PATH_MAX + 64], scoring_bin[PATH_MAX + 64], a[10][PATH_MAX + 32], log[PATH_MAX + 32];
     snprintf(intake_bin, sizeof(intake_bin), "%s/../services/intake/cchc-intake", bin_dir);
-    snprintf(scoring_bin, sizeof(scoring_bin), "%s/../services/scoring/cchc-scoring", bin_dir);
+    snprintf(scoring_bin, sizeof(scoring_bin), "%s", p->scoring_bin);
     snprintf(a[0], sizeof(a[0]), "--bind=tcp://127.0.0.1:%d", ip);
     snprintf(a[1], sizeof(a[1]), "--pub_bind=tcp://127.0.0.1:%d", ipub);
     snprintf(a[2], sizeof(a[2]), "--data_dir=%s/intake", dir);
@@ -473,7 +516,7 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
     void *zctx = zmq_ctx_new();
     char ep[64];
     snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", ip);
-    int rc = -1;
+    int rc = -1, timer = -1;
     int64_t *ack_at = NULL, *change_at = NULL, *lat = NULL;
     uint64_t first_seq = 0;
     //  The ward, its area, units and a task due on the manual clock's day.
@@ -579,6 +622,9 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
     ack_at = calloc((size_t)updates, sizeof(int64_t));
     change_at = calloc((size_t)updates, sizeof(int64_t));
     lat = calloc((size_t)updates, sizeof(int64_t));
+    timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer < 0)
+        goto out_socks;
     int64_t t0 = bench_now_ns(), period = (int64_t)(1e9 / rate);
     long sent = 0, acked = 0, seen = 0;
     int32_t last_score[E2E_UNITS] = {0};
@@ -614,10 +660,7 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
                 goto out_socks;
             sent++;
         }
-        zmq_pollitem_t items[2] = {{dealer, 0, ZMQ_POLLIN, 0}, {sub, 0, ZMQ_POLLIN, 0}};
-        int64_t next = sent < updates ? t0 + sent * period : now + 10000000;
-        long wait_ms = (long)((next - bench_now_ns()) / 1000000);
-        zmq_poll(items, 2, wait_ms < 0 ? 0 : wait_ms);
+        wait_input(dealer, sub, timer, sent < updates ? t0 + sent * period : now + 10000000);
         zmq_msg_t msg;
         zmq_msg_init(&msg);
         while (zmq_msg_recv(&msg, dealer, ZMQ_DONTWAIT) >= 0) {
@@ -657,6 +700,7 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
         }
         zmq_msg_close(&msg);
     }
+    double cpu_intake = bench_cpu_s(intake), cpu_scoring = bench_cpu_s(scoring);
     long n = 0, early = 0;
     for (long i = 0; i < updates; i++)
         if (ack_at[i] && change_at[i]) {
@@ -670,11 +714,15 @@ static int bench_e2e(const char *bin_dir, double rate, long updates, double *p50
         "e2e: %ld appraisals offered at %.0f/s, %ld acked, %ld rank changes seen on PUB; from the ack to the "
         "RankChanged: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%ld changes arrived before their ack)\n",
         updates, rate, acked, seen, *p50, *p99, n ? lat[n - 1] / 1e6 : -1, early);
+    printf("e2e: CPU used by cchc-intake %.2f s, by cchc-scoring %.2f s (start included)\n", cpu_intake,
+           cpu_scoring);
     rc = acked == updates && seen == updates ? 0 : -1;
 out_socks:
     zmq_close(dealer);
     zmq_close(sub);
 out:
+    if (timer >= 0)
+        close(timer);
     if (stop(scoring) != 0 || stop(intake) != 0) {
         fprintf(stderr, "cchc-bench: a service did not stop cleanly\n");
         rc = -1;
@@ -683,13 +731,24 @@ out:
     free(ack_at);
     free(change_at);
     free(lat);
-    if (rc == 0) {
+    //  Where the time went, in the services' own accounts (logged at stop).
+    for (int i = 0; i < 2; i++) {
+        char line[4096];
+        snprintf(log, sizeof(log), "%s/%s.log", dir, i ? "scoring" : "intake");
+        FILE *lf = fopen(log, "r");
+        while (lf && fgets(line, sizeof(line), lf))
+            if (strstr(line, i ? "follow_timing" : "ack_timing"))
+                printf("e2e, %s's own account: %s", i ? "cchc-scoring" : "cchc-intake", line);
+        if (lf)
+            fclose(lf);
+    }
+    if (rc == 0 && !p->keep) {
         char cmd[PATH_MAX + 16];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)
             rc = -1;
     } else {
-        fprintf(stderr, "cchc-bench: e2e logs kept in %s\n", dir);
+        fprintf(stderr, "cchc-bench: e2e databases and logs kept in %s\n", dir);
     }
     return rc;
 }
@@ -705,7 +764,8 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
                   .restart = true,
                   .e2e = true,
                   .rate = 5000,
-                  .e2e_updates = 20000};
+                  .e2e_updates = 20000,
+                  .e2e_dir = "/tmp"};
     char scoring_bin[PATH_MAX];
     snprintf(scoring_bin, sizeof(scoring_bin), "%s/../services/scoring/cchc-scoring", bin_dir);
     for (int i = 0; i < argc; i++) {
@@ -726,6 +786,10 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
             p.e2e = false;
         else if (!strcmp(a, "--no-prefetch"))
             p.no_prefetch = true;
+        else if (!strcmp(a, "--e2e-only"))
+            p.e2e_only = true;
+        else if (!strcmp(a, "--e2e-dir") && v)
+            p.e2e_dir = argv[++i];
         else if (!strcmp(a, "--rate") && v)
             p.rate = atof(argv[++i]);
         else if (!strcmp(a, "--e2e-updates") && v)
@@ -733,9 +797,10 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         else if (!strcmp(a, "--scoring-bin") && v)
             snprintf(scoring_bin, sizeof(scoring_bin), "%s", argv[++i]);
         else {
-            fprintf(stderr, "usage: cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] "
-                            "[--events N] [--no-restart] [--keep] [--scoring-bin PATH] [--no-e2e] [--rate R] "
-                            "[--e2e-updates N] [--no-prefetch]\n");
+            fprintf(stderr,
+                    "usage: cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] "
+                    "[--events N] [--no-restart] [--keep] [--scoring-bin PATH] [--no-e2e | --e2e-only] "
+                    "[--rate R] [--e2e-updates N] [--e2e-dir DIR] [--no-prefetch]\n");
             return 2;
         }
     }
@@ -746,7 +811,15 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
         return 2;
     }
     p.scoring_bin = scoring_bin;
-    setvbuf(stdout, NULL, _IOLBF, 0);          //  progress as it comes, also into a file
+    setvbuf(stdout, NULL, _IOLBF, 0); //  progress as it comes, also into a file
+    if (p.e2e_only) {
+        double p50 = -1, p99 = -1;
+        int rc = p.rate > 0 && p.e2e_updates > 0 ? bench_e2e(bin_dir, &p, &p50, &p99) : 2;
+        printf("{\"bench\":\"scoring\",\"e2e_rate\":%.0f,\"e2e_updates\":%ld,\"e2e_p50_ms\":%.2f,"
+               "\"e2e_p99_ms\":%.2f}\n",
+               p.rate, p.e2e_updates, p50, p99);
+        return rc == 0 ? 0 : 1;
+    }
     cchc_log_init("bench", CCHC_WARN, "text"); //  an ignored event is reported on stderr
 
     gen_t g = {.p = p, .rng = 20261201};
@@ -910,8 +983,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
             rc = 1;
     }
     double e2e_p50 = -1, e2e_p99 = -1;
-    if (p.e2e && p.rate > 0 && p.e2e_updates > 0 &&
-        bench_e2e(bin_dir, p.rate, p.e2e_updates, &e2e_p50, &e2e_p99) != 0)
+    if (p.e2e && p.rate > 0 && p.e2e_updates > 0 && bench_e2e(bin_dir, &p, &e2e_p50, &e2e_p99) != 0)
         rc = 1;
     printf(
         "{\"bench\":\"scoring\",\"units\":%ld,\"tasks\":%ld,\"units_per_ward\":%ld,\"events\":%ld,"

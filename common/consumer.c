@@ -45,11 +45,13 @@ struct cchc_consumer {
     unsigned silence_ms;   //  silent longer than this: logged
     bool silent;
     consumer_state_t state;
-    uint64_t next_seq;   //  first seq not yet handed to the owner
-    uint64_t head_seq;   //  highest committed seq intake reported
-    uint64_t request_id; //  id of the fetch in flight
-    bool last_full;      //  last batch filled the credit: more waiting
-    bool hinted;         //  a hint came while busy
+    uint64_t next_seq;           //  first seq not yet handed to the owner
+    uint64_t head_seq;           //  highest committed seq intake reported
+    uint64_t request_id;         //  id of the fetch in flight
+    bool last_full;              //  last batch filled the credit: more waiting
+    bool hinted;                 //  a hint came while busy
+    uint64_t hint_ns;            //  first hint since the last fetch was sent (0: none)
+    cchc_consumer_times_t times; //  of the fetch out, then of the batch handed over
     bool closing;
     int pending_closes;
     void (*on_closed)(void *arg);
@@ -185,6 +187,8 @@ static void fetch_send(cchc_consumer_t *self)
         return;
     }
     self->state = STATE_FETCHING;
+    self->times = (cchc_consumer_times_t){.hint_ns = self->hint_ns, .sent_ns = uv_hrtime()};
+    self->hint_ns = 0;
     timer_arm(self, self->timeout_ms);
 }
 
@@ -246,6 +250,7 @@ static void on_reply(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void 
         return;
     }
     uv_timer_stop(&self->timer);
+    self->times.reply_ns = uv_hrtime();
     self->state = STATE_IDLE;
     batch_view_t batch;
     if (env->body_case == CCHC__ENVELOPE__BODY_ERROR) {
@@ -286,6 +291,8 @@ static void on_hint(cchc_zwatch_t *watch, zmq_msg_t *frames, int nframes, void *
     (void)watch, (void)frames, (void)nframes;
     cchc_consumer_t *self = arg;
     heard(self);
+    if (!self->hint_ns)
+        self->hint_ns = uv_hrtime();
     if (self->state == STATE_IDLE) {
         uv_timer_stop(&self->timer);
         fetch_send(self);
@@ -370,6 +377,11 @@ void cchc_consumer_resume(cchc_consumer_t *self)
         fetch_send(self);
     else
         timer_arm(self, self->poll_ms);
+}
+
+void cchc_consumer_batch_times(const cchc_consumer_t *self, cchc_consumer_times_t *out)
+{
+    *out = self->times;
 }
 
 uint64_t cchc_consumer_next_seq(const cchc_consumer_t *self)

@@ -6,10 +6,13 @@
 
     A consumer sends Fetch(from_seq = next_seq, credit) on a DEALER socket to
     the log's ROUTER and hands each non-empty batch to its owner. It does
-    not fetch again until the owner calls cchc_consumer_resume, which the owner
-    does once the batch's effects and the new last_seq are committed together.
-    So at most one batch is in flight and a crash at any point replays from
-    the last committed seq: nothing is lost and nothing is applied twice.
+    not fetch again until the owner calls cchc_consumer_resume: at most one
+    fetch is out and one batch is with the owner. The owner resumes once it
+    has taken the batch over: after the batch's effects and the new last_seq
+    are committed together, or (a follower that pipelines, follower.h) once
+    they are folded and queued for that commit. Either way the owner's
+    committed last_seq is where a restart resumes: a crash at any point
+    replays from it, so nothing is lost and nothing is applied twice.
 
     Intake's PUB "new seq" hint only wakes the consumer early; without it the
     consumer still polls every poll_ms. A reply that does not come within
@@ -69,6 +72,16 @@ cchc_consumer_t *cchc_consumer_new_changes(uv_loop_t *loop, void *zctx, const cc
 //  The owner has committed the last batch: fetch the next one. A full batch
 //  is followed at once; otherwise the consumer waits for a hint or poll_ms.
 void cchc_consumer_resume(cchc_consumer_t *self);
+
+//  When the batch being handed over travelled (uv_hrtime, ns): the first
+//  hint that arrived after the previous fetch was sent and before this
+//  one (0: none, the fetch followed a full batch, a poll or a resume), the
+//  fetch sent, its reply received. For the owner's timing, during its
+//  callback.
+typedef struct {
+    uint64_t hint_ns, sent_ns, reply_ns;
+} cchc_consumer_times_t;
+void cchc_consumer_batch_times(const cchc_consumer_t *self, cchc_consumer_times_t *out);
 
 //  Next seq wanted, and the highest seq the log reported (lag = head - next + 1).
 uint64_t cchc_consumer_next_seq(const cchc_consumer_t *self);

@@ -1,12 +1,15 @@
 /*  follower.c - see follower.h.
 
     One shard_t per intake followed: its consumer, its model source and its
-    last committed seq. Batches are folded one at a time: `busy` while a
-    batch is committing; a batch of another shard arriving meanwhile is
-    packed (the consumer's events are borrowed) into that shard's `held`
-    and folded after the commit, in arrival order. Each shard has at most
-    one batch out (its consumer waits for resume), so at most one per shard
-    is held.
+    last committed seq. Each folded batch becomes a batch_t (its records,
+    its last seq, the owner's state) submitted to the writer; `in_flight`
+    counts those not committed yet, at most `max_batches`. A shard's
+    consumer is resumed as soon as its batch is queued if there is room
+    for another, else it is `paused` until a commit makes room. A batch
+    that arrives while there is no room is packed (the consumer's events
+    are borrowed) into its shard's `held` and folded after a commit, in
+    arrival order. Each shard has at most one batch out (its consumer
+    waits for resume), so at most one per shard is held.
 */
 #include "follower.h"
 
@@ -26,16 +29,31 @@ typedef struct {
     int source;                //  model source index
     cchc_consumer_t *consumer; //  owned
     uint64_t committed_seq;    //  last seq of its last committed batch
-    uint64_t batch_seq;        //  last seq of its batch being committed
-    //  A batch that arrived while another was committing: packed events.
+    bool paused;               //  its consumer waits for room to fetch on
+    //  A batch that arrived while there was no room: packed events.
     uint8_t **held;
     size_t *held_len;
     size_t nheld;
-    uint64_t held_order; //  arrival order (0: nothing held)
+    uint64_t held_order;              //  arrival order (0: nothing held)
+    cchc_consumer_times_t held_times; //  its travel, for the timing
+    uint64_t held_at;                 //  when it arrived (uv_hrtime)
 } shard_t;
+
+//  A folded batch on its way through the writer (owned by the follower
+//  from its fold to its committed callback).
+typedef struct {
+    cchc_follower_t *follower;
+    shard_t *shard;
+    uint64_t last_seq;         //  the shard's last seq folded in it
+    cchc_record_set_t records; //  the model's changed records
+    void *owner;               //  take_batch's object, or opts.arg
+    size_t events;
+    uint64_t start_ns, queued_ns; //  first of hint or fetch; submitted
+} batch_t;
 
 struct cchc_follower {
     uv_loop_t *loop;
+    cchc_record_set_t spare; //  a committed batch's record array, kept for the next
     cchc_follower_opts_t opts;
     cchc_model_t *model;   //  owned
     sqlite3 *reader;       //  owned, loop thread
@@ -43,23 +61,26 @@ struct cchc_follower {
     shard_t *shards;       //  owned, nshards
     size_t nshards;
     size_t open_consumers;        //  consumers not closed yet
-    shard_t *busy;                //  the shard whose batch is committing, or NULL
+    unsigned max_batches;         //  opts.max_batches, at least 1
+    unsigned in_flight;           //  batches folded and not committed yet
     const cchc_source_t *folding; //  source of the batch being folded, or NULL
     uint64_t arrivals;            //  counter for held_order
-    cchc_record_set_t records;    //  the batch being committed
+    cchc_follower_timing_t timing;
     bool closing;
     void (*on_closed)(void *arg);
     void *closed_arg;
 };
 
-static void fold(shard_t *shard, Cchc__Event **events, size_t n);
+static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_consumer_times_t *times,
+                 uint64_t arrived_ns);
 
 static int batch_write(sqlite3 *db, void *arg)
 {
-    cchc_follower_t *self = arg;
-    if (cchc_record_set_save(&self->records, db) != 0)
+    batch_t *batch = arg;
+    if (cchc_record_set_save(&batch->records, db) != 0)
         return -1;
-    return self->opts.write ? self->opts.write(db, self->opts.arg) : 0;
+    cchc_write_fn *write = batch->follower->opts.write;
+    return write ? write(db, batch->owner) : 0;
 }
 
 static void held_free(shard_t *shard)
@@ -74,16 +95,16 @@ static void held_free(shard_t *shard)
     shard->held_order = 0;
 }
 
-//  Fold the batch held longest, if any.
-static void fold_held(cchc_follower_t *self)
+//  Fold the batch held longest, if any. Returns whether there was one.
+static bool fold_held(cchc_follower_t *self)
 {
     shard_t *next = NULL;
     for (size_t i = 0; i < self->nshards; i++)
         if (self->shards[i].held_order && (!next || self->shards[i].held_order < next->held_order))
             next = &self->shards[i];
     if (!next)
-        return;
-    Cchc__Event **events = calloc(next->nheld, sizeof(*events));
+        return false;
+    Cchc__Event **events = calloc(next->nheld ? next->nheld : 1, sizeof(*events));
     if (!events)
         abort();
     for (size_t i = 0; i < next->nheld; i++) {
@@ -92,42 +113,72 @@ static void fold_held(cchc_follower_t *self)
             abort(); //  packed by us a moment ago
     }
     size_t n = next->nheld;
+    cchc_consumer_times_t times = next->held_times;
+    uint64_t arrived = next->held_at;
     held_free(next);
-    fold(next, events, n);
+    fold(next, events, n, &times, arrived);
     for (size_t i = 0; i < n; i++)
         cchc__event__free_unpacked(events[i], NULL);
     free(events);
+    return true;
 }
 
 static void batch_committed(int status, void *arg)
 {
-    cchc_follower_t *self = arg;
-    cchc_record_set_reset(&self->records);
-    shard_t *shard = self->busy;
+    batch_t *batch = arg;
+    cchc_follower_t *self = batch->follower;
+    shard_t *shard = batch->shard;
     if (status != 0) {
-        cchc_log(CCHC_ERROR, "commit_failed_fatal", "last_seq=%llu",
-                 (unsigned long long)(shard ? shard->batch_seq : 0));
+        cchc_log(CCHC_ERROR, "commit_failed_fatal", "last_seq=%llu", (unsigned long long)batch->last_seq);
         fflush(stderr);
         _exit(3);
     }
-    self->busy = NULL;
-    shard->committed_seq = shard->batch_seq;
+    assert(self->in_flight > 0);
+    self->in_flight--;
+    shard->committed_seq = batch->last_seq;
+    uint64_t now = uv_hrtime();
+    cchc_lathist_add(&self->timing.commit, (int64_t)(now - batch->queued_ns));
+    cchc_lathist_add(&self->timing.total, (int64_t)(now - batch->start_ns));
     if (self->opts.committed)
-        self->opts.committed(self->opts.arg);
-    if (shard->consumer) //  NULL once closed: nothing more to fetch
-        cchc_consumer_resume(shard->consumer);
-    if (!self->closing)
-        fold_held(self);
+        self->opts.committed(batch->owner);
+    //  The record array is kept for the next batch: a set grown once
+    //  (a batch's tens of thousands of records) is not grown again.
+    cchc_record_set_reset(&batch->records);
+    if (!self->spare.items)
+        self->spare = batch->records;
+    else
+        cchc_record_set_clear(&batch->records);
+    free(batch);
+    if (self->closing)
+        return; //  consumers are closing: nothing more is fetched or folded
+    //  Room again: held batches first (they arrived first), then the
+    //  consumers that waited for room fetch on.
+    while (self->in_flight < self->max_batches && fold_held(self))
+        ;
+    for (size_t i = 0; i < self->nshards && self->in_flight < self->max_batches; i++) {
+        shard_t *s = &self->shards[i];
+        if (s->paused && s->consumer) {
+            s->paused = false;
+            cchc_consumer_resume(s->consumer);
+        }
+    }
 }
 
-//  Fold a batch of one shard and submit its commit (nothing else committing).
-static void fold(shard_t *shard, Cchc__Event **events, size_t n)
+//  Fold a batch of one shard and queue its commit (there is room for it).
+static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_consumer_times_t *times,
+                 uint64_t arrived_ns)
 {
     cchc_follower_t *self = shard->follower;
-    assert(!self->busy);
+    assert(self->in_flight < self->max_batches);
     self->folding = cchc_model_source_at(self->model, (size_t)shard->source);
     for (size_t i = 0; i < n; i++) {
         cchc_touch_t touch;
+        //  What the events a few ahead will read, asked for now: their
+        //  cache misses overlap this event's work (model.h).
+        if (i + 8 < n)
+            cchc_model_prefetch(self->model, events[i + 8], 0);
+        if (i + 4 < n)
+            cchc_model_prefetch(self->model, events[i + 4], 1);
         if (self->opts.before_event)
             self->opts.before_event(self->opts.arg, events[i]);
         cchc_model_apply_from(self->model, shard->source, events[i], &touch);
@@ -137,27 +188,53 @@ static void fold(shard_t *shard, Cchc__Event **events, size_t n)
     if (self->opts.on_batch)
         self->opts.on_batch(self->opts.arg);
     self->folding = NULL;
-    cchc_model_take_dirty(self->model, &self->records);
-    shard->batch_seq = cchc_model_source_at(self->model, (size_t)shard->source)->last_seq;
-    self->busy = shard;
-    if (cchc_writer_submit(self->writer, batch_write, batch_committed, self) != 0) {
+    batch_t *batch = calloc(1, sizeof(*batch));
+    if (!batch)
+        abort();
+    batch->follower = self;
+    batch->shard = shard;
+    batch->events = n;
+    batch->records = self->spare; //  the array of a committed batch, if any
+    memset(&self->spare, 0, sizeof(self->spare));
+    cchc_model_take_dirty(self->model, &batch->records);
+    batch->last_seq = cchc_model_source_at(self->model, (size_t)shard->source)->last_seq;
+    batch->owner = self->opts.take_batch ? self->opts.take_batch(self->opts.arg) : self->opts.arg;
+    batch->queued_ns = uv_hrtime();
+    batch->start_ns = times->hint_ns && times->hint_ns < times->sent_ns ? times->hint_ns : times->sent_ns;
+    cchc_follower_timing_t *t = &self->timing;
+    if (times->hint_ns)
+        cchc_lathist_add(&t->hint, (int64_t)(times->sent_ns - times->hint_ns));
+    cchc_lathist_add(&t->fetch, (int64_t)(times->reply_ns - times->sent_ns));
+    cchc_lathist_add(&t->fold, (int64_t)(batch->queued_ns - arrived_ns));
+    t->batches++;
+    t->events += n;
+    self->in_flight++;
+    if (self->in_flight > t->max_in_flight)
+        t->max_in_flight = self->in_flight;
+    if (cchc_writer_submit(self->writer, batch_write, batch_committed, batch) != 0) {
         cchc_log(CCHC_ERROR, "writer_refused", "events=%zu", n);
         fflush(stderr);
         _exit(3);
     }
+    //  Room for another: fetch on while this one commits.
+    if (self->in_flight < self->max_batches && !self->closing)
+        cchc_consumer_resume(shard->consumer);
+    else
+        shard->paused = true;
 }
 
 static void on_batch(cchc_consumer_t *consumer, Cchc__Event **events, size_t n, void *arg)
 {
-    (void)consumer;
     shard_t *shard = arg;
     cchc_follower_t *self = shard->follower;
-    if (!self->busy) {
-        fold(shard, events, n);
+    cchc_consumer_times_t times;
+    cchc_consumer_batch_times(consumer, &times);
+    if (self->in_flight < self->max_batches) {
+        fold(shard, events, n, &times, times.reply_ns);
         return;
     }
-    //  Another batch is committing: keep this one until it has.
-    assert(shard->held_order == 0 && self->busy != shard);
+    //  No room: keep this batch until a commit makes some.
+    assert(shard->held_order == 0 && !shard->paused);
     shard->held = calloc(n ? n : 1, sizeof(*shard->held));
     shard->held_len = calloc(n ? n : 1, sizeof(*shard->held_len));
     if (!shard->held || !shard->held_len)
@@ -171,6 +248,8 @@ static void on_batch(cchc_consumer_t *consumer, Cchc__Event **events, size_t n, 
     }
     shard->nheld = n;
     shard->held_order = ++self->arrivals;
+    shard->held_times = times;
+    shard->held_at = times.reply_ns;
 }
 
 //  Split a comma-separated list into trimmed items (owned by the caller).
@@ -239,6 +318,7 @@ cchc_follower_t *cchc_follower_new(uv_loop_t *loop, void *zctx, const cchc_follo
         abort();
     self->loop = loop;
     self->opts = *opts;
+    self->max_batches = opts->max_batches ? opts->max_batches : 1;
     self->model = cchc_model_new();
     sqlite3 *wdb = cchc_store_open(opts->db_path, migrations, count, err, err_size);
     if (wdb)
@@ -280,8 +360,7 @@ cchc_follower_t *cchc_follower_new(uv_loop_t *loop, void *zctx, const cchc_follo
         shard_t *shard = &self->shards[i];
         shard->follower = self;
         shard->source = cchc_model_source(self->model, nfetch == 1 ? "" : fetch[i]);
-        shard->committed_seq = shard->batch_seq =
-            cchc_model_source_at(self->model, (size_t)shard->source)->last_seq;
+        shard->committed_seq = cchc_model_source_at(self->model, (size_t)shard->source)->last_seq;
         cchc_consumer_opts_t copts = opts->consumer;
         copts.fetch_endpoint = fetch[i];
         copts.hint_endpoint = nhints ? hints[i] : NULL;
@@ -339,6 +418,11 @@ uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const c
     return 0;
 }
 
+void cchc_follower_timing(const cchc_follower_t *self, cchc_follower_timing_t *out)
+{
+    *out = self->timing;
+}
+
 const cchc_source_t *cchc_follower_batch_source(const cchc_follower_t *self)
 {
     return self->folding;
@@ -351,7 +435,7 @@ static void writer_closed(void *arg)
     void *cb_arg = self->closed_arg;
     cchc_store_close(&self->reader);
     cchc_model_destroy(&self->model);
-    cchc_record_set_clear(&self->records);
+    cchc_record_set_clear(&self->spare);
     for (size_t i = 0; i < self->nshards; i++)
         held_free(&self->shards[i]);
     free(self->shards);
@@ -367,7 +451,7 @@ static void consumer_closed(void *arg)
     shard->consumer = NULL;
     if (--self->open_consumers > 0)
         return;
-    //  A batch may still be committing: the writer finishes it first. A
+    //  Batches may still be committing: the writer finishes them first. A
     //  held batch is dropped: it was never committed, a restart fetches it.
     cchc_writer_close(self->writer, writer_closed, self);
 }

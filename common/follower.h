@@ -13,8 +13,26 @@
                  that event's log time, so decisions made here are the same
                  however the log is cut into batches (replay = live);
       on_batch   after the whole batch is folded (loop thread);
+      take_batch after on_batch (loop thread): the owner's state of the
+                 batch, handed to write and committed (may be NULL: they
+                 get arg);
       write      on the writer thread, inside the batch's transaction;
       committed  on the loop thread once the transaction committed.
+
+    Pipelining. With max_batches = 1 (the default) a batch is folded only
+    once the previous one committed: fetch, fold and commit take turns.
+    With max_batches = N > 1 the consumer fetches on as soon as a batch is
+    folded and queued for its commit, and the next batches are folded while
+    it commits (at most N folded and not yet committed): the writer runs
+    them in order, all those queued during a commit in the next one (group
+    commit), so an event waits for the commit in progress and its own, not
+    for a fetch after each commit. The owner's per-batch state must then be
+    its own object: take_batch moves it out, and write (writer thread) and
+    committed get that object while the loop folds the next batches.
+    Commits, committed callbacks and committed seqs follow the fold order;
+    the model on the loop is up to N batches ahead of what is committed (one
+    batch without pipelining), which is why only committed state is
+    announced.
 
     A failed commit is fatal: the process exits and a restart resumes from
     the last committed seq (nothing lost, nothing applied twice).
@@ -26,10 +44,11 @@
     time. A shard's identity is "" (the unnamed source, exactly as before
     shards) when one intake is listed, and its fetch endpoint as written
     when several are. Its position (CLOCK record) is committed in the same
-    transaction as the state derived from its batch. Batches are folded and
-    committed one at a time (the owner's hooks never see two batches at
-    once): a batch of another shard that arrives meanwhile is kept packed
-    and folded after that commit. At start, a position stored for a shard
+    transaction as the state derived from its batch. Batches are folded one
+    at a time on the loop thread, in arrival order; a batch that arrives
+    while max_batches are folded and not committed (with one: while one
+    commits) is kept packed and folded after the next commit, the oldest
+    first. At start, a position stored for a shard
     no longer listed stops the start (its wards would be left behind, or
     folded twice under a new identity): rebuild from zero instead.
 */
@@ -53,9 +72,11 @@ typedef struct {
     void (*before_event)(void *arg, const Cchc__Event *ev); //  may be NULL
     void (*on_event)(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch);
     void (*on_batch)(void *arg);
-    cchc_write_fn *write;         //  may be NULL
-    void (*committed)(void *arg); //  may be NULL
+    void *(*take_batch)(void *arg); //  may be NULL (write and committed get arg)
+    cchc_write_fn *write;           //  may be NULL; gets take_batch's object
+    void (*committed)(void *batch); //  may be NULL; gets take_batch's object
     void *arg;
+    unsigned max_batches; //  folded and not yet committed (0: 1, no pipelining)
 } cchc_follower_opts_t;
 
 //  Open the database (migrating it), load the model, start the writer and
@@ -88,6 +109,22 @@ uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const c
 //  The source of the batch being folded (in before_event, on_event,
 //  on_batch and write), or NULL between batches.
 const cchc_source_t *cchc_follower_batch_source(const cchc_follower_t *self);
+
+//  Where batches spend their time (uv_hrtime deltas), for the owner's
+//  timing log: hint (a hint's arrival -> the fetch sent after it; 0 when
+//  the fetch needed no hint), fetch (sent -> reply), fold (reply -> queued
+//  for the commit: held time and fold), commit (queued -> the committed
+//  callback on the loop: waiting behind earlier batches, the transaction,
+//  the wake-up), total (the first of hint or fetch -> committed: what the
+//  first event of a batch waited, from intake's hint to its commit).
+typedef struct {
+    cchc_lathist_t hint, fetch, fold, commit, total;
+    uint64_t batches, events;
+    unsigned max_in_flight; //  most batches folded and not committed at once
+} cchc_follower_timing_t;
+
+//  Copy the timing so far (loop thread).
+void cchc_follower_timing(const cchc_follower_t *self, cchc_follower_timing_t *out);
 
 //  Stop consuming, finish the writer, close everything; on_closed runs on
 //  the loop after the follower is freed (may be NULL).

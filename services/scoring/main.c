@@ -51,6 +51,9 @@ static const cchc_option_t scoring_options[] = {
     {"data_dir", "./.cchc/scoring", "directory of scoring.db"},
     {"credit", "1000", "events per fetch"},
     {"poll_ms", "1000", "fetch interval when no hint arrives"},
+    {"max_batches", "1",
+     "batches folded and not yet committed (1: fetch, fold and commit take turns; more: the next batches are "
+     "fetched and folded while one commits, see docs/PERFORMANCE.md)"},
     {"max_msg_bytes", "1048576", "largest message accepted"},
     {"log_level", "info", "debug, info, warn or error"},
     {"log_format", "auto", "json, text or auto"},
@@ -64,7 +67,19 @@ static const cchc_option_t scoring_options[] = {
 
 #define CCHC_SCORING_MAX_SOURCES 64 //  shards followed (the follower's limit)
 
-typedef struct {
+//  What one batch derived, written by its transaction and published after
+//  its commit. The follower pipelines (follower.h): while one batch
+//  commits the next ones are folded, so each has its own; committed ones
+//  go back to a free list and are reused (their storage kept).
+typedef struct score_batch {
+    struct scoring *scoring;
+    cchc_outrows_t rows;         //  output-log records
+    cchc_period_rows_t periods;  //  month and quarter rankings frozen
+    cchc_rank_changes_t changes; //  published after the commit
+    struct score_batch *next;    //  in the free list
+} score_batch_t;
+
+typedef struct scoring {
     cchc_service_t service;
     cchc_config_t *config;
     cchc_rules_t rules; //  loaded at start; then the ranking's are in force
@@ -72,13 +87,12 @@ typedef struct {
     cchc_zwatch_t router;
     cchc_zwatch_t pub;
     size_t max_msg_bytes;
-    cchc_ranking_t *ranking;     //  every ward's ranking (state in ward->user)
-    uint64_t batch_seq;          //  last seq of the current batch
-    cchc_rank_changes_t changes; //  of the current batch, published after its commit
-    bool batch_open;             //  a batch is folded but not committed yet
+    cchc_ranking_t *ranking; //  every ward's ranking (state in ward->user)
+    score_batch_t *batch;    //  the batch being folded (owned)
+    score_batch_t *spare;    //  committed batches for reuse (owned)
+    cchc_lathist_t publish;  //  committed -> its changes and head published
     uint64_t queries, errors;
     //  The output log (outlog.h)
-    cchc_outrows_t batch_rows;   //  records of the current batch, written by its transaction
     sqlite3_stmt *append_stmt;   //  writer thread: the cached INSERT
     uint64_t out_assigned;       //  last output seq numbered (loop thread)
     uint64_t out_committed;      //  last output seq committed: the head served
@@ -86,8 +100,7 @@ typedef struct {
     //  Months and quarters (periods.h)
     int64_t next_boundary_ms[CCHC_SCORING_MAX_SOURCES]; //  by model source: its next end of a month in
                                                         //  its log time (0: not known yet)
-    cchc_period_rows_t batch_periods; //  frozen in the current batch, written by its transaction
-    sqlite3_stmt *period_stmt;        //  writer thread: the cached INSERT
+    sqlite3_stmt *period_stmt;                          //  writer thread: the cached INSERT
 } scoring_t;
 
 //  Records of a change of rules (reload, or a start with another rules
@@ -137,7 +150,7 @@ static void before_event(void *arg, const Cchc__Event *ev)
     }
     while (ev->log_time_ms >= *next) {
         size_t frozen =
-            cchc_periods_freeze(cchc_ranking_rules(self->ranking), model, src, *next, &self->batch_periods);
+            cchc_periods_freeze(cchc_ranking_rules(self->ranking), model, src, *next, &self->batch->periods);
         if (frozen)
             cchc_log(CCHC_INFO, "period_closed", "end_ms=%lld rankings=%zu shard=%s", (long long)*next,
                      frozen, src ? src->id : "");
@@ -148,26 +161,55 @@ static void before_event(void *arg, const Cchc__Event *ev)
 static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch)
 {
     scoring_t *self = arg;
-    self->batch_seq = ev->seq;
+    score_batch_t *b = self->batch;
     cchc_ranking_note(self->ranking, touch);
-    size_t before = self->changes.count;
-    cchc_ranking_update(self->ranking, cchc_follower_model(self->follower), ev->seq, &self->changes);
-    number_changes(self, &self->changes, before, &self->batch_rows, ev->seq, CCHC__CHANGE_CAUSE__CAUSE_LOG);
+    size_t before = b->changes.count;
+    cchc_ranking_update(self->ranking, cchc_follower_model(self->follower), ev->seq, &b->changes);
+    number_changes(self, &b->changes, before, &b->rows, ev->seq, CCHC__CHANGE_CAUSE__CAUSE_LOG);
 }
 
-static void on_batch(void *arg)
+static score_batch_t *batch_new(scoring_t *self)
+{
+    score_batch_t *b = self->spare;
+    if (b)
+        self->spare = b->next;
+    else if (!(b = calloc(1, sizeof(*b))))
+        abort();
+    b->scoring = self;
+    b->next = NULL;
+    return b;
+}
+
+static void batch_free(score_batch_t **b_p)
+{
+    score_batch_t *b = *b_p;
+    if (!b)
+        return;
+    cchc_rank_changes_free(&b->changes);
+    cchc_outrows_free(&b->rows);
+    cchc_period_rows_free(&b->periods);
+    free(b);
+    *b_p = NULL;
+}
+
+//  Loop thread, after the batch is folded: hand its records over (the
+//  follower's take_batch) and start the next one.
+static void *take_batch(void *arg)
 {
     scoring_t *self = arg;
-    self->batch_open = true;
+    score_batch_t *b = self->batch;
+    self->batch = batch_new(self);
+    return b;
 }
 
-//  Writer thread, inside the batch's transaction (the follower's hook).
+//  Writer thread, inside the batch's transaction (the follower's hook). The
+//  cached statements are the writer thread's only.
 static int write_batch(sqlite3 *db, void *arg)
 {
-    scoring_t *self = arg;
-    if (cchc_periods_append(db, &self->period_stmt, &self->batch_periods) != 0)
+    score_batch_t *b = arg;
+    if (cchc_periods_append(db, &b->scoring->period_stmt, &b->periods) != 0)
         return -1;
-    return cchc_outlog_append(db, &self->append_stmt, &self->batch_rows);
+    return cchc_outlog_append(db, &b->scoring->append_stmt, &b->rows);
 }
 
 //  The output log grew to head: tell subscribers to fetch (a hint only).
@@ -202,16 +244,22 @@ static void publish_rank_changes(scoring_t *self, cchc_rank_changes_t *changes)
     cchc_rank_changes_clear(changes);
 }
 
-//  Loop thread, after the batch's commit.
+//  Loop thread, right after the batch's commit (batches commit in the
+//  order they were folded): its changes and the output head go out, and
+//  the batch is kept for reuse.
 static void publish_changes(void *arg)
 {
-    scoring_t *self = arg;
-    self->batch_open = false;
-    uint64_t head = self->batch_rows.count ? self->batch_rows.items[self->batch_rows.count - 1].seq : 0;
-    cchc_outrows_clear(&self->batch_rows);
-    cchc_period_rows_clear(&self->batch_periods);
-    publish_rank_changes(self, &self->changes);
+    score_batch_t *b = arg;
+    scoring_t *self = b->scoring;
+    uint64_t t0 = uv_hrtime();
+    uint64_t head = b->rows.count ? b->rows.items[b->rows.count - 1].seq : 0;
+    cchc_outrows_clear(&b->rows);
+    cchc_period_rows_clear(&b->periods);
+    publish_rank_changes(self, &b->changes);
     publish_head(self, head);
+    b->next = self->spare;
+    self->spare = b;
+    cchc_lathist_add(&self->publish, (int64_t)(uv_hrtime() - t0));
 }
 
 static int write_rules_job(sqlite3 *db, void *arg)
@@ -652,10 +700,14 @@ static void on_watch_closed(cchc_zwatch_t *watch, void *arg)
 static void on_follower_closed(void *arg)
 {
     scoring_t *self = arg;
-    //  Every commit, the last included, published its changes in `committed`.
-    cchc_rank_changes_free(&self->changes);
-    cchc_outrows_free(&self->batch_rows);
-    cchc_period_rows_free(&self->batch_periods);
+    //  Every commit, the last included, published its changes in
+    //  `committed` and put its batch on the spare list.
+    batch_free(&self->batch);
+    while (self->spare) {
+        score_batch_t *next = self->spare->next;
+        batch_free(&self->spare);
+        self->spare = next;
+    }
     cchc_zwatch_close(&self->router, on_watch_closed, self);
     cchc_zwatch_close(&self->pub, on_watch_closed, self);
     cchc_service_close(&self->service);
@@ -663,10 +715,41 @@ static void on_follower_closed(void *arg)
              (unsigned long long)self->errors);
 }
 
+//  Where batches spent their time (ms), for cchc-bench and operators: the
+//  follower's stages (follower.h), the writer's (store.h) and publishing.
+static void timing_log(scoring_t *self)
+{
+    cchc_follower_timing_t *f = malloc(sizeof(*f));
+    cchc_writer_timing_t *w = malloc(sizeof(*w));
+    if (f && w) {
+        cchc_follower_timing(self->follower, f);
+        cchc_writer_timing(cchc_follower_writer(self->follower), w);
+        char hint[160], fetch[160], fold[160], commit[160], total[160], queued[160], group[160], wake[160],
+            publish[160];
+        cchc_lathist_format(&f->hint, hint, sizeof(hint));
+        cchc_lathist_format(&f->fetch, fetch, sizeof(fetch));
+        cchc_lathist_format(&f->fold, fold, sizeof(fold));
+        cchc_lathist_format(&f->commit, commit, sizeof(commit));
+        cchc_lathist_format(&f->total, total, sizeof(total));
+        cchc_lathist_format(&w->queued, queued, sizeof(queued));
+        cchc_lathist_format(&w->group, group, sizeof(group));
+        cchc_lathist_format(&w->wake, wake, sizeof(wake));
+        cchc_lathist_format(&self->publish, publish, sizeof(publish));
+        cchc_log(CCHC_INFO, "follow_timing",
+                 "batches=%llu events=%llu max_in_flight=%u hint_to_fetch=%s fetch=%s fold=%s commit=%s "
+                 "hint_to_committed=%s writer_queued=%s writer_group=%s commit_to_loop=%s publish=%s",
+                 (unsigned long long)f->batches, (unsigned long long)f->events, f->max_in_flight, hint, fetch,
+                 fold, commit, total, queued, group, wake, publish);
+    }
+    free(f);
+    free(w);
+}
+
 static void on_stop(cchc_service_t *service, void *arg)
 {
     (void)service;
     scoring_t *self = arg;
+    timing_log(self);
     cchc_zwatch_stop(&self->router);
     cchc_logserve_close(&self->log_server);
     //  No query or batch uses the rankings from here on (the consumer stops
@@ -832,8 +915,14 @@ static int scoring_start(scoring_t *self)
     }
     char path[4096], err[512];
     snprintf(path, sizeof(path), "%s/scoring.db", data_dir);
-    int64_t credit = 1000, poll_ms = 1000, max_bytes = 1048576;
+    int64_t credit = 1000, poll_ms = 1000, max_bytes = 1048576, max_batches = 1;
     cchc_config_get_int(self->config, "credit", &credit);
+    cchc_config_get_int(self->config, "max_batches", &max_batches);
+    if (max_batches < 1 || max_batches > 1024) {
+        cchc_log(CCHC_ERROR, "start_failed", "error=%s max_batches=%lld", "max_batches must be 1 to 1024",
+                 (long long)max_batches);
+        return -1;
+    }
     cchc_config_get_int(self->config, "poll_ms", &poll_ms);
     cchc_config_get_int(self->config, "max_msg_bytes", &max_bytes);
     self->max_msg_bytes = (size_t)max_bytes;
@@ -847,14 +936,16 @@ static int scoring_start(scoring_t *self)
                      .max_msg_bytes = 64 * 1024 * 1024},
         .before_event = before_event,
         .on_event = on_event,
-        .on_batch = on_batch,
+        .take_batch = take_batch,
         .write = write_batch,
         .committed = publish_changes,
+        .max_batches = (unsigned)max_batches,
         .migrations = cchc_outlog_migrations,
         .migration_count = cchc_outlog_migration_count,
         .arg = self,
     };
     self->ranking = cchc_ranking_new(&self->rules); //  before any event can arrive
+    self->batch = batch_new(self);
     uint64_t t_open = uv_hrtime();
     self->follower = cchc_follower_new(self->service.loop, self->service.zctx, &opts, err, sizeof(err));
     if (!self->follower) {
