@@ -18,6 +18,10 @@ int bench_notify(int argc, char **argv);
 //  restart of the cchc-scoring of the same build. Returns the exit code.
 int bench_scoring(int argc, char **argv, const char *bin_dir);
 
+//  `cchc-bench memlat [--mb N]`: ns per dependent load over buffers of
+//  growing size (memlat.c). Returns the exit code.
+int bench_memlat(int argc, char **argv);
+
 //  util.c: shared helpers.
 
 //  CLOCK_MONOTONIC in ns; the calling thread's CPU time in ns (on a shared

@@ -19,9 +19,12 @@ int main(int argc, char **argv)
         return bench_notify(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "scoring"))
         return bench_scoring(argc - 2, argv + 2, dir);
+    if (argc >= 2 && !strcmp(argv[1], "memlat"))
+        return bench_memlat(argc - 2, argv + 2);
     fprintf(stderr,
             "usage: cchc-bench ingest --clients N --inflight K --updates M [--rate R]\n"
             "       cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] [--events N]\n"
-            "       cchc-bench notify [--tasks N] [--tasks-per-ward K]\n");
+            "       cchc-bench notify [--tasks N] [--tasks-per-ward K]\n"
+            "       cchc-bench memlat [--mb N]\n");
     return 2;
 }

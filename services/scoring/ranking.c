@@ -55,14 +55,13 @@ typedef struct ward_rank ward_rank_t;
 
 //  A task's state in its ward's ranking.
 struct task_rank {
-    int64_t deadline;      //  the instant indexed for it (NO_DEADLINE: none yet)
-    cchc_task_part_t part; //  its part in its unit's sums
+    int32_t due;           //  the due date whose end is indexed for it (0: none yet)
     bool part_in;          //  part is in its unit's sums
     bool dirty;            //  listed in dirty_list
-};
+    cchc_task_part_t part; //  its part in its unit's sums
+};                         //  24 bytes: one per task
 
-#define NO_DEADLINE INT64_MIN //  a task not indexed yet
-#define DUE_AHEAD   8         //  deadline entries prefetched ahead of the one handled
+#define DUE_AHEAD 8 //  deadline entries prefetched ahead of the one handled
 
 struct ward_rank {
     cchc_ranking_t *owner;   //  the ranking this state belongs to
@@ -403,7 +402,6 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
         wr->dirty_list = xrealloc(wr->dirty_list, n * sizeof(*wr->dirty_list));
         for (size_t i = wr->ntask_slots; i < n; i++) {
             memset(&wr->tasks[i], 0, sizeof(wr->tasks[i]));
-            wr->tasks[i].deadline = NO_DEADLINE;
         }
         wr->ntask_slots = n;
     }
@@ -413,10 +411,10 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
 //  Index the task's end of due date in force, if not indexed already.
 static void index_task(cchc_ranking_t *self, ward_rank_t *wr, const cchc_task_t *task)
 {
-    int64_t at = cchc_date_end_ms(task->due_in_force);
-    if (wr->tasks[task->index].deadline == at)
+    if (wr->tasks[task->index].due == task->due_in_force)
         return;
-    wr->tasks[task->index].deadline = at;
+    wr->tasks[task->index].due = task->due_in_force;
+    int64_t at = cchc_date_end_ms(task->due_in_force);
     dindex_t *ix = ward_index(self, wr->ward);
     if (at > ix->now) //  a deadline already behind cannot be crossed again
         deadline_push(ix, at, wr->id, task->index, task);
@@ -491,7 +489,7 @@ static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
                 continue;
             }
             const cchc_task_t *task = d.ptr;
-            if (wr->tasks[d.task].deadline != ref.at) //  the due date changed since: stale
+            if (cchc_date_end_ms(wr->tasks[d.task].due) != ref.at) //  the due date changed since: stale
                 continue;
             if (cchc_task_done(task) || task->cancelled || task->paused)
                 continue;

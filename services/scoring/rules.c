@@ -147,7 +147,7 @@ void cchc_task_part(const cchc_rules_t *r, const cchc_task_t *t, int64_t now, cc
     p->unmet = cchc_task_unmet(t, now);
     p->area = t->area->index;
     p->s = ts.s;
-    p->weight = ts.weight;
+    p->weight = (int32_t)ts.weight;
 }
 
 void cchc_unit_sums_reset(cchc_unit_sums_t *s, size_t nareas)
@@ -182,8 +182,8 @@ void cchc_unit_sums_add(cchc_unit_sums_t *s, const cchc_task_part_t *p, int sign
         return;
     assert((size_t)p->area < s->nareas);
     s->evaluated += (uint32_t)sign;
-    s->area_w[p->area] += sign * p->weight;
-    s->area_ws[p->area] += sign * p->weight * p->s;
+    s->area_w[p->area] += (int64_t)sign * p->weight;
+    s->area_ws[p->area] += (int64_t)sign * p->weight * p->s;
     if (p->done) {
         s->done += (uint32_t)sign;
         if (p->late)

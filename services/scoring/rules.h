@@ -83,11 +83,11 @@ void cchc_unit_evaluate_period(const cchc_rules_t *rules, const cchc_unit_t *uni
 //  an event touches the task, or when now_ms reaches the end of its due date
 //  in force while it is neither done, paused nor cancelled.
 typedef struct {
+    int32_t area;   //  area index in the ward
+    int32_t s;      //  task score, ppm
+    int32_t weight; //  factor_milli, or points_milli when fixed (both int32 in the model)
     bool evaluated, done, late, unmet;
-    int32_t area; //  area index in the ward
-    int32_t s;    //  task score, ppm
-    int64_t weight;
-} cchc_task_part_t;
+} cchc_task_part_t; //  16 bytes: scoring keeps one per task
 
 void cchc_task_part(const cchc_rules_t *rules, const cchc_task_t *task, int64_t now_ms,
                     cchc_task_part_t *part);
