@@ -694,9 +694,15 @@ void cchc_task_record(const cchc_task_t *task, Cchc__TaskRecord *rec, Cchc__Task
 static cchc_task_t *task_from_record(cchc_model_t *self, cchc_ward_t *ward, const Cchc__TaskRecord *rec)
 {
     const Cchc__TaskAssigned *def = rec->def;
-    if (def->points_milli < 0 || def->points_milli > INT32_MAX || def->outputs_required > INT16_MAX ||
-        rec->outputs_done < 0 || rec->outputs_done > INT16_MAX || rec->percent < 0 || rec->percent > 100 ||
-        rec->phase < 0 || rec->phase > UINT8_MAX)
+    //  The ranges check_task_assigned and the folding keep (a damaged
+    //  database is refused, never narrowed into something else).
+    bool has_factor = def->has_factor_milli, has_outputs = def->has_outputs_required;
+    if (def->points_milli < 0 || def->points_milli > 100000 ||
+        (has_factor && (def->factor_milli < 1 || def->factor_milli > 1000000)) ||
+        (has_outputs && (def->outputs_required < 1 || def->outputs_required > 1000)) ||
+        rec->outputs_done < 0 || rec->outputs_done > 1000 || rec->percent < 0 || rec->percent > 100 ||
+        rec->phase < 0 || rec->phase > UINT8_MAX || rec->failed_reviews < 0 || rec->missed_deadlines < 0 ||
+        rec->missed_pending < 0)
         return NULL;
     cchc_task_t *t = task_add(self, ward, def);
     if (!t)
@@ -805,8 +811,8 @@ static int check_task_assigned(const cchc_ward_t *ward, const Cchc__TaskAssigned
         FAIL(ERR_MISSING_FIELD, "task.area");
     if (!cchc_ward_area(ward, t->area))
         FAIL(ERR_UNKNOWN_AREA, t->area);
-    if (t->n_co_units > 1000)
-        FAIL(ERR_OUT_OF_RANGE, "co_units: 1000 at most");
+    if (t->n_co_units > UINT16_MAX) //  what a task holds; a 64 KiB message cannot carry that many
+        FAIL(ERR_OUT_OF_RANGE, "co_units: 65535 at most");
     for (size_t i = 0; i < t->n_co_units; i++)
         if (!cchc_ward_unit(ward, t->co_units[i]))
             FAIL(ERR_UNKNOWN_UNIT, t->co_units[i]);

@@ -25,7 +25,9 @@
     its submission time (the unit is not penalised for the reviewer's pace).
 
     Alert state (notify's; scoring ignores it). AlertAcknowledged sets the
-    task's ack_* fields (a failed verification clears them); SilenceSet sets
+    task's hold (ack_ms, its official and level; a failed verification sets
+    ack_ms to 0: no acknowledgement holds, whatever the others say; they are
+    not persisted then); SilenceSet sets
     silenced_until of a task or a unit; OfficialLeave sets the official's
     leave (the deputy filled in from the unit when the event names none).
     None of them changes a score.

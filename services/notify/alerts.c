@@ -210,6 +210,20 @@ static const cchc_official_t *acting_for(const decision_t *d, const cchc_officia
     return cur == o ? NULL : cur;
 }
 
+//  Versions before 02/12/2026 keyed an alert delivered on o's behalf by
+//  the deputy who received it: back from that leave, an alert the deputy
+//  had under such a key is not repeated to o either.
+static bool seen_as_before_upgrade(const decision_t *d, const cchc_official_t *o,
+                                   const cchc_official_t *acting, Cchc__AlertKind kind, int level)
+{
+    if (acting || !o->leave || cchc_date_of_ms(d->now) <= o->leave->to_date || !o->leave->deputy)
+        return false;
+    char *key = key_new(d->ward->code, d->task_code, o->leave->deputy, kind, level);
+    bool seen = d->seen(d->arg, key);
+    free(key);
+    return seen;
+}
+
 //  The official the alert (person, kind, level) is addressed to when it is
 //  new, with its key in *key_out (the caller owns it; keyed by the
 //  addressee) and the official who receives it in *to (who acts for the
@@ -226,7 +240,7 @@ static const cchc_official_t *new_recipient(const decision_t *d, const char *per
     //  Keyed by the addressee, whoever receives it: back from leave, the
     //  official is not told again what a stand-in had on their behalf.
     char *key = key_new(d->ward->code, d->task_code, o->def->code, kind, level);
-    if (d->seen(d->arg, key)) {
+    if (d->seen(d->arg, key) || seen_as_before_upgrade(d, o, deputy, kind, level)) {
         free(key);
         return NULL;
     }

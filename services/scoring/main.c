@@ -1000,7 +1000,7 @@ static int scoring_start(scoring_t *self)
     //  Each source's position: "last_seq=42", or with several intake shards
     //  "last_seq=42@tcp://a:5555,17@tcp://b:5555" (shard 0's alone would
     //  hide the others').
-    char status[512];
+    char status[4096]; //  systemd's STATUS= line; long enough for many shards' endpoints
     size_t nsources = cchc_model_source_count(model);
     int len = snprintf(status, sizeof(status), "last_seq=");
     for (size_t i = 0; i < nsources && len > 0 && (size_t)len < sizeof(status); i++) {

@@ -84,13 +84,14 @@ void cchc_outrows_add(cchc_outrows_t *rows, uint64_t seq, const Cchc__RankChange
     row->cause = (int)cause;
     //  One allocation: the blob, then the ward and unit strings.
     row->len = cchc__score_change__get_packed_size(&rec);
-    size_t wlen = strlen(change->ward) + 1, ulen = strlen(change->unit) + 1;
+    const char *ward_code = change->ward ? change->ward : "", *unit_code = change->unit ? change->unit : "";
+    size_t wlen = strlen(ward_code) + 1, ulen = strlen(unit_code) + 1;
     row->blob = malloc(row->len + wlen + ulen);
     if (!row->blob)
         abort();
     cchc__score_change__pack(&rec, row->blob);
-    row->ward = memcpy(row->blob + row->len, change->ward, wlen);
-    row->unit = memcpy(row->blob + row->len + wlen, change->unit, ulen);
+    row->ward = memcpy(row->blob + row->len, ward_code, wlen);
+    row->unit = memcpy(row->blob + row->len + wlen, unit_code, ulen);
 }
 
 void cchc_outrows_clear(cchc_outrows_t *rows)

@@ -465,6 +465,8 @@ static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
     while (ix->nheap > 0 && ix->heap[0].at <= now) {
         bucket_ref_t ref = heap_pop(ix);
         map_remove(ix, ref.at);
+        //  Read once: nothing below indexes a deadline (deadline_push could
+        //  grow this bucket's list and move it).
         const due_t *items = ix->buckets[ref.bucket].items;
         size_t count = ix->buckets[ref.bucket].count;
         for (size_t k = 0; k < count; k++) {

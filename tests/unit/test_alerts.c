@@ -945,6 +945,42 @@ static void test_leave_deputies_chain(void **state)
     assert_int_equal(count(f, REM, 7, "H_KT"), 1);
 }
 
+//  A loop of deputies that does not pass back through the addressee: the
+//  head's deputy P_KT names PCT, PCT names P_KT. The alert goes to PCT,
+//  the last one reached before the chain would repeat (with seven
+//  officials, a walk that ignored repeats would stop at P_KT).
+static void test_leave_deputy_loop_elsewhere(void **state)
+{
+    fixture_t *f = *state;
+    b_official(&f->b, "P_KT", "Lê Văn Phó", "KT", CCHC__OFFICIAL_ROLE__ROLE_DEPUTY);
+    b_official(&f->b, "X_KT", "Ngô Văn Xuân", "KT", CCHC__OFFICIAL_ROLE__ROLE_STAFF);
+    assert_int_equal(f->b.model ? cchc_model_ward(f->b.model, "W")->nofficials : 0, 7);
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, "P_KT", at9(20260326)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(ev_leave(f, "P_KT", 20260327, 20260402, "PCT", at9(20260326)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(ev_leave(f, "PCT", 20260327, 20260402, "P_KT", at9(20260326)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(decide_at(f, 20260328), 2); //  the head's (to PCT) and the lead's
+    assert_int_equal(count(f, REM, 3, "PCT"), 1);
+    assert_int_equal(count(f, REM, 3, "P_KT"), 0);
+    assert_int_equal(count(f, REM, 3, "H_KT"), 0);
+}
+
+//  After an upgrade from the version that keyed a delegated alert by the
+//  deputy: the deputy had the head's overdue alert under the old key;
+//  back from leave, the head is not told it again.
+static void test_leave_keys_before_upgrade(void **state)
+{
+    fixture_t *f = *state;
+    b_official(&f->b, "P_KT", "Lê Văn Phó", "KT", CCHC__OFFICIAL_ROLE__ROLE_DEPUTY);
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, "P_KT", at9(20260327)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    cchc_strmap_put(f->seen, "W/T/P_KT/1/0", (void *)1); //  as the previous version stored it
+    assert_int_equal(decide_at(f, 20260403), 0);         //  overdue since 01/04: nothing new for the head
+    assert_int_equal(count(f, OVD, 0, "H_KT"), 0);
+}
+
 //  A leave without a deputy named takes the unit's registered deputy.
 static void test_leave_takes_the_units_deputy(void **state)
 {
@@ -1176,6 +1212,8 @@ int main(void)
         T(test_unit_silence_and_lifting),
         T(test_leave_delegates_to_the_deputy),
         T(test_leave_deputies_chain),
+        T(test_leave_deputy_loop_elsewhere),
+        T(test_leave_keys_before_upgrade),
         T(test_leave_takes_the_units_deputy),
         T(test_working_day_chairman_after_a_restart_gap),
         T(test_tier_and_rank_drop_to_the_head),
