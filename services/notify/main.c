@@ -752,10 +752,15 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
     cchc_outbox_list_free(alerts, n);
 }
 
-static void reply_list(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, Cchc__AlertList *list)
+//  Reply list for ward_code: last_seq is the committed seq of the ward's
+//  shard (with several shards, shard 0's would say nothing of this ward).
+static void reply_list(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, Cchc__AlertList *list,
+                       const char *ward_code)
 {
+    const cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), ward_code);
     list->has_last_seq = true;
-    list->last_seq = cchc_follower_committed_seq(self->follower);
+    list->last_seq = ward ? cchc_follower_source_committed_seq(self->follower, ward->source)
+                          : cchc_follower_committed_seq(self->follower);
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;
@@ -795,7 +800,7 @@ static void replay_done(int status, void *arg)
             Cchc__AlertList list = CCHC__ALERT_LIST__INIT;
             list.has_replayed = true;
             list.replayed = (uint32_t)r->replayed;
-            reply_list(self, &r->identity, r->request_id, &list);
+            reply_list(self, &r->identity, r->request_id, &list, r->ward);
         }
     }
     zmq_msg_close(&r->identity);
@@ -830,7 +835,7 @@ static void handle_dead_letters(notify_t *self, zmq_msg_t *identity, uint64_t re
         list.dead_letters = letters;
         list.has_total = true;
         list.total = (uint32_t)n;
-        reply_list(self, identity, request_id, &list);
+        reply_list(self, identity, request_id, &list, q->ward);
         cchc_outbox_dead_free(letters, n);
         return;
     }
@@ -1434,10 +1439,21 @@ static int notify_start(notify_t *self)
     uv_unref((uv_handle_t *)&self->retry); //  the timer alone does not keep the service alive
 
     deliver_pending(self); //  what a crash left between decision and delivery
-    char status[128];
-    snprintf(status, sizeof(status), "last_seq=%llu alerts=%zu tasks_scheduled=%zu",
-             (unsigned long long)cchc_follower_committed_seq(self->follower), cchc_strmap_size(self->keys),
-             schedule_size(self));
+    //  Each shard's position, as scoring's: "last_seq=42", or with several
+    //  "last_seq=42@tcp://a:5555,17@tcp://b:5555".
+    char status[4096];
+    cchc_model_t *model = cchc_follower_model(self->follower);
+    size_t nsources = cchc_model_source_count(model);
+    int len = snprintf(status, sizeof(status), "last_seq=%s", nsources ? "" : "0");
+    for (size_t i = 0; i < nsources && len > 0 && (size_t)len < sizeof(status); i++) {
+        const cchc_source_t *src = cchc_model_source_at(model, i);
+        len += snprintf(status + len, sizeof(status) - (size_t)len, "%s%llu%s%s", i ? "," : "",
+                        (unsigned long long)cchc_follower_source_committed_seq(self->follower, src),
+                        nsources > 1 ? "@" : "", nsources > 1 ? src->id : "");
+    }
+    if (len > 0 && (size_t)len < sizeof(status))
+        snprintf(status + len, sizeof(status) - (size_t)len, " alerts=%zu tasks_scheduled=%zu",
+                 cchc_strmap_size(self->keys), schedule_size(self));
     cchc_service_ready(&self->service, status);
     return 0;
 }
