@@ -79,7 +79,6 @@ typedef struct {
     long e2e_updates;    //  e2e: submissions
     const char *e2e_dir; //  e2e: where the services' databases go
     const char *scoring_bin;
-    bool no_prefetch; //  fold without cchc_model_prefetch (to measure what it saves)
 } params_t;
 
 //  The log, generated chunk by chunk: packed events with their seq and time.
@@ -278,7 +277,6 @@ typedef struct {
     //  it would time), one clock read included in each.
     int64_t rank_cpu_ns;
     long rank_samples, folded, ignored, changes_total;
-    bool prefetch; //  cchc_model_prefetch ahead of each event (off: --no-prefetch)
 } fold_t;
 
 #define RANK_SAMPLE 16
@@ -295,10 +293,6 @@ static void fold_chunk(fold_t *f, gen_t *g)
     int64_t t1 = bench_thread_cpu_ns(), w1 = bench_now_ns();
     for (size_t i = 0; i < g->count; i++) {
         cchc_touch_t touch;
-        if (f->prefetch && i + 8 < g->count)
-            cchc_model_prefetch(f->model, f->events[i + 8], 0);
-        if (f->prefetch && i + 4 < g->count)
-            cchc_model_prefetch(f->model, f->events[i + 4], 1);
         if (cchc_model_apply(f->model, f->events[i], &touch) != 0)
             f->ignored++;
         bool sample = (f->folded + (long)i) % RANK_SAMPLE == 0;
@@ -784,8 +778,6 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
             p.keep = true;
         else if (!strcmp(a, "--no-e2e"))
             p.e2e = false;
-        else if (!strcmp(a, "--no-prefetch"))
-            p.no_prefetch = true;
         else if (!strcmp(a, "--e2e-only"))
             p.e2e_only = true;
         else if (!strcmp(a, "--e2e-dir") && v)
@@ -800,7 +792,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
             fprintf(stderr,
                     "usage: cchc-bench scoring [--units U] [--tasks-per-unit T] [--units-per-ward P] "
                     "[--events N] [--no-restart] [--keep] [--scoring-bin PATH] [--no-e2e | --e2e-only] "
-                    "[--rate R] [--e2e-updates N] [--e2e-dir DIR] [--no-prefetch]\n");
+                    "[--rate R] [--e2e-updates N] [--e2e-dir DIR]\n");
             return 2;
         }
     }
@@ -831,7 +823,7 @@ int bench_scoring(int argc, char **argv, const char *bin_dir)
     g.lens = malloc(CHUNK * sizeof(size_t));
     cchc_rules_t rules;
     cchc_rules_default(&rules);
-    fold_t f = {.model = cchc_model_new(), .ranking = cchc_ranking_new(&rules), .prefetch = !p.no_prefetch};
+    fold_t f = {.model = cchc_model_new(), .ranking = cchc_ranking_new(&rules)};
     f.events = malloc(CHUNK * sizeof(*f.events));
     if (!g.phase || !g.buf || !g.offs || !g.lens || !f.events)
         abort();

@@ -173,12 +173,6 @@ static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_cons
     self->folding = cchc_model_source_at(self->model, (size_t)shard->source);
     for (size_t i = 0; i < n; i++) {
         cchc_touch_t touch;
-        //  What the events a few ahead will read, asked for now: their
-        //  cache misses overlap this event's work (model.h).
-        if (i + 8 < n)
-            cchc_model_prefetch(self->model, events[i + 8], 0);
-        if (i + 4 < n)
-            cchc_model_prefetch(self->model, events[i + 4], 1);
         if (self->opts.before_event)
             self->opts.before_event(self->opts.arg, events[i]);
         cchc_model_apply_from(self->model, shard->source, events[i], &touch);

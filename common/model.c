@@ -354,26 +354,6 @@ cchc_official_t *cchc_ward_official(const cchc_ward_t *ward, const char *code)
     return ward && code ? cchc_strmap_get(ward->officials_by_code, code) : NULL;
 }
 
-static const char *event_task_code(const Cchc__Event *ev);
-
-void cchc_model_prefetch(const cchc_model_t *self, const Cchc__Event *ev, int stage)
-{
-    if (ev->payload_case == CCHC__EVENT__PAYLOAD_CLOCK || empty(ev->ward))
-        return;
-    const char *code = event_task_code(ev);
-    const cchc_ward_t *ward = empty(code) ? NULL : cchc_model_ward(self, ev->ward);
-    if (!ward || ward->tasks_by_code.cap == 0)
-        return;
-    uint32_t hash = task_hash(code);
-    const struct cchc_task_slot *sl = &ward->tasks_by_code.slots[hash & (ward->tasks_by_code.cap - 1)];
-    if (stage == 0) {
-        __builtin_prefetch(sl);
-    } else if (sl->task && sl->hash == hash) { //  the likely slot: its task's hot fields and code
-        __builtin_prefetch((const char *)sl->task + offsetof(cchc_task_t, unit));
-        __builtin_prefetch((const char *)sl->task + sizeof(cchc_task_t));
-    }
-}
-
 size_t cchc_model_ward_count(const cchc_model_t *self)
 {
     return self->nwards;

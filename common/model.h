@@ -239,13 +239,6 @@ cchc_task_t *cchc_ward_task(const cchc_ward_t *ward, const char *code);
 cchc_area_t *cchc_ward_area(const cchc_ward_t *ward, const char *code);
 cchc_official_t *cchc_ward_official(const cchc_ward_t *ward, const char *code);
 
-//  A hint, for a caller that holds a batch of events: start loading what
-//  folding ev will read, so that the cache misses of the next events
-//  overlap the work on this one. Stage 0 (call it a few events ahead) asks
-//  for the task's index slot, stage 1 (closer) for the task itself, whose
-//  slot stage 0 fetched. Changes nothing; any event may be passed.
-void cchc_model_prefetch(const cchc_model_t *self, const Cchc__Event *ev, int stage);
-
 //  Wards in registration order (index 0 .. count-1).
 size_t cchc_model_ward_count(const cchc_model_t *self);
 cchc_ward_t *cchc_model_ward_at(const cchc_model_t *self, size_t index);

@@ -61,37 +61,44 @@ struct task_rank {
     cchc_task_part_t part; //  its part in its unit's sums
 };                         //  24 bytes: one per task
 
-#define DUE_AHEAD 8 //  deadline entries prefetched ahead of the one handled
+#define DUE_AHEAD 16 //  deadline entries prefetched ahead of the one handled
+
+//  A unit's state in its ward's ranking: everything an update reads or
+//  writes of one unit, together (an update of a unit reads one place, and a
+//  comparison reads the evaluation and the code order side by side).
+struct unit_rank {
+    cchc_unit_eval_t eval; //  the evaluation in force
+    uint32_t code_order;   //  position in the ward's units sorted by code
+    uint32_t rank;         //  last rank reported; 0 = not ranked yet
+    int32_t old_score;     //  scratch of an update: the evaluation before it
+    Cchc__Tier old_tier;
+    bool touched;          //  listed in touched_list
+    bool sums_valid;       //  sums hold every task's part
+    cchc_unit_sums_t sums; //  the sums of its tasks' parts (rules.h)
+};
 
 struct ward_rank {
-    cchc_ranking_t *owner;   //  the ranking this state belongs to
-    cchc_ward_t *ward;       //  the ward ranked (borrowed from the model)
-    uint32_t id;             //  position in owner->states
-    size_t nslots;           //  allocated length of the arrays by unit index
-    size_t nknown;           //  units seen (0 .. nknown-1 ranked or touched)
-    cchc_ostree_t *order;    //  unit indices in rank order
-    cchc_unit_eval_t *evals; //  by unit index
-    uint32_t *ranks;         //  by unit index: last rank reported; 0 = not ranked yet
-    uint32_t *code_order;    //  by unit index: position in the ward's units sorted by code
-    bool *touched;           //  by unit index: listed in touched_list
-    uint32_t *touched_list;  //  units to re-evaluate at the next update
+    cchc_ranking_t *owner;    //  the ranking this state belongs to
+    cchc_ward_t *ward;        //  the ward ranked (borrowed from the model)
+    uint32_t id;              //  position in owner->states
+    size_t nslots;            //  allocated length of ustate (and touched_list)
+    size_t nknown;            //  units seen (0 .. nknown-1 ranked or touched)
+    cchc_ostree_t *order;     //  unit indices in rank order
+    struct unit_rank *ustate; //  by unit index
+    uint32_t *touched_list;   //  units to re-evaluate at the next update
     size_t ntouched;
     bool all_touched; //  re-evaluate every unit at the next update
     bool queued;      //  listed in owner->pending
     //  The evaluation in parts (rules.h): by unit index the sums of its
-    //  tasks' parts, by task index the part in those sums (with the rest of
-    //  the task's state here, in one array: an event reads one place per
-    //  task); tasks whose part must be computed again at the next update.
+    //  tasks' parts (in ustate), by task index the part in those sums (with
+    //  the rest of the task's state here, in one array: an event reads one
+    //  place per task); tasks whose part must be computed again at the next
+    //  update.
     struct task_rank *tasks; //  by task index
     size_t ntask_slots;
-    cchc_unit_sums_t *sums; //  by unit index
-    bool *sums_valid;       //  by unit index: sums hold every task's part
     uint32_t *dirty_list;
     size_t ndirty;
     int64_t year_end; //  instant indexed for the plan year's end (0: none)
-    //  Scratch of an update, by unit index: the evaluation before it.
-    int32_t *old_score;
-    Cchc__Tier *old_tier;
 };
 
 //  The deadline index. Every instant indexed is a local midnight (the end
@@ -305,10 +312,12 @@ static dindex_t *ward_index(cchc_ranking_t *self, const cchc_ward_t *ward)
 static int unit_compare(void *ctx, uint32_t a, uint32_t b)
 {
     const ward_rank_t *wr = ctx;
-    int c = cchc_eval_compare_scores(&wr->evals[a], &wr->evals[b]);
+    int c = cchc_eval_compare_scores(&wr->ustate[a].eval, &wr->ustate[b].eval);
     if (c)
         return c;
-    return wr->code_order[a] < wr->code_order[b] ? -1 : wr->code_order[a] > wr->code_order[b];
+    return wr->ustate[a].code_order < wr->ustate[b].code_order
+               ? -1
+               : wr->ustate[a].code_order > wr->ustate[b].code_order;
 }
 
 //  Number the ward's units in code order (when units were added: the
@@ -326,15 +335,15 @@ static void code_order_build(ward_rank_t *wr)
         idx[k] = (uint32_t)i;
     }
     for (size_t k = 0; k < ward->nunits; k++)
-        wr->code_order[idx[k]] = (uint32_t)k;
+        wr->ustate[idx[k]].code_order = (uint32_t)k;
     free(idx);
 }
 
 static void unit_touch(ward_rank_t *wr, uint32_t index)
 {
-    if (wr->touched[index])
+    if (wr->ustate[index].touched)
         return;
-    wr->touched[index] = true;
+    wr->ustate[index].touched = true;
     wr->touched_list[wr->ntouched++] = index;
 }
 
@@ -370,22 +379,11 @@ static ward_rank_t *ward_state(cchc_ranking_t *self, cchc_ward_t *ward)
         size_t n = wr->nslots ? wr->nslots : 8;
         while (n < ward->nunits)
             n *= 2;
-        wr->evals = xrealloc(wr->evals, n * sizeof(*wr->evals));
-        wr->ranks = xrealloc(wr->ranks, n * sizeof(*wr->ranks));
-        wr->code_order = xrealloc(wr->code_order, n * sizeof(*wr->code_order));
-        wr->touched = xrealloc(wr->touched, n * sizeof(*wr->touched));
+        wr->ustate = xrealloc(wr->ustate, n * sizeof(*wr->ustate));
         wr->touched_list = xrealloc(wr->touched_list, n * sizeof(*wr->touched_list));
-        wr->old_score = xrealloc(wr->old_score, n * sizeof(*wr->old_score));
-        wr->old_tier = xrealloc(wr->old_tier, n * sizeof(*wr->old_tier));
-        wr->sums = xrealloc(wr->sums, n * sizeof(*wr->sums));
-        wr->sums_valid = xrealloc(wr->sums_valid, n * sizeof(*wr->sums_valid));
         for (size_t i = wr->nslots; i < n; i++) {
-            memset(&wr->sums[i], 0, sizeof(wr->sums[i]));
-            wr->sums_valid[i] = false;
-            memset(&wr->evals[i], 0, sizeof(wr->evals[i]));
-            wr->evals[i].tier = CCHC__TIER__TIER_UNRATED;
-            wr->ranks[i] = 0;
-            wr->touched[i] = false;
+            memset(&wr->ustate[i], 0, sizeof(wr->ustate[i]));
+            wr->ustate[i].eval.tier = CCHC__TIER__TIER_UNRATED;
         }
         wr->nslots = n;
     }
@@ -513,14 +511,14 @@ static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
 static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, const cchc_unit_t *unit,
                        uint32_t old_rank, int32_t old_score, Cchc__Tier old_tier, uint64_t seq)
 {
-    const cchc_unit_eval_t *now = &wr->evals[unit->index];
+    const cchc_unit_eval_t *now = &wr->ustate[unit->index].eval;
     Cchc__RankChanged *c = cchc_rank_changes_add(changes);
     c->ward = wr->ward->code; //  borrowed from the model
     c->unit = (char *)unit->code;
     c->has_old_rank = c->has_new_rank = c->has_old_score_centi = c->has_new_score_centi = true;
     c->has_old_tier = c->has_new_tier = c->has_seq = true;
     c->old_rank = old_rank;
-    c->new_rank = wr->ranks[unit->index];
+    c->new_rank = wr->ustate[unit->index].rank;
     c->old_score_centi = old_score;
     c->new_score_centi = now->score_centi;
     c->old_tier = old_tier;
@@ -532,7 +530,7 @@ static void change_add(cchc_rank_changes_t *changes, const ward_rank_t *wr, cons
 static void unit_rebuild(cchc_ranking_t *self, ward_rank_t *wr, uint32_t i, int64_t now)
 {
     const cchc_unit_t *unit = wr->ward->units[i];
-    cchc_unit_sums_t *sums = &wr->sums[i];
+    cchc_unit_sums_t *sums = &wr->ustate[i].sums;
     cchc_unit_sums_reset(sums, wr->ward->nareas);
     for (size_t k = 0; k < unit->ntasks; k++) {
         const cchc_task_t *task = unit->tasks[k];
@@ -541,7 +539,7 @@ static void unit_rebuild(cchc_ranking_t *self, ward_rank_t *wr, uint32_t i, int6
         cchc_unit_sums_add(sums, &wr->tasks[task->index].part, 1);
         wr->tasks[task->index].part_in = true;
     }
-    wr->sums_valid[i] = true;
+    wr->ustate[i].sums_valid = true;
 }
 
 static int cmp_changed(const void *a, const void *b)
@@ -571,13 +569,13 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
         const cchc_task_t *task = ward->tasks[t];
         uint32_t u = (uint32_t)task->unit->index;
         unit_touch(wr, u);
-        if (rebuild_all || !wr->sums_valid[u] || wr->sums[u].nareas != ward->nareas)
+        if (rebuild_all || !wr->ustate[u].sums_valid || wr->ustate[u].sums.nareas != ward->nareas)
             continue; //  rebuilt below from every task
         if (wr->tasks[t].part_in)
-            cchc_unit_sums_add(&wr->sums[u], &wr->tasks[t].part, -1);
+            cchc_unit_sums_add(&wr->ustate[u].sums, &wr->tasks[t].part, -1);
         cchc_task_part(&self->rules, task, now, &wr->tasks[t].part);
         self->stats.parts++;
-        cchc_unit_sums_add(&wr->sums[u], &wr->tasks[t].part, 1);
+        cchc_unit_sums_add(&wr->ustate[u].sums, &wr->tasks[t].part, 1);
         wr->tasks[t].part_in = true;
     }
     wr->ndirty = 0;
@@ -598,11 +596,11 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
         uint32_t i = wr->touched_list[k];
         if (cchc_ostree_contains(wr->order, i))
             cchc_ostree_remove(wr->order, i);
-        wr->old_score[i] = wr->evals[i].score_centi;
-        wr->old_tier[i] = wr->evals[i].tier;
-        if (rebuild_all || !wr->sums_valid[i] || wr->sums[i].nareas != ward->nareas)
+        wr->ustate[i].old_score = wr->ustate[i].eval.score_centi;
+        wr->ustate[i].old_tier = wr->ustate[i].eval.tier;
+        if (rebuild_all || !wr->ustate[i].sums_valid || wr->ustate[i].sums.nareas != ward->nareas)
             unit_rebuild(self, wr, i, now);
-        cchc_unit_finish(&self->rules, ward->units[i], &wr->sums[i], now, &wr->evals[i], NULL);
+        cchc_unit_finish(&self->rules, ward->units[i], &wr->ustate[i].sums, now, &wr->ustate[i].eval, NULL);
         self->stats.units++;
     }
     for (size_t k = 0; k < wr->ntouched; k++)
@@ -625,25 +623,25 @@ static void ward_rerank(cchc_ranking_t *self, ward_rank_t *wr, int64_t now, uint
     for (size_t pos = lo; pos <= hi; pos++) {
         uint32_t i = cchc_ostree_at(wr->order, pos);
         uint32_t rank = (uint32_t)(pos + 1);
-        bool changed = wr->ranks[i] != rank;
-        if (wr->touched[i])
-            changed = changed || wr->old_score[i] != wr->evals[i].score_centi ||
-                      wr->old_tier[i] != wr->evals[i].tier;
+        bool changed = wr->ustate[i].rank != rank;
+        if (wr->ustate[i].touched)
+            changed = changed || wr->ustate[i].old_score != wr->ustate[i].eval.score_centi ||
+                      wr->ustate[i].old_tier != wr->ustate[i].eval.tier;
         if (changed)
             self->scratch[nchanged++] = (struct changed){i, rank};
     }
     qsort(self->scratch, nchanged, sizeof(*self->scratch), cmp_changed);
     for (size_t k = 0; k < nchanged; k++) {
         uint32_t i = self->scratch[k].unit;
-        uint32_t old_rank = wr->ranks[i];
-        int32_t old_score = wr->touched[i] ? wr->old_score[i] : wr->evals[i].score_centi;
-        Cchc__Tier old_tier = wr->touched[i] ? wr->old_tier[i] : wr->evals[i].tier;
-        wr->ranks[i] = self->scratch[k].rank;
+        uint32_t old_rank = wr->ustate[i].rank;
+        int32_t old_score = wr->ustate[i].touched ? wr->ustate[i].old_score : wr->ustate[i].eval.score_centi;
+        Cchc__Tier old_tier = wr->ustate[i].touched ? wr->ustate[i].old_tier : wr->ustate[i].eval.tier;
+        wr->ustate[i].rank = self->scratch[k].rank;
         if (changes)
             change_add(changes, wr, ward->units[i], old_rank, old_score, old_tier, seq);
     }
     for (size_t k = 0; k < wr->ntouched; k++)
-        wr->touched[wr->touched_list[k]] = false;
+        wr->ustate[wr->touched_list[k]].touched = false;
     wr->ntouched = 0;
 }
 
@@ -669,18 +667,11 @@ void cchc_ranking_destroy(cchc_ranking_t **self_p)
         ward_rank_t *wr = self->states[i];
         wr->ward->user = NULL;
         cchc_ostree_destroy(&wr->order);
-        free(wr->evals);
-        free(wr->ranks);
-        free(wr->code_order);
-        free(wr->touched);
         free(wr->touched_list);
-        free(wr->old_score);
-        free(wr->old_tier);
         free(wr->tasks);
         for (size_t u = 0; u < wr->nslots; u++)
-            cchc_unit_sums_free(&wr->sums[u]);
-        free(wr->sums);
-        free(wr->sums_valid);
+            cchc_unit_sums_free(&wr->ustate[u].sums);
+        free(wr->ustate);
         free(wr->dirty_list);
         free(wr);
     }
@@ -813,8 +804,8 @@ const cchc_unit_eval_t *cchc_ranking_eval(const cchc_ranking_t *self, const cchc
     if (!wr || !cchc_ostree_contains(wr->order, (uint32_t)unit->index))
         return NULL;
     if (rank)
-        *rank = wr->ranks[unit->index];
-    return &wr->evals[unit->index];
+        *rank = wr->ustate[unit->index].rank;
+    return &wr->ustate[unit->index].eval;
 }
 
 void cchc_ranking_stats(const cchc_ranking_t *self, cchc_ranking_stats_t *stats)
