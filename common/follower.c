@@ -152,12 +152,15 @@ static void batch_committed(int status, void *arg)
     if (self->closing)
         return; //  consumers are closing: nothing more is fetched or folded
     //  Room again: held batches first (they arrived first), then the
-    //  consumers that waited for room fetch on.
+    //  consumers that waited fetch on. They fetch even when the held batch
+    //  just folded took the room: with several shards, this shard's next
+    //  batch is fetched while another's commits, and held (at most one per
+    //  shard) until there is room.
     while (self->in_flight < self->max_batches && fold_held(self))
         ;
-    for (size_t i = 0; i < self->nshards && self->in_flight < self->max_batches; i++) {
+    for (size_t i = 0; i < self->nshards; i++) {
         shard_t *s = &self->shards[i];
-        if (s->paused && s->consumer) {
+        if (s->paused && s->consumer && !s->held_order) {
             s->paused = false;
             cchc_consumer_resume(s->consumer);
         }

@@ -5,7 +5,7 @@
     - One batch at a time (max_batches 0, the default, as notify uses it):
       no batch is folded while another commits, and each commit's hooks
       get the owner's arg.
-    - Pipelined (max_batches 4, as scoring uses it): the next batch is
+    - Pipelined (max_batches 4; scoring's max_batches setting): the next batch is
       fetched and folded while the first one commits (the first batch's
       write waits until a second batch is folded; it gives up after 10 s,
       and then the test fails, not hangs); each batch's write and committed
