@@ -282,25 +282,40 @@ static void append(text_t *t, const char *fmt, ...)
     t->len += (size_t)n;
 }
 
-char *cchc_digest_text(const cchc_alert_t *const *members, size_t n, int64_t window_ms)
+char *cchc_digest_kinds_vi(char *buf, size_t size, const cchc_alert_t *const *members, size_t n)
 {
-    assert(n > 0);
-    char window[96];
-    cchc_digest_window_vi(window, sizeof(window), cchc_digest_window_start(members[0]->decided_ms, window_ms),
-                          window_ms);
     enum { KINDS = CCHC__ALERT_KIND__ALERT_RANK_DROP + 1 };
     int count[KINDS] = {0};
     for (size_t i = 0; i < n; i++)
         if ((unsigned)members[i]->kind < KINDS)
             count[members[i]->kind]++;
-    text_t t = {0};
-    append(&t, "Tổng hợp %zu thông báo %s về các nhiệm vụ cải cách hành chính:", n, window);
-    const char *sep = " ";
+    size_t used = 0;
+    buf[0] = 0;
     for (int k = 0; k < KINDS; k++)
-        if (count[k] > 0) {
-            append(&t, "%s%s: %d", sep, cchc_alert_kind_label_vi((Cchc__AlertKind)k), count[k]);
-            sep = "; ";
-        }
+        if (count[k] > 0 && used < size)
+            used += (size_t)snprintf(buf + used, size - used, "%s%s: %d", used ? "; " : "",
+                                     cchc_alert_kind_label_vi((Cchc__AlertKind)k), count[k]);
+    return buf;
+}
+
+char *cchc_digest_text(const cchc_alert_t *const *members, size_t n, int64_t window_ms)
+{
+    assert(n > 0);
+    char window[96], kinds[256];
+    cchc_digest_window_vi(window, sizeof(window), cchc_digest_window_start(members[0]->decided_ms, window_ms),
+                          window_ms);
+    //  What the digest is about: tasks, the unit's tier or rank (a drop has
+    //  no task), or both.
+    size_t drops = 0;
+    for (size_t i = 0; i < n; i++)
+        drops += !(members[i]->task && *members[i]->task);
+    const char *about = drops == 0 ? "các nhiệm vụ cải cách hành chính"
+                        : drops == n
+                            ? "xếp loại, xếp hạng thi đua của đơn vị"
+                            : "các nhiệm vụ cải cách hành chính và xếp loại, xếp hạng thi đua của đơn vị";
+    text_t t = {0};
+    append(&t, "Tổng hợp %zu thông báo %s về %s: %s", n, window, about,
+           cchc_digest_kinds_vi(kinds, sizeof(kinds), members, n));
     append(&t, ".\n");
     for (size_t i = 0; i < n; i++) {
         const cchc_alert_t *a = members[i];

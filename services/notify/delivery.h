@@ -146,6 +146,10 @@ int cchc_digest_token(char *buf, size_t size, const cchc_alert_t *const *members
 //  of a whole day, into buf. Returns buf.
 char *cchc_digest_window_vi(char *buf, size_t size, int64_t start_ms, int64_t window_ms);
 
+//  How many alerts of each kind, "Nhắc hạn: 2; Tụt xếp loại: 1", into buf
+//  (every kind of the wire contract, in its order). Returns buf.
+char *cchc_digest_kinds_vi(char *buf, size_t size, const cchc_alert_t *const *members, size_t n);
+
 //  The digest in Vietnamese: a heading naming the window and how many
 //  items of each kind, then every item numbered with its kind, its full
 //  text, task, unit, due date and token. "\n" line ends; caller frees.

@@ -293,16 +293,8 @@ char *cchc_email_digest_subject(const cchc_alert_t *const *members, size_t n, in
     char window[96];
     cchc_digest_window_vi(window, sizeof(window), cchc_digest_window_start(members[0]->decided_ms, window_ms),
                           window_ms);
-    int count[4] = {0};
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned)members[i]->kind < 4)
-            count[members[i]->kind]++;
-    char kinds[256] = "";
-    size_t used = 0;
-    for (int k = 0; k < 4; k++)
-        if (count[k] > 0 && used < sizeof(kinds))
-            used += (size_t)snprintf(kinds + used, sizeof(kinds) - used, "%s%s: %d", used ? "; " : "",
-                                     cchc_alert_kind_label_vi((Cchc__AlertKind)k), count[k]);
+    char kinds[256];
+    cchc_digest_kinds_vi(kinds, sizeof(kinds), members, n); //  every kind, drops included
     return format("[CCHC] Tổng hợp %zu thông báo %s (%s)", n, window, kinds);
 }
 

@@ -169,8 +169,9 @@ static void test_token(void **state)
         cchc_alert_free(m[i]);
 }
 
-//  A tier drop in a digest: counted under its kind, described by its unit
-//  (no task, no due date).
+//  A tier drop in a digest: counted under its kind (in the text and the
+//  e-mail subject), described by its unit (no task, no due date); the
+//  heading says what the digest is about.
 static void test_text_with_a_tier_drop(void **state)
 {
     (void)state;
@@ -187,11 +188,25 @@ static void test_text_with_a_tier_drop(void **state)
     char *text = cchc_digest_text(members, 2, HOUR);
     assert_non_null(strstr(text,
                            "Tổng hợp 2 thông báo từ 09:00 đến 10:00 ngày 01/03/2026 về các nhiệm vụ cải "
-                           "cách hành chính: Nhắc hạn: 1; Tụt xếp loại: 1.\n"));
+                           "cách hành chính và xếp loại, xếp hạng thi đua của đơn vị: Nhắc hạn: 1; Tụt "
+                           "xếp loại: 1.\n"));
     char line[1024];
     snprintf(line, sizeof(line), "\n2. [Tụt xếp loại] %s\n   Đơn vị: KT; mã thông báo: LTN//H_KT/4/17\n",
              m[1]->text);
     assert_non_null(strstr(text, line));
+    free(text);
+    //  the e-mail subject counts the drop too
+    char *subject = cchc_email_digest_subject(members, 2, HOUR);
+    assert_string_equal(subject,
+                        "[CCHC] Tổng hợp 2 thông báo từ 09:00 đến 10:00 ngày 01/03/2026 (Nhắc hạn: 1; "
+                        "Tụt xếp loại: 1)");
+    free(subject);
+    //  drops alone: about the unit's tier and rank, not tasks
+    const cchc_alert_t *drops[1] = {m[1]};
+    text = cchc_digest_text(drops, 1, HOUR);
+    assert_non_null(strstr(text,
+                           "Tổng hợp 1 thông báo từ 09:00 đến 10:00 ngày 01/03/2026 về xếp loại, xếp hạng "
+                           "thi đua của đơn vị: Tụt xếp loại: 1.\n"));
     free(text);
     for (int i = 0; i < 2; i++)
         cchc_alert_free(m[i]);
