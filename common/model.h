@@ -113,10 +113,10 @@ typedef struct {
 
 //  A task: its assignment (TaskAssigned, never changed after it) and what
 //  has happened to it, as plain fields. The model holds millions of these,
-//  so they are compact: allocated in blocks, the code kept in the model's
-//  string arena, the title, output description and lead official interned
-//  (shared by every task that has the same text). A task is persisted as
-//  a TaskRecord (state.proto; cchc_task_record).
+//  so they are compact: allocated in the model's arena with the code right
+//  after the struct, the title, output description, lead official and
+//  co-unit codes interned (one copy per model of each text). A task is
+//  persisted as a TaskRecord (state.proto; cchc_task_record).
 struct cchc_task {
     //  Cold: read to word alerts and explanations, and to persist.
     cchc_ward_t *ward;
