@@ -483,6 +483,56 @@ static void test_small_replies(void **state)
     free(out);
 }
 
+//  The province view: wards of several shards stand at different times;
+//  the heading gives the earliest, a ward ahead of it gets its own line,
+//  and the JSON gives every ward's as_of_ms.
+static void test_province(void **state)
+{
+    (void)state;
+    int64_t early, late;
+    assert_int_equal(cchc_time_parse("01/03/2026 09:00", &early), 0);
+    assert_int_equal(cchc_time_parse("05/03/2026 17:30", &late), 0);
+    Cchc__WardEntry a = CCHC__WARD_ENTRY__INIT, b = CCHC__WARD_ENTRY__INIT;
+    a.rank = 1;
+    a.ward = "LTN";
+    a.ward_name = "Phường Lê Thanh Nghị";
+    a.score_centi = 9250;
+    a.units = a.rated = 5;
+    a.has_as_of_ms = true;
+    a.as_of_ms = late;
+    b.rank = 2;
+    b.ward = "TH";
+    b.ward_name = "Phường Tân Hưng";
+    b.score_centi = 8100;
+    b.units = b.rated = 4;
+    b.has_as_of_ms = true;
+    b.as_of_ms = early;
+    Cchc__WardEntry *entries[] = {&a, &b};
+    Cchc__ProvinceRanking p = CCHC__PROVINCE_RANKING__INIT;
+    p.province = "Tỉnh Kiểm Thử";
+    p.has_as_of_ms = true;
+    p.as_of_ms = early;
+    p.n_entries = 2;
+    p.entries = entries;
+    capture_t c;
+    capture_start(&c);
+    cchc_render_province(c.f, &p);
+    char *out = capture_end(&c);
+    assert_non_null(strstr(out, "Xếp hạng CCHC các phường — Tỉnh Kiểm Thử (tính đến 01/03/2026 09:00)\n"));
+    assert_non_null(strstr(out, "Số liệu Phường Lê Thanh Nghị tính đến 05/03/2026 17:30.\n"));
+    assert_null(strstr(out, "Số liệu Phường Tân Hưng")); //  at the heading's time
+    free(out);
+    capture_start(&c);
+    cchc_render_province_json(c.f, &p);
+    out = capture_end(&c);
+    char field[64];
+    snprintf(field, sizeof(field), "\"as_of_ms\":%lld}", (long long)late);
+    assert_non_null(strstr(out, field));
+    snprintf(field, sizeof(field), "\"as_of_ms\":%lld}]", (long long)early);
+    assert_non_null(strstr(out, field));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_labels),        cmocka_unit_test(test_ranking_table),
         cmocka_unit_test(test_ranking_json),  cmocka_unit_test(test_explanation),
         cmocka_unit_test(test_alerts),        cmocka_unit_test(test_small_replies),
+        cmocka_unit_test(test_province),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
