@@ -415,6 +415,20 @@ uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const c
     return 0;
 }
 
+char *cchc_follower_positions(const cchc_follower_t *self, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < self->nshards && used < size; i++) {
+        const cchc_source_t *src = cchc_model_source_at(self->model, (size_t)self->shards[i].source);
+        int n = snprintf(buf + used, size - used, "%s%llu%s%s", i ? "," : "",
+                         (unsigned long long)self->shards[i].committed_seq, self->nshards > 1 ? "@" : "",
+                         self->nshards > 1 ? src->id : "");
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return buf;
+}
+
 void cchc_follower_timing(const cchc_follower_t *self, cchc_follower_timing_t *out)
 {
     *out = self->timing;

@@ -106,6 +106,11 @@ uint64_t cchc_follower_next_seq(const cchc_follower_t *self);
 size_t cchc_follower_shard_count(const cchc_follower_t *self);
 uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const cchc_source_t *source);
 
+//  Every shard's committed position for a status line, into buf: "42" with
+//  one shard, "42@tcp://a:5555,17@tcp://b:5555" with several (an endpoint
+//  has colons of its own). Truncated to size. Returns buf.
+char *cchc_follower_positions(const cchc_follower_t *self, char *buf, size_t size);
+
 //  The source of the batch being folded (in before_event, on_event,
 //  on_batch and write), or NULL between batches.
 const cchc_source_t *cchc_follower_batch_source(const cchc_follower_t *self);

@@ -1438,22 +1438,11 @@ static int notify_start(notify_t *self)
     self->retry_open = true;
     uv_unref((uv_handle_t *)&self->retry); //  the timer alone does not keep the service alive
 
-    deliver_pending(self); //  what a crash left between decision and delivery
-    //  Each shard's position, as scoring's: "last_seq=42", or with several
-    //  "last_seq=42@tcp://a:5555,17@tcp://b:5555".
-    char status[4096];
-    cchc_model_t *model = cchc_follower_model(self->follower);
-    size_t nsources = cchc_model_source_count(model);
-    int len = snprintf(status, sizeof(status), "last_seq=%s", nsources ? "" : "0");
-    for (size_t i = 0; i < nsources && len > 0 && (size_t)len < sizeof(status); i++) {
-        const cchc_source_t *src = cchc_model_source_at(model, i);
-        len += snprintf(status + len, sizeof(status) - (size_t)len, "%s%llu%s%s", i ? "," : "",
-                        (unsigned long long)cchc_follower_source_committed_seq(self->follower, src),
-                        nsources > 1 ? "@" : "", nsources > 1 ? src->id : "");
-    }
-    if (len > 0 && (size_t)len < sizeof(status))
-        snprintf(status + len, sizeof(status) - (size_t)len, " alerts=%zu tasks_scheduled=%zu",
-                 cchc_strmap_size(self->keys), schedule_size(self));
+    deliver_pending(self);              //  what a crash left between decision and delivery
+    char positions[3072], status[4096]; //  systemd's STATUS= line: every shard's position
+    snprintf(status, sizeof(status), "last_seq=%s alerts=%zu tasks_scheduled=%zu",
+             cchc_follower_positions(self->follower, positions, sizeof(positions)),
+             cchc_strmap_size(self->keys), schedule_size(self));
     cchc_service_ready(&self->service, status);
     return 0;
 }

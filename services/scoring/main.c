@@ -997,23 +997,10 @@ static int scoring_start(scoring_t *self)
     uint64_t t_ready = uv_hrtime();
     cchc_log(CCHC_INFO, "start_timing", "load_ms=%.0f rank_ms=%.0f output_log_ms=%.0f",
              (t_loaded - t_open) / 1e6, (t_ranked - t_loaded) / 1e6, (t_ready - t_ranked) / 1e6);
-    //  Each source's position: "last_seq=42", or with several intake shards
-    //  "last_seq=42@tcp://a:5555,17@tcp://b:5555" (shard 0's alone would
-    //  hide the others').
-    char status[4096]; //  systemd's STATUS= line; long enough for many shards' endpoints
-    size_t nsources = cchc_model_source_count(model);
-    int len = snprintf(status, sizeof(status), "last_seq=");
-    for (size_t i = 0; i < nsources && len > 0 && (size_t)len < sizeof(status); i++) {
-        const cchc_source_t *src = cchc_model_source_at(model, i);
-        len +=
-            snprintf(status + len, sizeof(status) - (size_t)len, "%s%llu%s%s", i ? "," : "",
-                     (unsigned long long)src->last_seq, nsources > 1 ? "@" : "", nsources > 1 ? src->id : "");
-    }
-    if (nsources == 0)
-        len += snprintf(status + len, sizeof(status) - (size_t)len, "0");
-    if (len > 0 && (size_t)len < sizeof(status))
-        snprintf(status + len, sizeof(status) - (size_t)len, " output_seq=%llu",
-                 (unsigned long long)self->out_committed);
+    char positions[3072], status[4096]; //  systemd's STATUS= line: every shard's position
+    snprintf(status, sizeof(status), "last_seq=%s output_seq=%llu",
+             cchc_follower_positions(self->follower, positions, sizeof(positions)),
+             (unsigned long long)self->out_committed);
     cchc_service_ready(&self->service, status);
     return 0;
 }

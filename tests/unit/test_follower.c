@@ -64,7 +64,8 @@ struct fx {
     int committed[MAX_BATCHES + 1]; //  committed order: batch indices
     uint64_t committed_seq[MAX_BATCHES + 1];
     int ncommitted;
-    bool arg_passed; //  without take_batch: write and committed got arg
+    bool arg_passed;    //  without take_batch: write and committed got arg
+    char positions[64]; //  cchc_follower_positions at the last commit
     bool closed;
     int ticks; //  of the guard timer
 };
@@ -198,6 +199,7 @@ static void committed_single(void *arg)
 {
     fx_t *f = arg;
     f->arg_passed = true;
+    cchc_follower_positions(f->follower, f->positions, sizeof(f->positions));
     f->committed[f->ncommitted] = f->ncommitted + 1;
     f->committed_seq[f->ncommitted++] = cchc_follower_committed_seq(f->follower);
 }
@@ -307,6 +309,7 @@ static void test_one_batch_at_a_time(void **state)
     f->max_batches = 0; //  the default
     run(f, false);
     assert_true(f->arg_passed);
+    assert_string_equal(f->positions, "8"); //  one shard: its committed seq alone
     assert_int_equal(f->nwritten, HEAD / CREDIT);
     assert_int_equal(f->ncommitted, HEAD / CREDIT);
     for (int i = 1; i <= HEAD / CREDIT; i++) {
