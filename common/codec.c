@@ -172,3 +172,17 @@ int cchc_encode_error(const cchc_err_t *err, uint64_t request_id, zmq_msg_t *msg
     env.error = &error;
     return cchc_encode(&env, msg);
 }
+
+void *cchc_message_dup(const ProtobufCMessage *msg)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        abort();
+    protobuf_c_message_pack(msg, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(msg->descriptor, NULL, len, buf);
+    free(buf);
+    if (!copy)
+        abort();
+    return copy;
+}

@@ -54,6 +54,11 @@ int cchc_encode(Cchc__Envelope *env, zmq_msg_t *msg);
 //  Pack env into a malloc'd buffer; caller frees *buf. Returns 0 or -1.
 int cchc_encode_buf(Cchc__Envelope *env, uint8_t **buf, size_t *len);
 
+//  A deep copy of any protobuf-c message, by packing and unpacking it: the
+//  caller owns it (protobuf_c_message_free_unpacked(copy, NULL)). Aborts
+//  on out-of-memory.
+void *cchc_message_dup(const ProtobufCMessage *msg);
+
 //  Build an Error envelope for err, echoing request_id, into msg.
 int cchc_encode_error(const cchc_err_t *err, uint64_t request_id, zmq_msg_t *msg);
 

@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 
 #include "clock.h"
+#include "codec.h"
 #include "log.h"
 
 #define PPM          1000000
@@ -94,22 +95,6 @@ static void push_ptr(void ***items, size_t *count, size_t *cap, void *item)
         *items = grown;
     }
     (*items)[(*count)++] = item;
-}
-
-//  Deep copy of a protobuf-c message by packing and unpacking it. Caller owns
-//  the result (free with protobuf_c_message_free_unpacked).
-static void *message_dup(const ProtobufCMessage *msg)
-{
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        abort();
-    protobuf_c_message_pack(msg, buf);
-    ProtobufCMessage *copy = protobuf_c_message_unpack(msg->descriptor, NULL, len, buf);
-    free(buf);
-    if (!copy)
-        abort();
-    return copy;
 }
 
 static bool empty(const char *s)
@@ -1228,7 +1213,7 @@ int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev,
     touch->ward = ward;
     switch (ev->payload_case) {
     case CCHC__EVENT__PAYLOAD_WARD_REGISTERED:
-        ward = ward_add(self, ev->ward, message_dup(&ev->ward_registered->base));
+        ward = ward_add(self, ev->ward, cchc_message_dup(&ev->ward_registered->base));
         ward->source = src;
         touch->ward = ward;
         mark_dirty(self, CCHC_REC_WARD, ward, ward->code);
@@ -1236,19 +1221,19 @@ int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev,
             mark_dirty(self, CCHC_REC_WARD_SOURCE, ward, "");
         return 0;
     case CCHC__EVENT__PAYLOAD_OFFICIAL_REGISTERED: {
-        cchc_official_t *o = official_add(ward, message_dup(&ev->official_registered->base));
+        cchc_official_t *o = official_add(ward, cchc_message_dup(&ev->official_registered->base));
         mark_dirty(self, CCHC_REC_OFFICIAL, ward, o->def->code);
         return 0;
     }
     case CCHC__EVENT__PAYLOAD_AREA_DEFINED: {
-        cchc_area_t *a = area_add(ward, message_dup(&ev->area_defined->base));
+        cchc_area_t *a = area_add(ward, cchc_message_dup(&ev->area_defined->base));
         mark_dirty(self, CCHC_REC_AREA, ward, a->def->code);
         return 0;
     }
     case CCHC__EVENT__PAYLOAD_UNIT_REGISTERED: {
         Cchc__UnitRecord *rec = xcalloc(1, sizeof(*rec));
         cchc__unit_record__init(rec);
-        rec->def = message_dup(&ev->unit_registered->base);
+        rec->def = cchc_message_dup(&ev->unit_registered->base);
         touch->unit = unit_add(ward, rec);
         mark_dirty(self, CCHC_REC_UNIT, ward, rec->def->code);
         return 0;
@@ -1293,7 +1278,7 @@ int cchc_model_apply_from(cchc_model_t *self, int source, const Cchc__Event *ev,
     }
     case CCHC__EVENT__PAYLOAD_OFFICIAL_LEAVE: { //  alerts only, no score changes
         cchc_official_t *o = cchc_ward_official(ward, ev->official_leave->official);
-        Cchc__OfficialLeave *leave = message_dup(&ev->official_leave->base);
+        Cchc__OfficialLeave *leave = cchc_message_dup(&ev->official_leave->base);
         if (empty(leave->deputy)) {
             free(leave->deputy);
             leave->deputy = xstrdup(leave_deputy(ward, leave));

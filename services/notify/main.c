@@ -265,10 +265,9 @@ static void on_event(void *arg, const Cchc__Event *ev, const cchc_touch_t *touch
         due_push(self, touch->task);
     } else if (ev->payload_case == CCHC__EVENT__PAYLOAD_SILENCE_SET) {
         //  a unit's silence: each of its tasks is decided (and scheduled) again
-        cchc_ward_t *ward = cchc_model_ward(model, ev->ward);
-        for (size_t t = 0; ward && t < ward->ntasks; t++)
-            if (!strcmp(ward->tasks[t]->unit->rec->def->code, ev->silence_set->unit))
-                due_push(self, ward->tasks[t]);
+        const cchc_unit_t *unit = cchc_ward_unit(cchc_model_ward(model, ev->ward), ev->silence_set->unit);
+        for (size_t t = 0; unit && t < unit->ntasks; t++) //  the unit's own list, in ward order
+            due_push(self, unit->tasks[t]);
     }
     cchc_task_t *task;
     while ((task = cchc_alert_schedule_pop_due(schedule_of(self, touch->source->index), now)))
@@ -388,17 +387,8 @@ static void on_changes(cchc_consumer_t *consumer, Cchc__ScoreChange **changes, s
     self->held = calloc(n, sizeof(*self->held));
     if (!self->held)
         abort();
-    for (size_t i = 0; i < n; i++) {
-        size_t len = cchc__score_change__get_packed_size(changes[i]);
-        uint8_t *buf = malloc(len ? len : 1);
-        if (!buf)
-            abort();
-        cchc__score_change__pack(changes[i], buf);
-        self->held[i] = cchc__score_change__unpack(NULL, len, buf);
-        free(buf);
-        if (!self->held[i])
-            abort();
-    }
+    for (size_t i = 0; i < n; i++)
+        self->held[i] = cchc_message_dup(&changes[i]->base);
     self->nheld = n;
     self->held_done = 0;
     changes_decide(self);
