@@ -36,7 +36,6 @@ typedef struct {
     size_t nheld;
     uint64_t held_order;              //  arrival order (0: nothing held)
     cchc_consumer_times_t held_times; //  its travel, for the timing
-    uint64_t held_at;                 //  when it arrived (uv_hrtime)
 } shard_t;
 
 //  A folded batch on its way through the writer (owned by the follower
@@ -71,8 +70,7 @@ struct cchc_follower {
     void *closed_arg;
 };
 
-static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_consumer_times_t *times,
-                 uint64_t arrived_ns);
+static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_consumer_times_t *times);
 
 static int batch_write(sqlite3 *db, void *arg)
 {
@@ -114,9 +112,8 @@ static bool fold_held(cchc_follower_t *self)
     }
     size_t n = next->nheld;
     cchc_consumer_times_t times = next->held_times;
-    uint64_t arrived = next->held_at;
     held_free(next);
-    fold(next, events, n, &times, arrived);
+    fold(next, events, n, &times);
     for (size_t i = 0; i < n; i++)
         cchc__event__free_unpacked(events[i], NULL);
     free(events);
@@ -168,8 +165,7 @@ static void batch_committed(int status, void *arg)
 }
 
 //  Fold a batch of one shard and queue its commit (there is room for it).
-static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_consumer_times_t *times,
-                 uint64_t arrived_ns)
+static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_consumer_times_t *times)
 {
     cchc_follower_t *self = shard->follower;
     assert(self->in_flight < self->max_batches);
@@ -202,7 +198,7 @@ static void fold(shard_t *shard, Cchc__Event **events, size_t n, const cchc_cons
     if (times->hint_ns)
         cchc_lathist_add(&t->hint, (int64_t)(times->sent_ns - times->hint_ns));
     cchc_lathist_add(&t->fetch, (int64_t)(times->reply_ns - times->sent_ns));
-    cchc_lathist_add(&t->fold, (int64_t)(batch->queued_ns - arrived_ns));
+    cchc_lathist_add(&t->fold, (int64_t)(batch->queued_ns - times->reply_ns)); //  from its arrival
     t->batches++;
     t->events += n;
     self->in_flight++;
@@ -227,7 +223,7 @@ static void on_batch(cchc_consumer_t *consumer, Cchc__Event **events, size_t n, 
     cchc_consumer_times_t times;
     cchc_consumer_batch_times(consumer, &times);
     if (self->in_flight < self->max_batches) {
-        fold(shard, events, n, &times, times.reply_ns);
+        fold(shard, events, n, &times);
         return;
     }
     //  No room: keep this batch until a commit makes some.
@@ -246,7 +242,6 @@ static void on_batch(cchc_consumer_t *consumer, Cchc__Event **events, size_t n, 
     shard->nheld = n;
     shard->held_order = ++self->arrivals;
     shard->held_times = times;
-    shard->held_at = times.reply_ns;
 }
 
 //  Split a comma-separated list into trimmed items (owned by the caller).
@@ -394,17 +389,6 @@ cchc_writer_t *cchc_follower_writer(cchc_follower_t *self)
 uint64_t cchc_follower_committed_seq(const cchc_follower_t *self)
 {
     return self->shards[0].committed_seq;
-}
-
-uint64_t cchc_follower_next_seq(const cchc_follower_t *self)
-{
-    const shard_t *shard = &self->shards[0];
-    return shard->consumer ? cchc_consumer_next_seq(shard->consumer) : shard->committed_seq + 1;
-}
-
-size_t cchc_follower_shard_count(const cchc_follower_t *self)
-{
-    return self->nshards;
 }
 
 uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const cchc_source_t *source)

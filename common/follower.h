@@ -98,12 +98,8 @@ cchc_writer_t *cchc_follower_writer(cchc_follower_t *self);
 //  one batch ahead). What queries report as their last_seq.
 uint64_t cchc_follower_committed_seq(const cchc_follower_t *self);
 
-//  Next seq wanted and intake's head as last reported (for lag).
-uint64_t cchc_follower_next_seq(const cchc_follower_t *self);
-
-//  Shards followed, and the last committed seq of the shard of a model
-//  source (cchc_follower_committed_seq is shard 0's).
-size_t cchc_follower_shard_count(const cchc_follower_t *self);
+//  The last committed seq of the shard of a model source
+//  (cchc_follower_committed_seq is shard 0's).
 uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const cchc_source_t *source);
 
 //  Every shard's committed position for a status line, into buf: "42" with
@@ -111,8 +107,9 @@ uint64_t cchc_follower_source_committed_seq(const cchc_follower_t *self, const c
 //  has colons of its own). Truncated to size. Returns buf.
 char *cchc_follower_positions(const cchc_follower_t *self, char *buf, size_t size);
 
-//  The source of the batch being folded (in before_event, on_event,
-//  on_batch and write), or NULL between batches.
+//  The source of the batch being folded (in before_event, on_event and
+//  on_batch, on the loop thread), or NULL between batches (and so in
+//  write, which runs on the writer thread after the fold).
 const cchc_source_t *cchc_follower_batch_source(const cchc_follower_t *self);
 
 //  Where batches spend their time (uv_hrtime deltas), for the owner's

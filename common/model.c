@@ -387,6 +387,11 @@ int64_t cchc_ward_now(const cchc_ward_t *ward)
     return ward->source ? ward->source->now_ms : 0;
 }
 
+uint64_t cchc_ward_last_seq(const cchc_model_t *model, const cchc_ward_t *ward)
+{
+    return ward && ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+}
+
 // ---------------------------------------------------------------------------
 //  Derived task status
 

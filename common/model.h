@@ -232,6 +232,10 @@ cchc_source_t *cchc_model_source_at(const cchc_model_t *self, size_t index);
 //  The log time a ward is judged at: its source's (0 before any event).
 int64_t cchc_ward_now(const cchc_ward_t *ward);
 
+//  The last seq folded from the ward's source; with no ward (or a ward of
+//  no source yet), source 0's (cchc_model_last_seq).
+uint64_t cchc_ward_last_seq(const cchc_model_t *model, const cchc_ward_t *ward);
+
 //  Lookups: NULL when absent.
 cchc_ward_t *cchc_model_ward(const cchc_model_t *self, const char *code);
 cchc_unit_t *cchc_ward_unit(const cchc_ward_t *ward, const char *code);

@@ -361,7 +361,7 @@ static void changes_decide(notify_t *self)
         const Cchc__ScoreChange *c = self->held[to];
         //  A record's input seq is a seq of its ward's shard (model.h).
         cchc_ward_t *ward = cchc_model_ward(model, c->ward);
-        uint64_t folded = ward && ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+        uint64_t folded = cchc_ward_last_seq(model, ward);
         if (c->input_seq > folded)
             break;
         cchc_alerts_decide_change(&self->rules, ward, c, key_seen, change_emit, self);
@@ -941,7 +941,7 @@ static void handle_holds(notify_t *self, zmq_msg_t *identity, uint64_t request_i
     list.total = (uint32_t)n;
     //  the model is folded ahead of the commit; say how far it is
     list.has_last_seq = true;
-    list.last_seq = ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+    list.last_seq = cchc_ward_last_seq(model, ward);
     Cchc__Envelope env = CCHC__ENVELOPE__INIT;
     env.has_request_id = true;
     env.request_id = request_id;

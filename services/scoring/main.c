@@ -125,7 +125,7 @@ static void number_changes(scoring_t *self, const cchc_rank_changes_t *changes, 
         const cchc_ward_t *ward = cchc_model_ward(model, changes->items[i]->ward);
         uint64_t seq = input_seq;
         if (!seq)
-            seq = ward && ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+            seq = cchc_ward_last_seq(model, ward);
         cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], model,
                          ward ? cchc_ward_now(ward) : cchc_model_now(model), seq, cause);
     }
@@ -290,13 +290,11 @@ static void rules_job_done(int status, void *arg)
 //  of their own, after any batch already submitted. Frees an empty job.
 static void rules_job_submit(scoring_t *self, rules_job_t *job)
 {
-    cchc_model_t *model = cchc_follower_model(self->follower);
     if (job->changes.count == 0) {
         cchc_rank_changes_free(&job->changes);
         free(job);
         return;
     }
-    (void)model;
     number_changes(self, &job->changes, 0, &job->rows, 0, CCHC__CHANGE_CAUSE__CAUSE_RULES);
     if (cchc_writer_submit(cchc_follower_writer(self->follower), write_rules_job, rules_job_done, job) != 0) {
         cchc_log(CCHC_ERROR, "writer_refused", "changes=%zu", job->changes.count);
@@ -891,7 +889,7 @@ static int reconcile_output_log(scoring_t *self)
             c->new_score_centi = ev->score_centi;
             c->old_tier = (Cchc__Tier)old.tier;
             c->new_tier = ev->tier;
-            c->seq = ward->source ? ward->source->last_seq : cchc_model_last_seq(model);
+            c->seq = cchc_ward_last_seq(model, ward);
         }
     }
     size_t cursor = 0;

@@ -492,8 +492,7 @@ static void deadlines_crossed(cchc_ranking_t *self, dindex_t *ix, int64_t now)
             if (cchc_date_end_ms(wr->tasks[d.task].due) != ref.at) //  the due date changed since: stale
                 continue;
             if (cchc_task_done(task) || task->cancelled || task->paused)
-                continue;
-            ward_state(self, wr->ward);
+                continue; //  (its slots exist: index_task made them when it pushed the entry)
             task_mark(wr, (uint32_t)d.task);
             unit_touch(wr, (uint32_t)task->unit->index);
             ward_queue(self, wr);
