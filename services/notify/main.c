@@ -1251,10 +1251,10 @@ static int calendar_load(notify_t *self)
     if (!mode || (strcmp(mode, "calendar") != 0 && strcmp(mode, "working") != 0))
         return bad_setting("escalation_days", mode);
     self->rules.working_days = strcmp(mode, "working") == 0;
-    const char *hold = cchc_config_get(cfg, "deliver_outside_hours");
-    if (!hold || (strcmp(hold, "yes") != 0 && strcmp(hold, "no") != 0))
-        return bad_setting("deliver_outside_hours", hold);
-    self->hold_outside_hours = strcmp(hold, "no") == 0;
+    bool outside = true;
+    if (cchc_config_get_bool(cfg, "deliver_outside_hours", &outside) != 0)
+        return bad_setting("deliver_outside_hours", cchc_config_get(cfg, "deliver_outside_hours"));
+    self->hold_outside_hours = !outside;
     if (cchc_calendar_set_hours(self->calendar, cchc_config_get(cfg, "working_hours")) != 0)
         return bad_setting("working_hours", cchc_config_get(cfg, "working_hours"));
     const char *path = cchc_config_get(cfg, "holidays_file");
@@ -1267,7 +1267,8 @@ static int calendar_load(notify_t *self)
         cchc_log(CCHC_WARN, "no_holidays", "%s", "holidays_file is empty: only weekends are days off");
     cchc_log(CCHC_INFO, "calendar",
              "escalation_days=%s holidays=%zu working_hours=%s deliver_outside_hours=%s", mode,
-             cchc_calendar_holiday_count(self->calendar), cchc_config_get(cfg, "working_hours"), hold);
+             cchc_calendar_holiday_count(self->calendar), cchc_config_get(cfg, "working_hours"),
+             outside ? "yes" : "no");
     return 0;
 }
 
@@ -1286,10 +1287,8 @@ static int settings_load(notify_t *self)
         return bad_setting("chairman_after_days", cchc_config_get(cfg, "chairman_after_days"));
     self->rules.escalate_after_days = (int)escalate;
     self->rules.chairman_after_days = (int)chairman;
-    const char *tier_drop = cchc_config_get(cfg, "tier_drop");
-    if (!tier_drop || (strcmp(tier_drop, "yes") != 0 && strcmp(tier_drop, "no") != 0))
-        return bad_setting("tier_drop", tier_drop);
-    self->rules.tier_drop = strcmp(tier_drop, "yes") == 0;
+    if (cchc_config_get_bool(cfg, "tier_drop", &self->rules.tier_drop) != 0)
+        return bad_setting("tier_drop", cchc_config_get(cfg, "tier_drop"));
     int64_t rank_min = 0;
     if (cchc_config_get_int(cfg, "rank_drop_min", &rank_min) != 0 || rank_min < 0 || rank_min > 10000)
         return bad_setting("rank_drop_min", cchc_config_get(cfg, "rank_drop_min"));
