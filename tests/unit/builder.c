@@ -201,6 +201,26 @@ Cchc__ErrorCode b_pause(builder_t *b, const char *task, int32_t day)
     return builder_apply(b, &ev, at9(day));
 }
 
+Cchc__ErrorCode b_resume_at(builder_t *b, const char *task, int64_t ms)
+{
+    Cchc__TaskResumed r = CCHC__TASK_RESUMED__INIT;
+    r.task = (char *)task;
+    Cchc__Event ev = event(b, "ward");
+    ev.payload_case = CCHC__EVENT__PAYLOAD_RESUMED;
+    ev.resumed = &r;
+    return builder_apply(b, &ev, ms);
+}
+
+Cchc__ErrorCode b_clock_at(builder_t *b, int64_t ms)
+{
+    Cchc__ClockAdvanced c = CCHC__CLOCK_ADVANCED__INIT;
+    Cchc__Event ev = event(b, "intake");
+    ev.ward = "";
+    ev.payload_case = CCHC__EVENT__PAYLOAD_CLOCK;
+    ev.clock = &c;
+    return builder_apply(b, &ev, ms);
+}
+
 Cchc__ErrorCode b_cancel(builder_t *b, const char *task, int32_t day)
 {
     Cchc__TaskCancelled c = CCHC__TASK_CANCELLED__INIT;

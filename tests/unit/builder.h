@@ -44,6 +44,9 @@ Cchc__ErrorCode b_verify_as(builder_t *b, const char *actor, const char *task, b
 Cchc__ErrorCode b_deadline(builder_t *b, const char *task, int32_t new_due, bool objective, int32_t day);
 Cchc__ErrorCode b_pause(builder_t *b, const char *task, int32_t day);
 Cchc__ErrorCode b_cancel(builder_t *b, const char *task, int32_t day);
+//  At an exact instant: resume a paused task; move the log time (ClockAdvanced).
+Cchc__ErrorCode b_resume_at(builder_t *b, const char *task, int64_t ms);
+Cchc__ErrorCode b_clock_at(builder_t *b, int64_t ms);
 Cchc__ErrorCode b_adjust(builder_t *b, const char *unit, int bonus_centi, int penalty_centi, int32_t day);
 Cchc__ErrorCode b_appraise(builder_t *b, const char *unit, int score_centi, int32_t day);
 //  A clock event at 09:00 of day.

@@ -79,34 +79,10 @@ static int teardown(void **state)
     return 0;
 }
 
-//  A clock event at an exact instant.
-static void clock_to(builder_t *b, int64_t ms)
-{
-    Cchc__ClockAdvanced c = CCHC__CLOCK_ADVANCED__INIT;
-    Cchc__Event ev = CCHC__EVENT__INIT;
-    ev.ward = "";
-    ev.actor = "intake";
-    ev.payload_case = CCHC__EVENT__PAYLOAD_CLOCK;
-    ev.clock = &c;
-    assert_int_equal(builder_apply(b, &ev, ms), CCHC__ERROR_CODE__ERR_NONE);
-}
-
-static Cchc__ErrorCode resume(builder_t *b, const char *task, int64_t ms)
-{
-    Cchc__TaskResumed r = CCHC__TASK_RESUMED__INIT;
-    r.task = (char *)task;
-    Cchc__Event ev = CCHC__EVENT__INIT;
-    ev.ward = (char *)b->ward;
-    ev.actor = "ward";
-    ev.payload_case = CCHC__EVENT__PAYLOAD_RESUMED;
-    ev.resumed = &r;
-    return builder_apply(b, &ev, ms);
-}
-
 //  Move the clock to ms and decide task there; returns how many new alerts.
 static int decide_task_at_ms(fixture_t *f, const char *task, int64_t ms)
 {
-    clock_to(&f->b, ms);
+    assert_int_equal(b_clock_at(&f->b, ms), CCHC__ERROR_CODE__ERR_NONE);
     int before = f->n;
     cchc_alerts_decide(&f->rules, b_task_get(&f->b, task), ms, f->b.seq, seen_fn, emit_fn, f);
     return f->n - before;
@@ -296,7 +272,7 @@ static void test_paused_and_cancelled_are_quiet(void **state)
     assert_int_equal(decide_at(f, 20260420), 0);
     assert_int_equal(cchc_alerts_next_check_ms(&f->rules, b_task_get(&f->b, "T"), at9(20260420)),
                      CCHC_ALERT_NEVER);
-    assert_int_equal(resume(&f->b, "T", at9(20260421)), 0); //  resumed: due again at once
+    assert_int_equal(b_resume_at(&f->b, "T", at9(20260421)), 0); //  resumed: due again at once
     assert_int_equal(decide_at(f, 20260421), 4);
     assert_int_equal(b_task(&f->b, "C", "KT", "A", DUE, 1, 1000, "S_KT"), 0);
     assert_int_equal(b_cancel(&f->b, "C", 20260422), 0);
@@ -560,7 +536,7 @@ static void test_schedule_decides_as_every_task_after_every_event(void **state)
             code = NULL;
         } else if (action < 8) {
             now += 60000LL * (int64_t)(1 + xorshift(&rng) % 2880); //  1 minute to 2 days
-            clock_to(&f->b, now);
+            assert_int_equal(b_clock_at(&f->b, now), CCHC__ERROR_CODE__ERR_NONE);
             code = NULL;
         } else if (action == 8) {
             rc = b_progress(&f->b, code, 1, next_day);
@@ -575,7 +551,7 @@ static void test_schedule_decides_as_every_task_after_every_event(void **state)
         } else if (action == 13) {
             rc = b_pause(&f->b, code, next_day);
         } else if (action == 14) {
-            rc = resume(&f->b, code, at9(next_day));
+            rc = b_resume_at(&f->b, code, at9(next_day));
         } else if (xorshift(&rng) % 4 == 0) {
             rc = b_cancel(&f->b, code, next_day);
         } else {

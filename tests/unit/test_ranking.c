@@ -133,29 +133,6 @@ static Cchc__ErrorCode task_assign(builder_t *b, const char *code, const char *u
     return builder_apply(b, &ev, when);
 }
 
-static Cchc__ErrorCode task_resume(builder_t *b, const char *task, int64_t when)
-{
-    Cchc__TaskResumed r = CCHC__TASK_RESUMED__INIT;
-    r.task = (char *)task;
-    Cchc__Event ev = CCHC__EVENT__INIT;
-    ev.ward = (char *)b->ward;
-    ev.actor = "ward";
-    ev.payload_case = CCHC__EVENT__PAYLOAD_RESUMED;
-    ev.resumed = &r;
-    return builder_apply(b, &ev, when);
-}
-
-static Cchc__ErrorCode clock_at(builder_t *b, int64_t when)
-{
-    Cchc__ClockAdvanced c = CCHC__CLOCK_ADVANCED__INIT;
-    Cchc__Event ev = CCHC__EVENT__INIT;
-    ev.ward = "";
-    ev.actor = "intake";
-    ev.payload_case = CCHC__EVENT__PAYLOAD_CLOCK;
-    ev.clock = &c;
-    return builder_apply(b, &ev, when);
-}
-
 // ---------------------------------------------------------------------------
 //  The oracle
 
@@ -348,7 +325,7 @@ static Cchc__ErrorCode do_op(builder_t *b, const op_t *op)
 {
     switch (op->kind) {
     case OP_CLOCK:
-        return clock_at(b, op->when);
+        return b_clock_at(b, op->when);
     case OP_UNIT:
         return unit_reg(b, op->unit, op->when);
     case OP_TASK:
@@ -364,7 +341,7 @@ static Cchc__ErrorCode do_op(builder_t *b, const op_t *op)
     case OP_PAUSE:
         return b_pause(b, op->task, op->day);
     case OP_RESUME:
-        return task_resume(b, op->task, op->when);
+        return b_resume_at(b, op->task, op->when);
     case OP_CANCEL:
         return b_cancel(b, op->task, op->day);
     case OP_ADJUST:
