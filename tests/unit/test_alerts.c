@@ -957,6 +957,40 @@ static void test_leave_keys_before_upgrade(void **state)
     assert_int_equal(count(f, OVD, 0, "H_KT"), 0);
 }
 
+//  A deputy who is also the task's lead gets both reminders of one point:
+//  their own and the one on the head's behalf (ALERTS.md, keyed by the
+//  addressee).
+static void test_leave_deputy_who_leads_gets_both(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, "S_KT", at9(20260327)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(decide_at(f, 20260328), 2);
+    assert_int_equal(count(f, REM, 3, "S_KT"), 2);
+    assert_int_equal(count(f, REM, 3, "H_KT"), 0);
+    bool own = false, behalf = false;
+    for (int i = 0; i < f->n; i++) {
+        own = own || !strcmp(f->decided[i]->key, "W/T/S_KT/0/3");
+        behalf = behalf || !strcmp(f->decided[i]->key, "W/T/H_KT/0/3");
+    }
+    assert_true(own && behalf);
+}
+
+//  A new leave of the same official replaces the previous one: after it,
+//  the earlier dates delegate nothing.
+static void test_leave_replaced(void **state)
+{
+    fixture_t *f = *state;
+    b_official(&f->b, "P_KT", "Lê Văn Phó", "KT", CCHC__OFFICIAL_ROLE__ROLE_DEPUTY);
+    assert_int_equal(ev_leave(f, "H_KT", 20260328, 20260402, "P_KT", at9(20260326)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(ev_leave(f, "H_KT", 20260405, 20260406, "P_KT", at9(20260327)),
+                     CCHC__ERROR_CODE__ERR_NONE);
+    assert_int_equal(decide_at(f, 20260328), 2); //  D-3: to the head, not the deputy
+    assert_int_equal(count(f, REM, 3, "H_KT"), 1);
+    assert_int_equal(count(f, REM, 3, "P_KT"), 0);
+}
+
 //  A leave without a deputy named takes the unit's registered deputy.
 static void test_leave_takes_the_units_deputy(void **state)
 {
@@ -1188,6 +1222,8 @@ int main(void)
         T(test_unit_silence_and_lifting),
         T(test_leave_delegates_to_the_deputy),
         T(test_leave_deputies_chain),
+        T(test_leave_deputy_who_leads_gets_both),
+        T(test_leave_replaced),
         T(test_leave_deputy_loop_elsewhere),
         T(test_leave_keys_before_upgrade),
         T(test_leave_takes_the_units_deputy),

@@ -536,6 +536,50 @@ static void test_load_many_records(void **state)
     remove_dir(dir);
 }
 
+//  Several sources (intake shards): a ward belongs to the source whose log
+//  registered it; the same ward registered by another shard, or any other
+//  event of another shard for it, is ignored (ARCHITECTURE.md, "Several
+//  shards"), and each source keeps its own time.
+static void test_other_shard_ignored(void **state)
+{
+    (void)state;
+    cchc_model_t *m = cchc_model_new();
+    int a = cchc_model_source(m, "tcp://a"), b = cchc_model_source(m, "tcp://b");
+    assert_int_not_equal(a, b);
+    Cchc__WardRegistered w = CCHC__WARD_REGISTERED__INIT;
+    w.name = "Phường A";
+    w.has_year = true;
+    w.year = 2026;
+    Cchc__Event ev = CCHC__EVENT__INIT;
+    ev.ward = "W";
+    ev.actor = "ward";
+    ev.has_seq = ev.has_log_time_ms = true;
+    ev.seq = 1;
+    ev.log_time_ms = at(20260102);
+    ev.payload_case = CCHC__EVENT__PAYLOAD_WARD_REGISTERED;
+    ev.ward_registered = &w;
+    assert_int_equal(cchc_model_apply_from(m, a, &ev, NULL), 0);
+    ev.log_time_ms = at(20260105);
+    assert_int_equal(cchc_model_apply_from(m, b, &ev, NULL), -1); //  registered by A already
+    Cchc__AreaDefined area = CCHC__AREA_DEFINED__INIT;
+    area.code = "A1";
+    area.name = "Lĩnh vực";
+    area.has_weight = true;
+    area.weight = 10;
+    ev.seq = 2;
+    ev.payload_case = CCHC__EVENT__PAYLOAD_AREA_DEFINED;
+    ev.area_defined = &area;
+    assert_int_equal(cchc_model_apply_from(m, b, &ev, NULL), -1); //  B's event for A's ward
+    cchc_ward_t *ward = cchc_model_ward(m, "W");
+    assert_int_equal(ward->nareas, 0);
+    assert_int_equal(cchc_ward_now(ward), at(20260102)); //  A's time, not B's
+    assert_int_equal(cchc_model_source_at(m, (size_t)b)->now_ms, at(20260105));
+    assert_int_equal(cchc_model_apply_from(m, a, &ev, NULL), 0);
+    assert_int_equal(ward->nareas, 1);
+    assert_int_equal(cchc_ward_last_seq(m, ward), 2);
+    cchc_model_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +593,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_restores_registration_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_task_fields_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_many_records, setup, teardown),
+        cmocka_unit_test(test_other_shard_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
