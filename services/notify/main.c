@@ -692,6 +692,23 @@ static void on_retry_timer(uv_timer_t *timer)
 // ---------------------------------------------------------------------------
 //  Queries
 
+//  Reply list for ward_code: last_seq is the committed seq of the ward's
+//  shard (with several shards, shard 0's would say nothing of this ward).
+static void reply_list(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, Cchc__AlertList *list,
+                       const char *ward_code)
+{
+    const cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), ward_code);
+    list->has_last_seq = true;
+    list->last_seq = ward ? cchc_follower_source_committed_seq(self->follower, ward->source)
+                          : cchc_follower_committed_seq(self->follower);
+    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
+    env.has_request_id = true;
+    env.request_id = request_id;
+    env.body_case = CCHC__ENVELOPE__BODY_ALERT_LIST;
+    env.alert_list = list;
+    cchc_reply(&self->router, identity, &env);
+}
+
 static void reply_error(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, const cchc_err_t *err)
 {
     cchc_log(CCHC_DEBUG, "query_rejected", "code=%s detail=%s", cchc_err_name(err->code), err->en);
@@ -725,38 +742,14 @@ static void handle_alert_query(notify_t *self, zmq_msg_t *identity, uint64_t req
     Cchc__AlertList list = CCHC__ALERT_LIST__INIT;
     list.n_alerts = n;
     list.alerts = alerts;
-    list.has_last_seq = list.has_total = true;
-    //  the outbox is read as committed; the ward's shard's seq
-    list.last_seq = cchc_follower_source_committed_seq(self->follower, qward->source);
+    list.has_total = true;
     list.total = total;
     if (self->changes_committed > 0) {
         list.has_scoring_seq = true;
         list.scoring_seq = self->changes_committed - 1;
     }
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.has_request_id = true;
-    env.request_id = request_id;
-    env.body_case = CCHC__ENVELOPE__BODY_ALERT_LIST;
-    env.alert_list = &list;
-    cchc_reply(&self->router, identity, &env);
+    reply_list(self, identity, request_id, &list, qward->code); //  read as committed: the shard's seq
     cchc_outbox_list_free(alerts, n);
-}
-
-//  Reply list for ward_code: last_seq is the committed seq of the ward's
-//  shard (with several shards, shard 0's would say nothing of this ward).
-static void reply_list(notify_t *self, const zmq_msg_t *identity, uint64_t request_id, Cchc__AlertList *list,
-                       const char *ward_code)
-{
-    const cchc_ward_t *ward = cchc_model_ward(cchc_follower_model(self->follower), ward_code);
-    list->has_last_seq = true;
-    list->last_seq = ward ? cchc_follower_source_committed_seq(self->follower, ward->source)
-                          : cchc_follower_committed_seq(self->follower);
-    Cchc__Envelope env = CCHC__ENVELOPE__INIT;
-    env.has_request_id = true;
-    env.request_id = request_id;
-    env.body_case = CCHC__ENVELOPE__BODY_ALERT_LIST;
-    env.alert_list = list;
-    cchc_reply(&self->router, identity, &env);
 }
 
 //  A replay waiting for its writer job; the reply goes out when it is done.
