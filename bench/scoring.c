@@ -313,7 +313,8 @@ static void fold_chunk(fold_t *f, gen_t *g)
     int64_t t3 = bench_thread_cpu_ns();
     cchc_model_take_dirty(f->model, &f->records);
     for (size_t i = 0; i < f->changes.count; i++)
-        cchc_outrows_add(&f->rows, ++f->out_seq, f->changes.items[i], f->model, cchc_model_now(f->model),
+        cchc_outrows_add(&f->rows, ++f->out_seq, f->changes.items[i],
+                         cchc_model_ward(f->model, f->changes.items[i]->ward), cchc_model_now(f->model),
                          f->changes.items[i]->seq, CCHC__CHANGE_CAUSE__CAUSE_LOG);
     f->changes_total += (long)f->changes.count;
     cchc_rank_changes_clear(&f->changes);

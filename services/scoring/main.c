@@ -126,7 +126,7 @@ static void number_changes(scoring_t *self, const cchc_rank_changes_t *changes, 
         uint64_t seq = input_seq;
         if (!seq)
             seq = cchc_ward_last_seq(model, ward);
-        cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], model,
+        cchc_outrows_add(rows, ++self->out_assigned, changes->items[i], ward,
                          ward ? cchc_ward_now(ward) : cchc_model_now(model), seq, cause);
     }
 }

@@ -40,17 +40,16 @@ const int cchc_outlog_migration_count = 3;
 //  Rows
 
 void cchc_outrows_add(cchc_outrows_t *rows, uint64_t seq, const Cchc__RankChanged *change,
-                      const cchc_model_t *model, int64_t log_time_ms, uint64_t input_seq,
+                      const cchc_ward_t *ward, int64_t log_time_ms, uint64_t input_seq,
                       Cchc__ChangeCause cause)
 {
-    assert(rows && change && model);
+    assert(rows && change);
     if (rows->count == rows->cap) {
         rows->cap = rows->cap ? rows->cap * 2 : 16;
         rows->items = realloc(rows->items, rows->cap * sizeof(*rows->items));
         if (!rows->items)
             abort();
     }
-    const cchc_ward_t *ward = cchc_model_ward(model, change->ward);
     Cchc__ScoreChange rec = CCHC__SCORE_CHANGE__INIT;
     rec.has_seq = rec.has_log_time_ms = rec.has_period = rec.has_input_seq = rec.has_cause = true;
     rec.has_old_score_centi = rec.has_new_score_centi = rec.has_old_rank = rec.has_new_rank = true;

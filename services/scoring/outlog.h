@@ -55,10 +55,10 @@ typedef struct {
 
 //  Number and pack one record for change (a RankChanged from the ranking),
 //  at seq, log time log_time_ms, caused by input_seq / cause; the period is
-//  the plan year of the change's ward in model (0 if the ward has none).
+//  the plan year of ward, the change's ward (0 if NULL or it has none).
 //  The row owns copies of everything. Aborts on out-of-memory.
 void cchc_outrows_add(cchc_outrows_t *rows, uint64_t seq, const Cchc__RankChanged *change,
-                      const cchc_model_t *model, int64_t log_time_ms, uint64_t input_seq,
+                      const cchc_ward_t *ward, int64_t log_time_ms, uint64_t input_seq,
                       Cchc__ChangeCause cause);
 
 //  Free every row (the array is kept); free_all also frees the array.

@@ -95,7 +95,8 @@ static cchc_touch_t fold(builder_t *b, Cchc__Event *ev, int64_t when)
 static void record(fixture_t *f, const cchc_rank_changes_t *changes, uint64_t first_seq, cchc_outrows_t *rows)
 {
     for (size_t i = 0; i < changes->count; i++)
-        cchc_outrows_add(rows, first_seq + i, changes->items[i], f->b.model, cchc_model_now(f->b.model),
+        cchc_outrows_add(rows, first_seq + i, changes->items[i],
+                         cchc_model_ward(f->b.model, changes->items[i]->ward), cchc_model_now(f->b.model),
                          f->b.seq, CCHC__CHANGE_CAUSE__CAUSE_LOG);
     assert_int_equal(cchc_store_exec(f->db, "BEGIN IMMEDIATE"), 0);
     assert_int_equal(cchc_outlog_append(f->db, &f->append, rows), 0);
@@ -273,11 +274,11 @@ static void test_unit_state(void **state)
     c.new_score_centi = 8000;
     c.old_rank = c.new_rank = 1;
     c.old_tier = c.new_tier = CCHC__TIER__TIER_GOOD;
-    cchc_outrows_add(&rows, 5, &c, f->b.model, 0, 5, CCHC__CHANGE_CAUSE__CAUSE_LOG);
+    cchc_outrows_add(&rows, 5, &c, cchc_model_ward(f->b.model, c.ward), 0, 5, CCHC__CHANGE_CAUSE__CAUSE_LOG);
     c.old_score_centi = 8000;
     c.new_score_centi = 9100;
     c.new_tier = CCHC__TIER__TIER_EXCELLENT;
-    cchc_outrows_add(&rows, 6, &c, f->b.model, 0, 6, CCHC__CHANGE_CAUSE__CAUSE_LOG);
+    cchc_outrows_add(&rows, 6, &c, cchc_model_ward(f->b.model, c.ward), 0, 6, CCHC__CHANGE_CAUSE__CAUSE_LOG);
     sqlite3_stmt *append = NULL;
     assert_int_equal(cchc_store_exec(db, "BEGIN IMMEDIATE"), 0);
     assert_int_equal(cchc_outlog_append(db, &append, &rows), 0);
